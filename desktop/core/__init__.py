@@ -1,0 +1,1 @@
+"""Qt-free core of the application (checked by import-linter)."""

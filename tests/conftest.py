@@ -1,0 +1,42 @@
+"""Test-wide settings: headless Qt, offline hubs, the shared real-data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# Real public data written by others lives beside the project (../shared/data); a user's fresh
+# clone has none, so tests that read it skip with a clear reason. LOUPE_SHARED_DATA overrides.
+SHARED_DATA = Path(os.environ.get("LOUPE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SKIP_NO_SHARED = f"real test data not found at {SHARED_DATA} (it lives beside the project, in ../shared/data)"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of ../shared/data; skips the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(SKIP_NO_SHARED)
+    return SHARED_DATA
+
+
+def pytest_collection_modifyitems(config, items):
+    have_shared = SHARED_DATA.is_dir()
+    for item in items:
+        if "shared_data" in item.keywords and not have_shared:
+            item.add_marker(pytest.mark.skip(reason=SKIP_NO_SHARED))
+        if "gpu" in item.keywords:
+            try:
+                import torch
+
+                has_gpu = torch.cuda.is_available() or torch.backends.mps.is_available()
+            except Exception:  # pragma: no cover
+                has_gpu = False
+            if not has_gpu:
+                item.add_marker(pytest.mark.skip(reason="no CUDA or MPS device on this machine"))

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Set up Loupe's virtual environment and start the app or run the tests.
+
+    python3 tools/dev.py start   # create/update .venv, install Loupe, open the sample folder
+    python3 tools/dev.py test    # create/update .venv with the dev extras, run every check
+
+Needs only a Python >= 3.11 on the PATH. The environment lives in `.venv` in the project
+root; it is (re)installed only when pyproject.toml or constraints.txt changed since the last
+install, so a second run starts at once. Versions are pinned by constraints.txt.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+IS_WINDOWS = os.name == "nt"
+BIN = VENV / ("Scripts" if IS_WINDOWS else "bin")
+PY = BIN / ("python.exe" if IS_WINDOWS else "python")
+# One environment for both commands, so switching between them never reinstalls.
+EXTRAS = "dev,train,effdet"
+
+
+def _say(msg: str) -> None:
+    print(f"[loupe] {msg}", flush=True)
+
+
+def _run(cmd: list[str], **kw) -> int:
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, **kw)
+
+
+def _stamp(extras: str) -> str:
+    h = hashlib.sha256(extras.encode())
+    for name in ("pyproject.toml", "constraints.txt"):
+        p = ROOT / name
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def ensure_venv(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Loupe needs Python >= 3.11; this is {platform.python_version()}.")
+    if not PY.exists():
+        _say(f"creating {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp_file = VENV / ".loupe-install-stamp"
+    want = _stamp(extras)
+    if stamp_file.exists() and stamp_file.read_text().strip() == want:
+        return
+    _say("installing Loupe and its dependencies into .venv (first time: several GB on Linux, "
+         "where PyPI's torch is the CUDA build; a few hundred MB on macOS and Windows)")
+    cmd = [PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", f".[{extras}]"]
+    if (ROOT / "constraints.txt").exists():
+        cmd += ["-c", "constraints.txt"]
+    rc = _run(cmd)
+    if rc != 0:
+        sys.exit(f"pip install failed (exit {rc}); see the messages above.")
+    stamp_file.write_text(want)
+
+
+def missing_qt_libraries() -> list[str]:
+    """System libraries Qt's xcb platform needs on Linux, with the Debian/Ubuntu package names."""
+    if not sys.platform.startswith("linux"):
+        return []
+    needed = {"EGL": "libegl1", "xkbcommon": "libxkbcommon0", "xkbcommon-x11": "libxkbcommon-x11-0",
+              "xcb-cursor": "libxcb-cursor0", "fontconfig": "libfontconfig1", "GL": "libgl1"}
+    return [pkg for lib, pkg in needed.items() if ctypes.util.find_library(lib) is None]
+
+
+def start(argv: list[str]) -> int:
+    ensure_venv(EXTRAS)
+    env = dict(os.environ)
+    if sys.platform.startswith("linux") and env.get("QT_QPA_PLATFORM") != "offscreen":
+        missing = missing_qt_libraries()
+        if missing:
+            _say("Qt cannot open a window on this Linux machine: these system packages are missing: "
+                 + " ".join(missing))
+            _say("install them with:  sudo apt-get install " + " ".join(missing))
+            _say("(or run headless with QT_QPA_PLATFORM=offscreen, e.g. for `loupe --self-test`)")
+            return 3
+        if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+            _say("no display found (DISPLAY and WAYLAND_DISPLAY are unset); run under a desktop "
+                 "session or Xvfb, e.g.  xvfb-run python3 tools/dev.py start")
+            return 3
+    args = argv or ["--samples"]
+    return _run([PY, "-m", "desktop", *args], env=env)
+
+
+def test(argv: list[str]) -> int:
+    ensure_venv(EXTRAS)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HF_HUB_OFFLINE="1", PYTHONDONTWRITEBYTECODE="1")
+    steps = [
+        ("layer contracts (import-linter)", [BIN / "lint-imports"]),
+        ("lint (ruff)", [PY, "-m", "ruff", "check", "desktop", "models", "tests", "tools"]),
+        ("tests (pytest)", [PY, "-m", "pytest", "-m", "not slow", "-p", "no:cacheprovider", *argv]),
+    ]
+    for title, cmd in steps:
+        _say(title)
+        rc = _run(cmd, env=env)
+        if rc != 0:
+            _say(f"{title} failed (exit {rc})")
+            return rc
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("start", "test"):
+        print(__doc__)
+        return 2
+    cmd, rest = sys.argv[1], sys.argv[2:]
+    return start(rest) if cmd == "start" else test(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
