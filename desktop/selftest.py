@@ -1,0 +1,341 @@
+"""`loupe --self-test`: a headless smoke test of a built app (or a checkout), exit 0 when all pass.
+
+It is how a built installer is checked on a clean machine: open the sample folder in the main window
+(offscreen), decode every sample, build every preset with seeded random weights written in its
+published format to a temporary folder, load each through the real loader, run one detection, one
+classification, one caption and one Grad-CAM, export COCO and read it back with pycocotools. The
+network is blocked for the whole run; any attempt to reach it fails the `offline` check.
+
+Each check prints `PASS name (1.2 s): detail` or `FAIL name (0.1 s): reason`. A check whose part of
+the app is missing fails as "not available: ..."; a check whose prerequisite failed fails as
+"skipped: needs ...". Nothing is written outside a temporary folder, which is removed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Small inputs keep the whole run well under two minutes on two CPU cores.
+IMAGE_SIZE = 160
+# Presets whose forward pass is too slow for a smoke test on a CPU: still built and loaded.
+SKIP_FORWARD = {"oasis-vit-b16"}
+
+
+class NotAvailable(Exception):
+    """The part of the app a check needs is not there (not built into this bundle or checkout)."""
+
+
+@dataclass
+class Result:
+    name: str
+    ok: bool
+    detail: str
+    seconds: float
+
+    def line(self) -> str:
+        return f"{'PASS' if self.ok else 'FAIL'} {self.name} ({self.seconds:.1f} s): {self.detail}"
+
+
+@dataclass
+class Context:
+    """What the checks hand on to each other."""
+
+    workdir: Path
+    samples: Path | None = None
+    images: dict[str, object] = field(default_factory=dict)  # path -> RGB uint8 array
+    models: dict[str, object] = field(default_factory=dict)  # preset name -> LoupeModel
+    torch_after_window: list[str] = field(default_factory=list)
+    network_attempts: list[str] = field(default_factory=list)
+
+
+def _need(module: str):
+    """Import `module` or raise NotAvailable naming it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise NotAvailable(f"not available: {module} ({exc})") from exc
+
+
+def _small_rgb(ctx: Context):
+    import numpy as np
+    from PIL import Image
+
+    if not ctx.images:
+        raise NotAvailable("skipped: needs decoded samples")
+    rgb = next(iter(ctx.images.values()))
+    return np.asarray(Image.fromarray(rgb).resize((IMAGE_SIZE, IMAGE_SIZE)))
+
+
+def _model_for(ctx: Context, task: str):
+    for name, model in ctx.models.items():
+        if model.task == task and name not in SKIP_FORWARD:
+            return name, model
+    raise NotAvailable(f"skipped: no {task} preset was built and loaded")
+
+
+@contextlib.contextmanager
+def block_network(attempts: list[str]):
+    """Refuse every internet connection (local sockets still work), recording each attempt."""
+    import socket
+
+    saved = socket.socket.connect, socket.socket.connect_ex, socket.create_connection, socket.getaddrinfo
+
+    def refuse(where) -> OSError:
+        attempts.append(str(where))
+        return OSError(f"Loupe self-test: network access is blocked ({where})")
+
+    def connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            raise refuse(address)
+        return saved[0](sock, address)
+
+    def connect_ex(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            raise refuse(address)
+        return saved[1](sock, address)
+
+    def create_connection(address, *args, **kwargs):
+        raise refuse(address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in (None, "localhost", "127.0.0.1", "::1"):
+            raise refuse(host)
+        return saved[3](host, *args, **kwargs)
+
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+    socket.create_connection, socket.getaddrinfo = create_connection, getaddrinfo
+    try:
+        yield attempts
+    finally:
+        socket.socket.connect, socket.socket.connect_ex, socket.create_connection, socket.getaddrinfo = saved
+
+
+# -- checks -----------------------------------------------------------------------------------------
+
+
+def check_samples(ctx: Context) -> str:
+    samples = _need("desktop.core.samples")
+    folder = ctx.workdir / "samples"
+    made = samples.make_sample_folder(folder)
+    ctx.samples = Path(made) if made else folder
+    files = sorted(p for p in ctx.samples.rglob("*") if p.is_file() and ".loupe" not in p.parts)
+    if not files:
+        raise AssertionError(f"the sample generator wrote no files into {ctx.samples}")
+    return f"{len(files)} files in {ctx.samples.name}/"
+
+
+def check_main_window(ctx: Context) -> str:
+    if ctx.samples is None:
+        raise NotAvailable("skipped: needs samples")
+    torch_before = "torch" in sys.modules
+    _need("PySide6.QtWidgets")
+    main_window = _need("desktop.ui.main_window")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
+    window = main_window.MainWindow()
+    try:
+        window.show()
+        window.open_folder(str(ctx.samples))
+        deadline = time.monotonic() + 20
+        while not list(window.image_paths()) and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        paths = list(window.image_paths())
+        app.processEvents()
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    if not paths:
+        raise AssertionError(f"the main window listed no images in {ctx.samples}")
+    if not torch_before and "torch" in sys.modules:
+        ctx.torch_after_window = ["torch"]
+    return f"opened the sample folder offscreen, {len(paths)} images listed"
+
+
+def check_lazy_torch(ctx: Context) -> str:
+    if ctx.torch_after_window:
+        raise AssertionError("opening the main window imported torch (it must load only with a model)")
+    return "the main window opened without importing torch"
+
+
+def check_decode(ctx: Context) -> str:
+    if ctx.samples is None:
+        raise NotAvailable("skipped: needs samples")
+    imaging = _need("desktop.core.imaging")
+    import numpy as np
+
+    failures = []
+    n_dicom = 0
+    for path in sorted(p for p in ctx.samples.rglob("*") if p.is_file() and ".loupe" not in p.parts):
+        if path.suffix.lower() not in {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ""}:
+            continue
+        try:
+            rgb = np.asarray(imaging.read_image(path).display())
+        except Exception as exc:  # every sample must decode: report all failures, not the first
+            failures.append(f"{path.name}: {exc}")
+            continue
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+            failures.append(f"{path.name}: display() gave {rgb.dtype} {rgb.shape}, not RGB uint8")
+            continue
+        ctx.images[str(path)] = rgb
+        n_dicom += path.suffix.lower() == ".dcm"
+    if failures:
+        raise AssertionError("; ".join(failures))
+    if not ctx.images:
+        raise AssertionError(f"no image files found in {ctx.samples}")
+    return f"{len(ctx.images)} images decoded ({n_dicom} DICOM)"
+
+
+def check_presets(ctx: Context) -> str:
+    from desktop.selftest_models import build_and_load_presets
+
+    loaded, failures = build_and_load_presets(ctx.workdir / "weights")
+    ctx.models.update(loaded)
+    if failures:
+        raise AssertionError("; ".join(failures))
+    if not loaded:
+        raise AssertionError("no presets found in resources/presets")
+    return f"built and loaded {len(loaded)}: {', '.join(sorted(loaded))}"
+
+
+def check_detection(ctx: Context) -> str:
+    name, model = _model_for(ctx, "detection")
+    dets = model.detect(_small_rgb(ctx), threshold=0.0)
+    if dets.xyxy.ndim != 2 or dets.xyxy.shape[1:] != (4,) or len(dets.class_names) != len(dets):
+        raise AssertionError(f"{name} returned malformed detections: {dets.xyxy.shape}")
+    return f"{name}: {len(dets)} boxes"
+
+
+def check_classification(ctx: Context) -> str:
+    name, model = _model_for(ctx, "classification")
+    probs = model.classify(_small_rgb(ctx))
+    if set(probs) != set(model.class_names) or not all(0.0 <= p <= 1.0 for p in probs.values()):
+        raise AssertionError(f"{name} returned {probs}")
+    top = max(probs, key=probs.get)
+    return f"{name}: top {top} {probs[top]:.2f}"
+
+
+def check_caption(ctx: Context) -> str:
+    name, model = _model_for(ctx, "captioning")
+    text = model.caption(_small_rgb(ctx), max_len=8, beam_size=1)
+    if not isinstance(text, str):
+        raise AssertionError(f"{name} returned {type(text).__name__}, not text")
+    return f"{name}: {text[:40]!r}"
+
+
+def check_gradcam(ctx: Context) -> str:
+    saliency = _need("models.saliency")
+    name, model = _model_for(ctx, "classification")
+    rgb = _small_rgb(ctx)
+    heat = saliency.explain(model, rgb, method="gradcam", target=None)
+    if heat.shape != rgb.shape[:2] or not (heat.min() >= 0.0 and heat.max() <= 1.0):
+        raise AssertionError(f"{name}: heat map {heat.shape} range [{heat.min()}, {heat.max()}]")
+    return f"{name}: {heat.shape[1]}x{heat.shape[0]} map"
+
+
+def check_coco_export(ctx: Context) -> str:
+    from desktop.selftest_models import export_and_read_coco
+
+    if ctx.samples is None or not ctx.images:
+        raise NotAvailable("skipped: needs decoded samples")
+    return export_and_read_coco(ctx.samples, sorted(ctx.images), ctx.workdir / "export")
+
+
+def check_train_entry(ctx: Context) -> str:
+    import subprocess
+
+    cmd = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "desktop"]
+    out = subprocess.run([*cmd, "train", "--help"], capture_output=True, text=True, timeout=120)
+    if out.returncode != 0 or "usage" not in out.stdout.lower():
+        raise AssertionError(f"`{' '.join(cmd)} train --help` exited {out.returncode}: "
+                             f"{(out.stderr or out.stdout).strip()[-300:]}")
+    return f"`{Path(cmd[0]).name}{' -m desktop' if len(cmd) > 1 else ''} train` starts"
+
+
+def check_models_folder(ctx: Context) -> str:
+    from models.resources import user_models_dir
+
+    folder = user_models_dir().resolve()
+    bundle = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)).resolve()
+    if getattr(sys, "frozen", False) and (folder == bundle or bundle in folder.parents):
+        raise AssertionError(f"the models folder {folder} is inside the app bundle {bundle}")
+    return str(folder)
+
+
+def check_offline(ctx: Context) -> str:
+    if ctx.network_attempts:
+        raise AssertionError("tried to reach the network: " + ", ".join(ctx.network_attempts[:5]))
+    return "no network access was attempted"
+
+
+CHECKS: list[tuple[str, Callable[[Context], str]]] = [
+    ("samples", check_samples),
+    ("main-window", check_main_window),
+    ("lazy-torch", check_lazy_torch),
+    ("decode", check_decode),
+    ("presets", check_presets),
+    ("detection", check_detection),
+    ("classification", check_classification),
+    ("caption", check_caption),
+    ("gradcam", check_gradcam),
+    ("coco-export", check_coco_export),
+    ("train-entry", check_train_entry),
+    ("models-folder", check_models_folder),
+    ("offline", check_offline),
+]
+
+
+def run_checks(workdir: Path, only: set[str] | None = None, echo: Callable[[str], None] = print) -> list[Result]:
+    """Run the checks (all, or those named in `only`) in order; returns one Result per check."""
+    ctx = Context(workdir=workdir)
+    results = []
+    with block_network(ctx.network_attempts):
+        for name, check in CHECKS:
+            if only is not None and name not in only:
+                continue
+            start = time.perf_counter()
+            try:
+                detail, ok = check(ctx), True
+            except NotAvailable as exc:
+                detail, ok = str(exc), False
+            except Exception as exc:
+                detail, ok = f"{type(exc).__name__}: {exc}", False
+                if os.environ.get("LOUPE_SELFTEST_TRACEBACK"):
+                    traceback.print_exc()
+            result = Result(name, ok, detail, time.perf_counter() - start)
+            results.append(result)
+            echo(result.line())
+    return results
+
+
+def run_self_test(only: set[str] | None = None) -> int:
+    """Entry of `loupe --self-test`: 0 when every check passes, 1 otherwise."""
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from desktop import __version__
+
+    print(f"Loupe {__version__} self-test ({'frozen' if getattr(sys, 'frozen', False) else 'source'}, "
+          f"Python {sys.version.split()[0]})", flush=True)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="loupe-selftest-") as tmp:
+        results = run_checks(Path(tmp), only)
+    failed = [r.name for r in results if not r.ok]
+    total = time.perf_counter() - start
+    if failed:
+        print(f"self-test FAILED ({len(failed)} of {len(results)}: {', '.join(failed)}) in {total:.0f} s")
+        return 1
+    print(f"self-test passed ({len(results)} checks) in {total:.0f} s")
+    return 0

@@ -1,0 +1,41 @@
+"""The macOS Info.plist entries of Loupe.app (merged by PyInstaller's BUNDLE into its own)."""
+
+
+def info_plist(version: str) -> dict:
+    return {
+        "CFBundleName": "Loupe",
+        "CFBundleDisplayName": "Loupe",
+        "CFBundleIdentifier": "org.loupe-app.Loupe",
+        "CFBundleShortVersionString": version,
+        "CFBundleVersion": version,
+        "CFBundlePackageType": "APPL",
+        "LSMinimumSystemVersion": "12.0",
+        "LSApplicationCategoryType": "public.app-category.medical",
+        "NSHighResolutionCapable": True,
+        "NSRequiresAquaSystemAppearance": False,
+        "NSHumanReadableCopyright": "Apache-2.0",
+        # Loupe reads local folders only; it never asks for the network, camera or microphone.
+        "UTImportedTypeDeclarations": [
+            {
+                "UTTypeIdentifier": "org.nema.dicom",
+                "UTTypeDescription": "DICOM image",
+                "UTTypeConformsTo": ["public.data", "public.image"],
+                "UTTypeTagSpecification": {"public.filename-extension": ["dcm", "dicom"],
+                                           "public.mime-type": ["application/dicom"]},
+            }
+        ],
+        "CFBundleDocumentTypes": [
+            {   # a folder of images (DICOM or not) dropped on the Dock icon or opened with Loupe
+                "CFBundleTypeName": "Folder of medical images",
+                "CFBundleTypeRole": "Viewer",
+                "LSHandlerRank": "Alternate",
+                "LSItemContentTypes": ["public.folder"],
+            },
+            {
+                "CFBundleTypeName": "DICOM image",
+                "CFBundleTypeRole": "Viewer",
+                "LSHandlerRank": "Alternate",
+                "LSItemContentTypes": ["org.nema.dicom"],
+            },
+        ],
+    }
