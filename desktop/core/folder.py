@@ -1,0 +1,82 @@
+"""Listing a folder's images: recursive, natural order, in batches so the first image shows at once.
+
+Order: in each folder its images (natural sort: `img2` before `img10`), then its sub-folders in
+natural order, depth first. Hidden entries and Loupe's own `.loupe/` folder are skipped. Each folder
+is listed with one `os.scandir`, so the first batch of a 10,000-file folder arrives after one
+directory read, long before the thumbnails or the sub-folders are looked at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from natsort import natsort_keygen, ns
+
+from desktop.core.imaging.formats import RASTER_EXTENSIONS, SUPPORTED_EXTENSIONS, has_dicom_marker
+
+_natural = natsort_keygen(alg=ns.IGNORECASE)
+SKIPPED_FOLDERS = frozenset({".loupe", "__pycache__"})
+
+
+def _is_image(entry: os.DirEntry) -> bool:
+    suffix = os.path.splitext(entry.name)[1].lower()
+    if suffix in SUPPORTED_EXTENSIONS:
+        return True
+    return suffix == "" and has_dicom_marker(entry.path)
+
+
+def scan_folder(root: str | os.PathLike, batch_size: int = 500, first_batch: int = 1,
+                cancelled=lambda: False) -> Iterator[list[Path]]:
+    """Yield lists of absolute image paths in display order: first a batch of `first_batch`
+    (the first image, to show at once), then batches of up to `batch_size`.
+
+    `cancelled()` is polled between folders and batches; unreadable sub-folders are skipped.
+    """
+    root = Path(root).resolve()
+    pending = [root]
+    size = first_batch
+    while pending and not cancelled():
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        files, dirs = [], []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIPPED_FOLDERS:
+                        dirs.append(entry.name)
+                elif entry.is_file() and _is_image(entry):
+                    files.append(entry.name)
+            except OSError:
+                continue
+        files.sort(key=_natural)
+        dirs.sort(key=_natural, reverse=True)  # popped from the end: natural order
+        pending.extend(folder / d for d in dirs)
+        for start in range(0, len(files), size):
+            if cancelled():
+                return
+            chunk = files[start:start + size]
+            yield [folder / name for name in chunk]
+            if size != batch_size:  # after the first batch, switch to full batches
+                rest = files[start + size:]
+                for s2 in range(0, len(rest), batch_size):
+                    if cancelled():
+                        return
+                    yield [folder / name for name in rest[s2:s2 + batch_size]]
+                size = batch_size
+                break
+
+
+def list_images(root: str | os.PathLike) -> list[Path]:
+    """All images under `root` in display order (the batches of `scan_folder` joined)."""
+    return [p for batch in scan_folder(root, batch_size=10_000) for p in batch]
+
+
+__all__ = ["scan_folder", "list_images", "SKIPPED_FOLDERS", "RASTER_EXTENSIONS"]
