@@ -1,0 +1,89 @@
+"""The store's SQLite schema and its migrations.
+
+`PRAGMA user_version` holds the schema version. Each entry of MIGRATIONS moves the database from
+version i to i + 1 in one transaction; a database newer than this code is refused (see errors).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from desktop.core.store.errors import StoreError
+
+# Review states of a box. A person's box is "drawn"; a model's box starts "unreviewed" and becomes
+# "accepted" (unchanged) or "modified" (moved/resized/relabelled). Deletion is the `deleted` flag, so
+# a deleted prediction is kept and the corrections can be exported and measured.
+BOX_STATES = ("drawn", "unreviewed", "accepted", "modified")
+REVIEW_STATUSES = ("unreviewed", "in_progress", "done")
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the first schema
+    """
+    CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        rel_path TEXT NOT NULL UNIQUE,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        file_size INTEGER,
+        content_hash TEXT,
+        patient_key TEXT,
+        review_status TEXT NOT NULL DEFAULT 'unreviewed',
+        caption TEXT NOT NULL DEFAULT '',
+        modified REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX images_hash ON images(content_hash);
+    CREATE TABLE categories (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        color TEXT NOT NULL,
+        key INTEGER,
+        ord INTEGER NOT NULL
+    );
+    CREATE TABLE boxes (
+        id INTEGER PRIMARY KEY,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        category_id INTEGER NOT NULL REFERENCES categories(id),
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        source TEXT NOT NULL,                 -- 'person' or 'model'
+        model TEXT,                           -- the model's name when source = 'model'
+        score REAL,
+        state TEXT NOT NULL,                  -- one of BOX_STATES
+        deleted INTEGER NOT NULL DEFAULT 0,
+        locked INTEGER NOT NULL DEFAULT 0,
+        orig_category_id INTEGER,             -- a prediction as the model gave it, for corrections
+        orig_x REAL, orig_y REAL, orig_w REAL, orig_h REAL,
+        created REAL NOT NULL,
+        modified REAL NOT NULL
+    );
+    CREATE INDEX boxes_image ON boxes(image_id);
+    CREATE TABLE image_labels (
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        probability REAL,
+        PRIMARY KEY (image_id, name)
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, db_path: str) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it had before."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{db_path}: annotation store has schema version {version}, newer than this Loupe "
+            f"understands ({SCHEMA_VERSION}); update Loupe to open it"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[target - 1].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return version
