@@ -1,0 +1,52 @@
+"""Starting the GUI: `run_app(folder=None, samples=False) -> int`."""
+
+from __future__ import annotations
+
+import sys
+
+
+def make_app():
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Loupe")
+    app.setOrganizationName("Loupe")
+    app.setOrganizationDomain("loupe.local")
+    from desktop import __version__
+
+    app.setApplicationVersion(__version__)
+    icon = _icon()
+    if icon is not None:
+        app.setWindowIcon(icon)
+    return app
+
+
+def _icon():
+    from PySide6.QtGui import QIcon
+
+    from models.resources import resources_dir
+
+    for name in ("icons/loupe.svg", "icons/loupe.png", "loupe.png"):
+        path = resources_dir() / name
+        if path.is_file():
+            return QIcon(str(path))
+    return None
+
+
+def run_app(folder=None, samples: bool = False) -> int:
+    app = make_app()
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if samples:
+        window.open_samples()
+    elif folder:
+        window.open_folder(folder)
+    else:
+        from desktop.ui.viewer.settings import recent_folders
+
+        recent = recent_folders(window.settings)
+        if recent:
+            window.notify(f"Open a folder (File > Open Folder) or drop one here; last used: {recent[0]}")
+    return app.exec()

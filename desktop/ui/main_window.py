@@ -1,0 +1,321 @@
+"""The main window: canvas in the middle, image list, window/level and inspector docks, and the
+seam other panels use (docs/decisions/0001-layout-and-seams.md). Panel code lives elsewhere and is
+installed by `desktop.ui.extensions.install_all`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu
+
+from desktop.core.imaging import ImageReadError, read_image
+from desktop.ui.viewer import settings as saved
+from desktop.ui.viewer.actions import build_actions
+from desktop.ui.viewer.cache import ImageCache
+from desktop.ui.viewer.canvas import ImageCanvas
+from desktop.ui.viewer.image_list import ImageListPanel
+from desktop.ui.viewer.inspector import Inspector
+from desktop.ui.viewer.notifications import NotificationArea
+from desktop.ui.viewer.view_area import ViewArea
+from desktop.ui.viewer.window_level import WindowLevelPanel, WindowLevelState
+from desktop.ui.viewer.workers import FolderScanJob
+
+MENU_ORDER = ("File", "Edit", "View", "Models", "Train", "Help")
+PREFETCH_AHEAD, PREFETCH_BEHIND = 2, 1
+
+
+class MainWindow(QMainWindow):
+    folder_opened = Signal(str)
+    current_image_changed = Signal(str)
+
+    def __init__(self, settings: QSettings | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Loupe")
+        self.setAcceptDrops(True)
+        self.settings = settings if settings is not None else saved.default_settings()
+        self._menus: dict[str, QMenu] = {}
+        self._folder: Path | None = None
+        self._current: str | None = None
+        self._image = None
+        self._frame = 0
+        self._show_first: str | None = None  # a path to show once the scan lists it
+        self._scan: FolderScanJob | None = None
+        self._generation = 0
+        self._scan_pool = QThreadPool(self)
+        self._scan_pool.setMaxThreadCount(1)
+        self.cache = ImageCache(parent=self)
+
+        self.view_area = ViewArea(self)
+        self.canvas: ImageCanvas = self.view_area.canvas
+        self.setCentralWidget(self.view_area)
+        self.view_area.frame_changed.connect(self._frame_changed)
+        self.wl = WindowLevelState(self)
+        self.wl.changed.connect(self._window_level_changed)
+        self.canvas.window_drag.connect(self.wl.drag)
+
+        self.image_list = ImageListPanel(self)
+        self.image_list.activated.connect(self.show_image)
+        self.add_panel("Images", self.image_list, Qt.LeftDockWidgetArea)
+        self.wl_panel = WindowLevelPanel(self.wl, self)
+        self.add_panel("Window / Level", self.wl_panel)
+        self.inspector = Inspector(self)
+        self.add_panel("Inspector", self.inspector)
+        self.notifications = NotificationArea(self)
+        self.statusBar().addWidget(self.notifications, 1)
+        self.zoom_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.canvas.zoom_changed.connect(lambda s: self.zoom_label.setText(f"{s * 100:.0f}%"))
+        self.actions_ = build_actions(self)
+        self._restore_geometry()
+
+        self.extensions: list[str] = []
+        self._install_extensions()
+
+    def _install_extensions(self) -> None:
+        """The panels (box editor, models, training); a broken one is reported, not fatal."""
+        import logging
+
+        from desktop.ui.extensions import install_all
+
+        try:
+            self.extensions = install_all(self)
+        except Exception as exc:  # one broken panel must not keep the viewer from opening
+            logging.getLogger(__name__).exception("installing the panels failed")
+            self.notify("A panel failed to load; the viewer works without it",
+                        details=f"{type(exc).__name__}: {exc}", level="error")
+
+    # ----- the seam -------------------------------------------------------------------------------
+    @property
+    def folder(self) -> Path | None:
+        return self._folder
+
+    def current_path(self) -> str | None:
+        return self._current
+
+    def current_image(self):
+        """The decoded image on screen (a desktop.core.imaging.LoupeImage) or None."""
+        return self._image
+
+    def current_frame(self) -> int:
+        return self._frame
+
+    def current_rgb(self):
+        """RGB uint8 (H, W, 3) as shown: current window, polarity and frame; None without image."""
+        if self._image is None:
+            return None
+        return self._image.display(self.wl.effective(), self._frame, self.wl.invert_flag())
+
+    def image_paths(self) -> list[str]:
+        return list(self.image_list.model.paths)
+
+    def selected_paths(self) -> list[str]:
+        return self.image_list.selected_paths()
+
+    def menu(self, name: str) -> QMenu:
+        """The menu `name`, created on demand; File, Edit, View, Models, Train, Help keep that order."""
+        if name in self._menus:
+            return self._menus[name]
+        menu = QMenu(name.replace("&", ""), self)
+        rank = MENU_ORDER.index(name) if name in MENU_ORDER else MENU_ORDER.index("Help") - 0.5
+        before = None
+        for other, existing in self._menus.items():
+            other_rank = MENU_ORDER.index(other) if other in MENU_ORDER else MENU_ORDER.index("Help") - 0.5
+            if other_rank > rank and (before is None or other_rank < before[0]):
+                before = (other_rank, existing)
+        if before is None:
+            self.menuBar().addMenu(menu)
+        else:
+            self.menuBar().insertMenu(before[1].menuAction(), menu)
+        self._menus[name] = menu
+        return menu
+
+    def add_panel(self, title: str, widget, area=Qt.RightDockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName("dock_" + "".join(ch for ch in title if ch.isalnum()))
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        same_side = [d for d in self.findChildren(QDockWidget)
+                     if d is not dock and self.dockWidgetArea(d) == area and not d.isFloating()]
+        if area == Qt.RightDockWidgetArea and len(same_side) >= 1:
+            self.tabifyDockWidget(same_side[-1], dock)
+        self.menu("View").addAction(dock.toggleViewAction())
+        return dock
+
+    def notify(self, text: str, details: str | None = None, level: str = "info") -> None:
+        """A non-modal message in the status bar ('info', 'warning' or 'error')."""
+        self.notifications.notify(text, details, level)
+
+    # ----- folders --------------------------------------------------------------------------------
+    def open_folder(self, path, show: str | None = None) -> bool:
+        folder = Path(path).expanduser()
+        if folder.is_file():
+            folder, show = folder.parent, str(folder.resolve())
+        if not folder.is_dir():
+            self.notify(f"Cannot open {folder}: not a folder", level="error")
+            return False
+        folder = folder.resolve()
+        if self._scan is not None:
+            self._scan.cancel()
+        self._generation += 1
+        self._folder, self._current, self._image = folder, None, None
+        self._show_first = show
+        self.cache.clear()
+        self.image_list.model.reset(str(folder))
+        self.canvas.show_message("Listing images…")
+        self.inspector.show_meta(None)
+        self.wl.user, self.wl.invert = saved.load_window_level(self.settings, str(folder))
+        saved.add_recent_folder(self.settings, str(folder))
+        self.setWindowTitle(f"{folder.name} — Loupe")
+        self._scan = FolderScanJob(folder, self._generation)
+        self._scan.signals.batch.connect(self._scan_batch)
+        self._scan.signals.finished.connect(self._scan_finished)
+        self._scan_pool.start(self._scan)
+        self.folder_opened.emit(str(folder))
+        return True
+
+    def _scan_batch(self, payload) -> None:
+        generation, paths = payload
+        if generation != self._generation:
+            return
+        self.image_list.model.append(paths)
+        if self._current is None:
+            target = self._show_first if self._show_first in paths else (None if self._show_first else paths[0])
+            if target:
+                self.show_image(target)
+
+    def _scan_finished(self, generation: int) -> None:
+        if generation != self._generation:
+            return
+        n = len(self.image_list.model.paths)
+        if n == 0:
+            self.canvas.show_message(f"No images in {self._folder}")
+        elif self._current is None:
+            self.show_image(self.image_list.model.paths[0])
+        self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}")
+
+    # ----- images ---------------------------------------------------------------------------------
+    def show_image(self, path) -> bool:
+        """Show `path`; a file that cannot be read is marked in the list and explained."""
+        path = os.path.abspath(str(path))
+        image = self.cache.get(path)
+        error = self.cache.error(path)
+        if image is None and error is None:
+            try:
+                image = read_image(path)
+                self.cache.put(path, image)
+            except ImageReadError as exc:
+                error = exc.reason
+        self._current, self._image, self._frame = path, image, 0
+        self.image_list.select_path(path)
+        if image is None:
+            self.image_list.model.mark_bad(path, error)
+            self.canvas.show_message(f"{os.path.basename(path)} cannot be shown:\n{error}")
+            self.inspector.show_meta({"File": os.path.basename(path), "Folder": os.path.dirname(path)}, error)
+            self.view_area.set_frames(1)
+            self.wl.image = None
+            self.notify(f"{os.path.basename(path)} cannot be shown", details=f"{path}\n\n{error}", level="warning")
+        else:
+            self.wl.image, self.wl.frame = image, 0
+            self.view_area.set_frames(image.n_frames)
+            self._render(new_image=True)
+            self.inspector.show_meta(image.meta)
+            self.wl_panel.refresh()
+        self._prefetch_neighbours(path)
+        self.current_image_changed.emit(path)
+        return image is not None
+
+    def _neighbour(self, step: int) -> str | None:
+        paths = self.image_list.visible_paths()
+        if not paths:
+            return None
+        if self._current not in paths:
+            return paths[0]
+        i = paths.index(self._current) + step
+        return paths[i] if 0 <= i < len(paths) else None
+
+    def go_next(self) -> None:
+        target = self._neighbour(+1)
+        if target:
+            self.show_image(target)
+
+    def go_previous(self) -> None:
+        target = self._neighbour(-1)
+        if target:
+            self.show_image(target)
+
+    def _prefetch_neighbours(self, path: str) -> None:
+        model = self.image_list.model
+        row = model.row_of.get(path)
+        if row is None:
+            return
+        rows = [row + k for k in range(1, PREFETCH_AHEAD + 1)] + [row - k for k in range(1, PREFETCH_BEHIND + 1)]
+        self.cache.prefetch([model.paths[r] for r in rows if 0 <= r < len(model.paths)])
+
+    def _render(self, new_image: bool = False) -> None:
+        if self._image is None:
+            return
+        shown = self._image.render(self.wl.effective(), self._frame, self.wl.invert_flag())
+        self.canvas.set_pixels(shown, new_image=new_image)
+
+    def _frame_changed(self, frame: int) -> None:
+        if self._image is not None and frame != self._frame:
+            self._frame = self.wl.frame = frame
+            self._render()
+
+    def _window_level_changed(self) -> None:
+        self._render()
+        if self._folder is not None:
+            saved.save_window_level(self.settings, str(self._folder), self.wl.user, self.wl.invert)
+
+    # ----- menus' slots, drops, geometry ----------------------------------------------------------
+    def choose_folder(self) -> None:
+        start = str(self._folder or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open folder", start)
+        if folder:
+            self.open_folder(folder)
+
+    def fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for folder in saved.recent_folders(self.settings):
+            self.recent_menu.addAction(folder, lambda f=folder: self.open_folder(f))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def open_samples(self) -> None:
+        from desktop.core.samples import ensure_samples
+
+        self.open_folder(ensure_samples())
+
+    def show_about(self) -> None:
+        from desktop import __version__
+
+        self.notify(f"Loupe {__version__}: local medical image viewer and box editor")
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            event.acceptProposedAction()
+            self.open_folder(urls[0])
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event):
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        if self._scan is not None:
+            self._scan.cancel()
+        super().closeEvent(event)

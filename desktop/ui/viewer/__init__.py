@@ -1,0 +1,1 @@
+"""The viewer's widgets: canvas, image list, window/level, inspector, notifications, workers."""

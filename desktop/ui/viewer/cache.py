@@ -1,0 +1,72 @@
+"""Decoded images kept in memory: the current one and its prefetched neighbours (LRU)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QObject, QThreadPool
+
+from .workers import DecodeJob
+
+
+class ImageCache(QObject):
+    """LRU of decoded images, bounded by count and bytes; `prefetch(paths)` decodes in workers."""
+
+    def __init__(self, capacity: int = 8, max_bytes: int = 1 << 30, parent=None):
+        super().__init__(parent)
+        self.capacity, self.max_bytes = capacity, max_bytes
+        self._images: OrderedDict[str, object] = OrderedDict()
+        self._errors: dict[str, str] = {}
+        self._pending: set[str] = set()
+        self._jobs: list[DecodeJob] = []
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+
+    def get(self, path: str):
+        image = self._images.get(path)
+        if image is not None:
+            self._images.move_to_end(path)
+        return image
+
+    def put(self, path: str, image) -> None:
+        self._images[path] = image
+        self._images.move_to_end(path)
+        self._trim()
+
+    def error(self, path: str) -> str | None:
+        return self._errors.get(path)
+
+    def prefetch(self, paths: list[str]) -> None:
+        for path in paths:
+            if path in self._images or path in self._pending or path in self._errors:
+                continue
+            self._pending.add(path)
+            job = DecodeJob(path)
+            job.signals.done.connect(self._done)
+            self._jobs.append(job)
+            self.pool.start(job)
+
+    def clear(self) -> None:
+        self.pool.clear()
+        self._images.clear()
+        self._errors.clear()
+        self._pending.clear()
+
+    def _done(self, path: str, image, reason: str) -> None:
+        self._pending.discard(path)
+        self._jobs = [j for j in self._jobs if j.path != path]
+        if image is None:
+            self._errors[path] = reason
+        else:
+            self.put(path, image)
+
+    def _nbytes(self) -> int:
+        total = 0
+        for image in self._images.values():
+            frames = image.raw_frames if isinstance(image.raw_frames, list) else [image.raw(0)]
+            total += sum(f.nbytes for f in frames)
+        return total
+
+    def _trim(self) -> None:
+        while len(self._images) > self.capacity or (len(self._images) > 1 and self._nbytes() > self.max_bytes):
+            self._images.popitem(last=False)

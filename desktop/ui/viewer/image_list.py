@@ -1,0 +1,184 @@
+"""The image list: every image of the folder, lazily made thumbnails, a name filter, bad files
+marked with their reason (icon, red text, tooltip)."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListView, QStyle, QVBoxLayout, QWidget
+
+from .canvas import to_qimage
+from .workers import ThumbnailJob
+
+THUMB = 64
+ErrorRole = Qt.UserRole + 1
+PathRole = Qt.UserRole + 2
+
+
+class ImageListModel(QAbstractListModel):
+    """Paths in folder order; thumbnails are requested the first time a row is painted."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.root = ""
+        self.paths: list[str] = []
+        self.row_of: dict[str, int] = {}
+        self.errors: dict[str, str] = {}
+        self._thumbs: dict[str, QIcon] = {}
+        self._requested: set[str] = set()
+        self._jobs: dict[str, ThumbnailJob] = {}
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._placeholder = QIcon(_blank(THUMB))
+        self._bad_icon = QWidget().style().standardIcon(QStyle.SP_MessageBoxWarning)
+
+    def reset(self, root: str) -> None:
+        self.pool.clear()
+        self.beginResetModel()
+        self.root, self.paths, self.row_of = root, [], {}
+        self.errors.clear()
+        self._thumbs.clear()
+        self._requested.clear()
+        self._jobs.clear()
+        self.endResetModel()
+
+    def append(self, paths: list[str]) -> None:
+        if not paths:
+            return
+        first = len(self.paths)
+        self.beginInsertRows(QModelIndex(), first, first + len(paths) - 1)
+        for i, p in enumerate(paths):
+            self.row_of[p] = first + i
+        self.paths.extend(paths)
+        self.endInsertRows()
+
+    def mark_bad(self, path: str, reason: str) -> None:
+        if self.errors.get(path) == reason:
+            return
+        self.errors[path] = reason
+        self._changed(path)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.paths)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        path = self.paths[index.row()]
+        if role == Qt.DisplayRole:
+            return os.path.relpath(path, self.root) if self.root else os.path.basename(path)
+        if role == Qt.DecorationRole:
+            if path in self.errors:
+                return self._bad_icon
+            icon = self._thumbs.get(path)
+            if icon is None:
+                self._request(path)
+                return self._placeholder
+            return icon
+        if role == Qt.ToolTipRole:
+            reason = self.errors.get(path)
+            return f"{path}\n\nCannot be shown: {reason}" if reason else path
+        if role == Qt.ForegroundRole and path in self.errors:
+            return QColor(220, 90, 80)
+        if role == ErrorRole:
+            return self.errors.get(path)
+        if role == PathRole:
+            return path
+        return None
+
+    def _request(self, path: str) -> None:
+        if path in self._requested:
+            return
+        self._requested.add(path)
+        job = ThumbnailJob(path, THUMB)
+        job.signals.done.connect(self._thumb_done)
+        self._jobs[path] = job
+        self.pool.start(job)
+
+    def _thumb_done(self, path: str, pixels, reason: str) -> None:
+        self._jobs.pop(path, None)
+        if path not in self.row_of:
+            return  # a job of a folder that was closed
+        if pixels is None:
+            self.errors[path] = reason
+        else:
+            self._thumbs[path] = QIcon(QPixmap.fromImage(to_qimage(pixels)))
+        self._changed(path)
+
+    def _changed(self, path: str) -> None:
+        row = self.row_of.get(path)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+
+
+def _blank(size: int) -> QPixmap:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(40, 40, 40))
+    return pixmap
+
+
+class ImageListPanel(QWidget):
+    """Filter field above the list. Emits `activated(path)` when the user picks an image."""
+
+    activated = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.model = ImageListModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("Filter by name")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.view = QListView(self)
+        self.view.setModel(self.proxy)
+        self.view.setUniformItemSizes(True)  # only visible rows are asked for: lazy thumbnails
+        self.view.setIconSize(QSize(THUMB, THUMB))
+        self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setLayoutMode(QListView.Batched)
+        self.view.setBatchSize(200)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.view)
+
+    def _current_changed(self, current, _previous) -> None:
+        if current.isValid():
+            self.activated.emit(current.data(PathRole))
+
+    def select_path(self, path: str) -> None:
+        """Make `path` current (and visible) without emitting `activated` twice."""
+        row = self.model.row_of.get(path)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row))
+        if not index.isValid() or self.view.currentIndex() == index:
+            return
+        self.view.selectionModel().blockSignals(True)
+        self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.ClearAndSelect)
+        self.view.selectionModel().blockSignals(False)
+        self.view.viewport().update()
+        self.view.scrollTo(index)
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted(self.proxy.mapToSource(i).row() for i in self.view.selectionModel().selectedIndexes())
+        return [self.model.paths[r] for r in rows]
+
+    def visible_paths(self) -> list[str]:
+        """Paths that pass the filter, in list order."""
+        return [self.proxy.index(r, 0).data(PathRole) for r in range(self.proxy.rowCount())]

@@ -1,0 +1,59 @@
+"""What the viewer remembers in QSettings: recent folders and the last window/level per folder
+(window geometry is saved by the main window)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from PySide6.QtCore import QSettings
+
+from desktop.core.imaging import Window
+
+MAX_RECENT = 10
+
+
+def default_settings() -> QSettings:
+    """LOUPE_SETTINGS (an .ini path) overrides the platform's place, e.g. for tests."""
+    path = os.environ.get("LOUPE_SETTINGS")
+    if path:
+        return QSettings(path, QSettings.IniFormat)
+    return QSettings("Loupe", "Loupe")
+
+
+def recent_folders(settings: QSettings) -> list[str]:
+    value = settings.value("recent_folders", [])
+    if isinstance(value, str):
+        value = [value]
+    return [str(v) for v in (value or [])]
+
+
+def add_recent_folder(settings: QSettings, folder: str) -> list[str]:
+    folders = [folder] + [f for f in recent_folders(settings) if f != folder]
+    folders = folders[:MAX_RECENT]
+    settings.setValue("recent_folders", folders)
+    return folders
+
+
+def _wl_key(folder: str) -> str:
+    return "window_level/" + hashlib.sha1(folder.encode("utf-8")).hexdigest()[:16]
+
+
+def save_window_level(settings: QSettings, folder: str, window: Window | None, invert: bool) -> None:
+    if window is None and not invert:
+        settings.remove(_wl_key(folder))
+        return
+    center, width = (window.center, window.width) if window is not None else ("", "")
+    settings.setValue(_wl_key(folder), f"{center};{width};{int(invert)}")
+
+
+def load_window_level(settings: QSettings, folder: str) -> tuple[Window | None, bool]:
+    value = settings.value(_wl_key(folder))
+    if not value:
+        return None, False
+    try:
+        center, width, invert = str(value).split(";")
+        window = Window(float(center), float(width), "Last used") if center else None
+        return window, invert == "1"
+    except ValueError:
+        return None, False
