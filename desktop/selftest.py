@@ -14,7 +14,11 @@ the app is missing fails as "not available: ..."; a check whose prerequisite fai
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import io
 import os
+import re
+import shutil
 import sys
 import tempfile
 import time
@@ -25,8 +29,6 @@ from pathlib import Path
 
 # Small inputs keep the whole run well under two minutes on two CPU cores.
 IMAGE_SIZE = 160
-# Presets whose forward pass is too slow for a smoke test on a CPU: still built and loaded.
-SKIP_FORWARD = {"oasis-vit-b16"}
 
 
 class NotAvailable(Exception):
@@ -52,6 +54,7 @@ class Context:
     samples: Path | None = None
     images: dict[str, object] = field(default_factory=dict)  # path -> RGB uint8 array
     models: dict[str, object] = field(default_factory=dict)  # preset name -> LoupeModel
+    window_opened: bool = False
     torch_after_window: list[str] = field(default_factory=list)
     network_attempts: list[str] = field(default_factory=list)
 
@@ -78,9 +81,9 @@ def _small_rgb(ctx: Context):
 
 def _model_for(ctx: Context, task: str):
     for name, model in ctx.models.items():
-        if model.task == task and name not in SKIP_FORWARD:
+        if model.task == task:
             return name, model
-    raise NotAvailable(f"skipped: no {task} preset was built and loaded")
+    raise NotAvailable(f"skipped: needs the {FORWARD[task]} preset built and loaded")
 
 
 @contextlib.contextmanager
@@ -125,13 +128,12 @@ def block_network(attempts: list[str]):
 
 def check_samples(ctx: Context) -> str:
     samples = _need("desktop.core.samples")
-    folder = ctx.workdir / "samples"
-    made = samples.make_sample_folder(folder)
-    ctx.samples = Path(made) if made else folder
-    files = sorted(p for p in ctx.samples.rglob("*") if p.is_file() and ".loupe" not in p.parts)
-    if not files:
-        raise AssertionError(f"the sample generator wrote no files into {ctx.samples}")
-    return f"{len(files)} files in {ctx.samples.name}/"
+    written = samples.write_samples(ctx.workdir / "samples")
+    ctx.samples = ctx.workdir / "samples"
+    missing = [p.name for p in written if not Path(p).is_file()]
+    if not written or missing:
+        raise AssertionError(f"the sample generator did not write {', '.join(missing) or 'any file'}")
+    return f"{len(written)} sample files written"
 
 
 def check_main_window(ctx: Context) -> str:
@@ -159,12 +161,15 @@ def check_main_window(ctx: Context) -> str:
         app.processEvents()
     if not paths:
         raise AssertionError(f"the main window listed no images in {ctx.samples}")
+    ctx.window_opened = True
     if not torch_before and "torch" in sys.modules:
         ctx.torch_after_window = ["torch"]
     return f"opened the sample folder offscreen, {len(paths)} images listed"
 
 
 def check_lazy_torch(ctx: Context) -> str:
+    if not ctx.window_opened:
+        raise NotAvailable("skipped: needs main-window")
     if ctx.torch_after_window:
         raise AssertionError("opening the main window imported torch (it must load only with a model)")
     return "the main window opened without importing torch"
@@ -176,38 +181,136 @@ def check_decode(ctx: Context) -> str:
     imaging = _need("desktop.core.imaging")
     import numpy as np
 
-    failures = []
-    n_dicom = 0
-    for path in sorted(p for p in ctx.samples.rglob("*") if p.is_file() and ".loupe" not in p.parts):
-        if path.suffix.lower() not in {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ""}:
-            continue
+    failures, n_frames, n_dicom = [], 0, 0
+    for path in sorted(p for p in ctx.samples.iterdir() if p.is_file()):
         try:
-            rgb = np.asarray(imaging.read_image(path).display())
+            image = imaging.read_image(path)
+            frames = [np.asarray(image.display(frame=i)) for i in range(image.n_frames)]
         except Exception as exc:  # every sample must decode: report all failures, not the first
             failures.append(f"{path.name}: {exc}")
             continue
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-            failures.append(f"{path.name}: display() gave {rgb.dtype} {rgb.shape}, not RGB uint8")
+        bad = [f"{f.dtype} {f.shape}" for f in frames if f.dtype != np.uint8 or f.ndim != 3 or f.shape[2] != 3]
+        if bad:
+            failures.append(f"{path.name}: display() gave {bad[0]}, not RGB uint8")
             continue
-        ctx.images[str(path)] = rgb
+        ctx.images[str(path)] = frames[0]
+        n_frames += len(frames)
         n_dicom += path.suffix.lower() == ".dcm"
     if failures:
         raise AssertionError("; ".join(failures))
     if not ctx.images:
         raise AssertionError(f"no image files found in {ctx.samples}")
-    return f"{len(ctx.images)} images decoded ({n_dicom} DICOM)"
+    return f"{len(ctx.images)} images, {n_frames} frames decoded ({n_dicom} DICOM)"
+
+
+# -- presets with seeded random weights, written as their authors publish them ----------------------
+
+# Forward passes run on one preset per task; the rest are built and loaded only.
+FORWARD = {"detection": "heartformer", "classification": "oasis-resnet18", "captioning": "roco-captioner"}
+_OLD_DENSENET = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))([12])\.(weight|bias|running_mean|running_var)$")
+
+
+def _tiny_vocab(path: Path) -> Path:
+    """A WordPiece vocabulary with BERT's special ids ([PAD]=0, [UNK]=100, [CLS]=101, [SEP]=102)."""
+    words = [f"[unused{i}]" for i in range(100)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    words[0] = "[PAD]"
+    words += ["the", "chest", "heart", "lung", "normal", "shows", "a", "of", "with", "no", "image", "ct"]
+    path.write_text("\n".join(words) + "\n", encoding="utf-8")
+    return path
+
+
+def _random_module(card, options: dict):
+    """The preset's torch module with seeded random weights, from the engine's own builders."""
+    import torch
+
+    torch.manual_seed(0)
+    if card.architecture == "roco-captioner":
+        from models.captioning.architecture import ResNetGraphCaptioner
+
+        n_words = len(Path(options["vocab"]).read_text(encoding="utf-8").splitlines())
+        return ResNetGraphCaptioner(vocab_size=n_words)
+    from models.registry import _loader
+
+    try:
+        return _loader(card.architecture)(card, None, torch.device("cpu")).torch_module
+    except ModuleNotFoundError as exc:
+        raise NotAvailable(f"not available: {exc}") from exc
+
+
+def _published(card, module) -> tuple[str, object]:
+    """(how to save, object to save) in the layout the preset's published weights file has."""
+    sd = {k: v.detach().clone().contiguous() for k, v in module.state_dict().items()}
+    arch = card.architecture
+    if arch == "chexnet":  # 2017 DataParallel checkpoint with the old DenseNet names
+        old = {}
+        for k, v in sd.items():
+            m = _OLD_DENSENET.match(k)
+            key = f"{m.group(1)}.{m.group(2)}.{m.group(3)}" if m else k
+            old["module.densenet121." + key.replace("classifier.", "classifier.0.")] = v
+        return "torch", {"state_dict": old}
+    if arch.startswith("rfdetr"):
+        return ("safetensors", sd) if str(card.weights).endswith(".safetensors") else ("torch", {"model": sd})
+    if arch.startswith("effdet"):  # Lightning checkpoint of the DetBench under `network.`
+        return "torch", {"state_dict": {"network." + k: v for k, v in sd.items()}}
+    return "torch", sd  # plain state dicts: Qing, OASIS, the ROCO captioner
+
+
+def _build_and_load(card, folder: Path):
+    import torch
+
+    import models
+
+    options = {}
+    if card.architecture == "roco-captioner":
+        options["vocab"] = str(_tiny_vocab(folder / "vocab.txt"))
+    if card.extra.get("backbone_weights"):  # the temporal head needs its backbone's checkpoint too
+        from models.registry import preset_card
+
+        backbone = preset_card(card.extra["backbone"])
+        kind, obj = _published(backbone, _random_module(backbone, {}))
+        torch.save(obj, folder / card.extra["backbone_weights"])
+        options["backbone_weights"] = str(folder / card.extra["backbone_weights"])
+    kind, obj = _published(card, _random_module(card, options))
+    path = folder / Path(card.weights or f"{card.name}.pth").name
+    if kind == "safetensors":
+        from safetensors.torch import save_file
+
+        save_file(obj, str(path))
+    else:
+        torch.save(obj, path)
+    del obj
+    return models.load_model(card.name, weights=str(path), device="cpu", **options)
 
 
 def check_presets(ctx: Context) -> str:
-    from desktop.selftest_models import build_and_load_presets
-
-    loaded, failures = build_and_load_presets(ctx.workdir / "weights")
-    ctx.models.update(loaded)
+    registry = _need("models.registry")
+    cards = registry.list_presets()
+    if not cards:
+        raise AssertionError("no presets found in resources/presets")
+    failures, loaded, skipped = [], [], []
+    for card in cards:
+        required = card.extra.get("requires")
+        if required and importlib.util.find_spec(required) is None:
+            skipped.append(f"{card.name} (optional {required} not installed)")
+            continue
+        folder = ctx.workdir / "weights" / card.name
+        folder.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        try:
+            model = _build_and_load(card, folder)
+        except Exception as exc:
+            failures.append(f"{card.name}: {type(exc).__name__}: {exc}")
+            continue
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        loaded.append(f"{card.name} {time.perf_counter() - start:.0f} s")
+        if FORWARD.get(card.task) == card.name:
+            ctx.models[card.name] = model
+        registry.clear_cache()  # keep memory flat: only the models used below stay alive
     if failures:
         raise AssertionError("; ".join(failures))
-    if not loaded:
-        raise AssertionError("no presets found in resources/presets")
-    return f"built and loaded {len(loaded)}: {', '.join(sorted(loaded))}"
+    return f"built and loaded {len(loaded)}: {', '.join(loaded)}" + (
+        f"; skipped {', '.join(skipped)}" if skipped else "")
 
 
 def check_detection(ctx: Context) -> str:
@@ -246,11 +349,27 @@ def check_gradcam(ctx: Context) -> str:
 
 
 def check_coco_export(ctx: Context) -> str:
-    from desktop.selftest_models import export_and_read_coco
-
     if ctx.samples is None or not ctx.images:
         raise NotAvailable("skipped: needs decoded samples")
-    return export_and_read_coco(ctx.samples, sorted(ctx.images), ctx.workdir / "export")
+    store_mod = _need("desktop.core.store")
+    exchange = _need("desktop.core.exchange")
+    from pycocotools.coco import COCO
+
+    expected = {}
+    with store_mod.open_store(ctx.samples) as store:
+        for i, (path, rgb) in enumerate(sorted(ctx.images.items())):
+            h, w = rgb.shape[:2]
+            image_id = store.ensure_image(Path(path).name, w, h)
+            store.add_box(image_id, "finding" if i % 2 else "device", w * 0.25, h * 0.25, w * 0.5, h * 0.4)
+            expected[Path(path).name] = (w * 0.25, h * 0.25, w * 0.5, h * 0.4)
+        store.flush()
+        out = exchange.export_coco(store, ctx.workdir / "export")
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools chats on stdout
+        coco = COCO(str(out))  # read back by a second tool
+    got = {coco.imgs[a["image_id"]]["file_name"]: tuple(a["bbox"]) for a in coco.dataset["annotations"]}
+    if got != expected:
+        raise AssertionError(f"{out.name} read back by pycocotools differs: {len(got)} boxes, expected {len(expected)}")
+    return f"{out.name}: {len(coco.imgs)} images, {len(got)} boxes, {len(coco.cats)} categories (pycocotools)"
 
 
 def check_train_entry(ctx: Context) -> str:
@@ -259,8 +378,8 @@ def check_train_entry(ctx: Context) -> str:
     cmd = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "desktop"]
     out = subprocess.run([*cmd, "train", "--help"], capture_output=True, text=True, timeout=120)
     if out.returncode != 0 or "usage" not in out.stdout.lower():
-        raise AssertionError(f"`{' '.join(cmd)} train --help` exited {out.returncode}: "
-                             f"{(out.stderr or out.stdout).strip()[-300:]}")
+        last = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise AssertionError(f"`{' '.join(cmd)} train --help` exited {out.returncode}: {last[0][-300:]}")
     return f"`{Path(cmd[0]).name}{' -m desktop' if len(cmd) > 1 else ''} train` starts"
 
 
