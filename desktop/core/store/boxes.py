@@ -6,6 +6,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 
+from desktop.core.store.categories import _insert_category
 from desktop.core.store.errors import StoreError
 from desktop.core.store.records import BOX_COLUMNS, Box, box_from_row
 from desktop.core.store.schema import BOX_STATES
@@ -52,12 +53,12 @@ class BoxesMixin:
         if state not in BOX_STATES:
             raise StoreError(f"box state must be one of {', '.join(BOX_STATES)}, not {state!r}")
         _check_size(w, h)
-        cid = category if isinstance(category, int) else self.ensure_category(category)
         wanted = self._alloc_box_id()
         now = time.time()
-        orig = (cid, x, y, w, h) if source == "model" else (None,) * 5
 
         def op(conn: sqlite3.Connection) -> int:
+            cid = _category_in(conn, category)
+            orig = (cid, x, y, w, h) if source == "model" else (None,) * 5
             bid = wanted
             if conn.execute("SELECT 1 FROM boxes WHERE id = ?", (bid,)).fetchone():
                 # another window took this id while the edit waited: give it the next free one
@@ -81,9 +82,6 @@ class BoxesMixin:
             raise StoreError(f"box state must be one of {', '.join(BOX_STATES)}, not {state!r}")
         if w is not None or h is not None:
             _check_size(w if w is not None else 1, h if h is not None else 1)
-        cid = None
-        if category is not None:
-            cid = category if isinstance(category, int) else self.ensure_category(category)
         geometry = {"x": x, "y": y, "w": w, "h": h}
         now = time.time()
 
@@ -93,6 +91,7 @@ class BoxesMixin:
                                (bid,)).fetchone()
             if row is None:
                 raise StoreError(f"{self.path}: no box with id {box_id}")
+            cid = None if category is None else _category_in(conn, category)
             sets, values = [], []
             changed = cid is not None and cid != row[2]
             for i, (col, val) in enumerate(geometry.items()):
@@ -151,13 +150,7 @@ class BoxesMixin:
             ids = []
             for name, x, y, w, h, s in rows:
                 if name not in cats:
-                    found = conn.execute("SELECT id FROM categories WHERE name = ?", (name,)).fetchone()
-                    if found is None:
-                        from desktop.core.store.categories import _insert_category
-
-                        cats[name] = _insert_category(conn, name, None)
-                    else:
-                        cats[name] = found[0]
+                    cats[name] = _category_in(conn, name)
                 cid = cats[name]
                 cur = conn.execute(_INSERT, (None, image_id, cid, x, y, w, h, "model", model_name, s,
                                              "unreviewed", 0, cid, x, y, w, h, now, now))
@@ -169,6 +162,14 @@ class BoxesMixin:
             self._max_box_id = max(self._max_box_id, max(ids))
         return ids
 
+    def bulk_add_boxes(self, rows, source: str = "person", state: str = "drawn") -> int:
+        """Add many boxes in one transaction: (image_id, category_id, x, y, w, h) each."""
+        now = time.time()
+        data = [(None, i, c, float(x), float(y), float(w), float(h), source, None, None, state, 0,
+                 None, None, None, None, None, now, now) for i, c, x, y, w, h in rows]
+        self.writer.write(lambda conn: conn.executemany(_INSERT, data), f"{len(data)} box(es)", queue=False)
+        return len(data)
+
     # -- ids -----------------------------------------------------------------------------------
     def _alloc_box_id(self) -> int:
         top = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM boxes").fetchone()[0]
@@ -179,6 +180,17 @@ class BoxesMixin:
         while box_id in self.id_remap:
             box_id = self.id_remap[box_id]
         return box_id
+
+
+def _category_in(conn: sqlite3.Connection, category) -> int:
+    """A category id inside the running transaction, creating a named category when new."""
+    if isinstance(category, int):
+        return category
+    name = str(category).strip()
+    if not name:
+        raise StoreError("a category needs a name")
+    found = conn.execute("SELECT id FROM categories WHERE name = ?", (name,)).fetchone()
+    return found[0] if found else _insert_category(conn, name, None)
 
 
 def _check_size(w: float, h: float) -> None:

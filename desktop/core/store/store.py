@@ -128,8 +128,7 @@ class AnnotationStore(CategoriesMixin, BoxesMixin):
         found = content_hash(self.folder / rel)
         size, digest = found if found else (None, None)
         if patient_key is None:
-            m = _NIH_NAME.match(Path(rel).name)
-            patient_key = m.group(1) if m else None
+            patient_key = _patient_from_name(rel)
         now = time.time()
 
         def op(conn: sqlite3.Connection) -> int:
@@ -152,6 +151,20 @@ class AnnotationStore(CategoriesMixin, BoxesMixin):
             return cur.lastrowid
 
         return self.writer.write(op, f"image {rel}", queue=False)
+
+    def bulk_ensure_images(self, images) -> dict[str, int]:
+        """Add many images at once: (rel_path, width, height) each; returns rel_path -> id for
+        those given. Content hashes are filled later by ensure_image (imports stay fast)."""
+        images = [(_norm(r), int(w), int(h)) for r, w, h in images]
+        now = time.time()
+
+        def op(conn: sqlite3.Connection) -> dict[str, int]:
+            conn.executemany("INSERT OR IGNORE INTO images(rel_path, width, height, patient_key, modified) "
+                             "VALUES (?,?,?,?,?)", [(r, w, h, _patient_from_name(r), now) for r, w, h in images])
+            wanted = {r for r, _w, _h in images}
+            return {rel: i for i, rel in conn.execute("SELECT id, rel_path FROM images") if rel in wanted}
+
+        return self.writer.write(op, f"{len(images)} image(s)", queue=False)
 
     def set_patient_key(self, image_id: int, patient_key: str | None) -> None:
         self._update_image(image_id, "patient_key", patient_key, "patient of image")
@@ -191,6 +204,11 @@ class AnnotationStore(CategoriesMixin, BoxesMixin):
         now = time.time()
         self.writer.write(lambda conn: conn.execute(
             f"UPDATE images SET {column} = ?, modified = ? WHERE id = ?", (value, now, image_id)), what)
+
+
+def _patient_from_name(rel: str) -> str | None:
+    m = _NIH_NAME.match(Path(rel).name)
+    return m.group(1) if m else None
 
 
 def _norm(rel_path: str | Path) -> str:

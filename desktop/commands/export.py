@@ -1,0 +1,46 @@
+"""`loupe export FOLDER --format coco|roboflow|yolo|voc|corrections|coco-results --out DIR`."""
+
+from __future__ import annotations
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("folder", help="the image folder whose annotations to export")
+    parser.add_argument("--format", required=True,
+                        choices=("coco", "roboflow", "yolo", "voc", "corrections", "coco-results"))
+    parser.add_argument("--out", required=True, help="output folder (or .json file for coco/corrections)")
+    parser.add_argument("--only-reviewed", action="store_true", help="only images marked reviewed "
+                        "(always on for roboflow unless --all-images)")
+    parser.add_argument("--all-images", action="store_true", help="roboflow: include unreviewed images too")
+    parser.add_argument("--include-predictions", action="store_true",
+                        help="coco: also the model boxes nobody reviewed")
+    parser.add_argument("--scores", action="store_true", help="coco: write each model box's score")
+    parser.add_argument("--model", help="coco-results/corrections: only this model's boxes")
+    parser.add_argument("--split", default="0.8,0.1,0.1", help="roboflow: train,valid,test fractions")
+    parser.add_argument("--seed", type=int, default=0, help="roboflow: seed of the split")
+    parser.add_argument("--window", help="roboflow: window CENTER,WIDTH for DICOM to PNG (default: the file's)")
+
+
+def run(args) -> int:
+    from desktop.core.exchange import export_annotations
+    from desktop.core.exchange.errors import ExchangeError
+    from desktop.core.store import open_store
+
+    options: dict = {}
+    only_reviewed = args.only_reviewed
+    if args.format == "roboflow":
+        try:
+            options["split"] = tuple(float(v) for v in args.split.split(","))
+            if args.window:
+                options["window"] = tuple(float(v) for v in args.window.split(","))
+        except ValueError as exc:
+            raise ExchangeError(f"--split/--window must be comma-separated numbers: {exc}") from exc
+        options["seed"] = args.seed
+        only_reviewed = not args.all_images
+    if args.model:
+        options["model"] = args.model
+    with open_store(args.folder) as store:
+        out = export_annotations(store, args.out, args.format, only_reviewed=only_reviewed,
+                                 include_predictions=args.include_predictions, with_scores=args.scores,
+                                 **options)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,108 @@
+"""COCO import (matching images by file name) and the NIH ChestX-ray14 `BBox_List_2017.csv`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
+
+
+def parent_placeholders(categories: list[dict], annotated: set) -> set:
+    """Ids of Roboflow's parent placeholder categories (named as another category's supercategory
+    and used by no annotation), e.g. id 0 "RBC-WBC" over "rbc" and "wbc"."""
+    names = {c.get("name") for c in categories}
+    parents = {c.get("supercategory") for c in categories
+               if c.get("supercategory") not in (None, "", "none") and c.get("supercategory") != c.get("name")}
+    return {c.get("id") for c in categories if c.get("name") in parents & names and c.get("id") not in annotated}
+
+
+def parse_coco(path: Path) -> Parsed:
+    src = str(path)
+    out = Parsed()
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        out.problems.append(Problem(src, f"line {exc.lineno}, column {exc.colno}", f"bad JSON: {exc.msg}"))
+        return out
+    except (OSError, UnicodeDecodeError) as exc:
+        out.problems.append(Problem(src, "file", f"cannot read: {exc}"))
+        return out
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), list)
+                                             for k in ("images", "annotations", "categories")):
+        out.problems.append(Problem(src, "top level", "not a COCO file: needs lists 'images', "
+                                                      "'annotations' and 'categories'"))
+        return out
+    cats: dict = {}
+    for i, c in enumerate(data["categories"]):
+        if not isinstance(c, dict) or "id" not in c or not str(c.get("name", "")).strip():
+            out.problems.append(Problem(src, f"category #{i}", "a category needs an id and a name"))
+            continue
+        cats[c["id"]] = str(c["name"]).strip()
+    images: dict = {}
+    for i, im in enumerate(data["images"]):
+        if not isinstance(im, dict) or "id" not in im or not isinstance(im.get("file_name"), str):
+            out.problems.append(Problem(src, f"image #{i}", "an image needs an id and a file_name"))
+            continue
+        images[im["id"]] = im["file_name"]
+        out.images.append(im["file_name"])
+        w, h = im.get("width"), im.get("height")
+        if isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0:
+            out.sizes[im["file_name"]] = (int(w), int(h))
+    annotated = {a.get("category_id") for a in data["annotations"] if isinstance(a, dict)}
+    skip = parent_placeholders(data["categories"], annotated)
+    for i, a in enumerate(data["annotations"]):
+        where = f"annotation id {a.get('id', '?')} (#{i})" if isinstance(a, dict) else f"annotation #{i}"
+        if not isinstance(a, dict):
+            out.problems.append(Problem(src, where, "not an object"))
+            continue
+        bbox = a.get("bbox")
+        if not (isinstance(bbox, list) and len(bbox) == 4
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox)):
+            out.problems.append(Problem(src, where, f"bbox must be [x, y, w, h] numbers, not {bbox!r}"))
+            continue
+        if a.get("image_id") not in images:
+            out.problems.append(Problem(src, where, f"unknown image id {a.get('image_id')!r}"))
+            continue
+        cid = a.get("category_id")
+        if cid not in cats or cid in skip:
+            out.problems.append(Problem(src, where, f"unknown category id {cid!r}"))
+            continue
+        out.boxes.append(ParsedBox(images[a["image_id"]], cats[cid], *map(float, bbox), where=where))
+    return out
+
+
+def parse_nih_csv(path: Path) -> Parsed:
+    """`Image Index,Finding Label,Bbox [x,y,w,h],,,`: one box per row, pixels of the 1024x1024 image."""
+    src = str(path)
+    out = Parsed(skip_unknown_images=True)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        out.problems.append(Problem(src, "file", f"cannot read as CSV: {exc}"))
+        return out
+    if not rows or not rows[0] or rows[0][0].strip() != "Image Index":
+        out.problems.append(Problem(src, "line 1", "not the NIH box list: the header must start "
+                                                   "with 'Image Index,Finding Label,Bbox [x,y,w,h]'"))
+        return out
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"line {n}"
+        if len(row) < 6:
+            out.problems.append(Problem(src, where, f"expected 6 columns, found {len(row)}"))
+            continue
+        try:
+            x, y, w, h = (float(v) for v in row[2:6])
+        except ValueError:
+            out.problems.append(Problem(src, where, f"box {row[2:6]} is not four numbers"))
+            continue
+        label = row[1].strip()
+        if not label:
+            out.problems.append(Problem(src, where, "unknown category: the finding label is empty"))
+            continue
+        out.boxes.append(ParsedBox(row[0].strip(), label, x, y, w, h, where=where))
+    return out

@@ -1,0 +1,58 @@
+"""What people changed relative to a model's predictions, so a team can measure how much a model
+is corrected: each prediction is accepted, moved, relabelled (or both), deleted, or still
+unreviewed; each box a person drew is added."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.core.exchange.coco_export import write_json_atomic
+from desktop.core.store import AnnotationStore
+
+KINDS = ("accepted", "moved", "relabelled", "deleted", "added", "unreviewed")
+_EPS = 1e-6
+
+
+def corrections(store: AnnotationStore, model: str | None = None) -> dict:
+    names = {c.id: c.name for c in store.categories()}
+    paths = {i: rel for i, rel in store.conn.execute("SELECT id, rel_path FROM images")}
+    cond, params = ("AND (source = 'person' OR model = ?)", (model,)) if model else ("", ())
+    rows = store.conn.execute(
+        "SELECT id, image_id, source, model, score, state, deleted, category_id, x, y, w, h, "
+        "orig_category_id, orig_x, orig_y, orig_w, orig_h FROM boxes WHERE 1 " + cond +
+        " ORDER BY image_id, id", params).fetchall()
+    items, counts = [], dict.fromkeys(KINDS, 0)
+    for (bid, image_id, source, mdl, score, state, deleted, cat, x, y, w, h,
+         ocat, ox, oy, ow, oh) in rows:
+        item = {"image": paths[image_id], "box_id": bid, "category": names.get(cat), "bbox": [x, y, w, h]}
+        if source == "person":
+            if deleted:
+                continue  # drawn, then deleted: nothing to measure
+            kinds = ["added"]
+        else:
+            item.update(model=mdl, score=score, predicted_category=names.get(ocat, names.get(cat)),
+                        predicted_bbox=[ox, oy, ow, oh])
+            if deleted:
+                kinds = ["deleted"]
+            elif state == "unreviewed":
+                kinds = ["unreviewed"]
+            else:
+                moved = any(abs(a - b) > _EPS for a, b in zip((x, y, w, h), (ox, oy, ow, oh)))
+                relabelled = ocat is not None and ocat != cat
+                kinds = [k for k, on in (("moved", moved), ("relabelled", relabelled)) if on] or ["accepted"]
+        item["kinds"] = kinds
+        for k in kinds:
+            counts[k] += 1
+        items.append(item)
+    reviewed = sum(counts[k] for k in ("accepted", "deleted")) + sum(
+        1 for it in items if it.get("model") and set(it["kinds"]) & {"moved", "relabelled"})
+    return {"model": model, "counts": counts, "predictions_reviewed": reviewed,
+            "accepted_unchanged_rate": counts["accepted"] / reviewed if reviewed else None,
+            "corrections": items}
+
+
+def export_corrections(store: AnnotationStore, out_path: str | Path, model: str | None = None) -> Path:
+    out = Path(out_path)
+    if out.is_dir() or not out.suffix:
+        out = out / "corrections.json"
+    return write_json_atomic(out, corrections(store, model))

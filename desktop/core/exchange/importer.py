@@ -1,0 +1,202 @@
+"""What every importer shares: parsed boxes are checked (unknown image, box outside the image,
+negative size, unknown category) and then written in ONE transaction, or not at all.
+
+A parser turns its file into `Parsed`: boxes keyed by an image's file name (or relative path), the
+sizes the file declares, and the problems it found while reading. `apply` resolves each image
+against the store and the folder, checks every box, and writes only when there is no problem
+(or, with strict=False, writes the good boxes and reports the rest).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.core.exchange.errors import ImportProblems
+from desktop.core.store import AnnotationStore
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".dcm", ".dicom"}
+TOLERANCE = 1.0  # pixels a box may stick out of its image (rounding in other tools) before it is a problem
+
+
+@dataclass
+class Problem:
+    file: str
+    where: str  # "line 12", "annotation 7", "image foo.png"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, {self.where}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    source: str
+    format: str
+    problems: list[Problem] = field(default_factory=list)
+    boxes_imported: int = 0
+    images_touched: int = 0
+    skipped: int = 0  # rows for images that are simply not in this folder (NIH CSV covers a whole dataset)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (f"{self.source}: imported {self.boxes_imported} box(es) on {self.images_touched} image(s)"
+                f" from {self.format}")
+        if self.skipped:
+            text += f"; {self.skipped} row(s) for images not in this folder were skipped"
+        if self.problems:
+            text += f"; {len(self.problems)} problem(s) left out"
+        return text
+
+
+@dataclass
+class ParsedBox:
+    image: str  # file name or path relative to the folder, as the file writes it
+    category: str
+    x: float
+    y: float
+    w: float
+    h: float
+    where: str  # where in the file, for the report
+    file: str = ""  # the file it came from, when an import reads several
+
+
+@dataclass
+class Parsed:
+    boxes: list[ParsedBox] = field(default_factory=list)
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # image -> (width, height) declared
+    images: list[str] = field(default_factory=list)  # images the file lists (also those without boxes)
+    problems: list[Problem] = field(default_factory=list)
+    skip_unknown_images: bool = False  # count rows of images absent from the folder as skipped
+
+
+class ImageResolver:
+    """Finds the image a file names: by relative path, then by file name, in the store then the folder."""
+
+    def __init__(self, store: AnnotationStore, folder: Path):
+        self.folder = folder
+        self.known = {rel: (i, w, h) for i, rel, w, h in store.conn.execute(
+            "SELECT id, rel_path, width, height FROM images")}
+        self.by_name: dict[str, str] = {}
+        self.by_stem: dict[str, str] = {}
+        for rel in self.known:
+            self.by_name.setdefault(Path(rel).name, rel)
+        self._scanned = False
+
+    def _scan(self) -> None:
+        self._scanned = True
+        for root, dirs, files in os.walk(self.folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                    rel = Path(os.path.relpath(os.path.join(root, name), self.folder)).as_posix()
+                    self.by_name.setdefault(name, rel)
+                    self.by_stem.setdefault(Path(name).stem, rel)
+
+    def resolve(self, image: str, by_stem: bool = False) -> str | None:
+        image = image.replace("\\", "/")
+        if image in self.known:
+            return image
+        name = Path(image).name
+        if name in self.by_name:
+            return self.by_name[name]
+        if not self._scanned:
+            self._scan()
+            if (self.folder / image).is_file():
+                return image
+            if name in self.by_name:
+                return self.by_name[name]
+        return self.by_stem.get(Path(image).stem) if by_stem else None
+
+
+def read_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header, without decoding pixels."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return im.size
+    except Exception:
+        pass
+    try:
+        import pydicom
+
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Rows", "Columns"])
+        return int(ds.Columns), int(ds.Rows)
+    except Exception:
+        return None
+
+
+def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportReport,
+          strict: bool = True, resolve_by_stem: bool = False) -> ImportReport:
+    resolver = ImageResolver(store, folder)
+    problems = list(parsed.problems)
+    rows: list[tuple[str, str, float, float, float, float]] = []
+    new_images: dict[str, tuple[int, int]] = {}
+    sizes: dict[str, tuple[int, int]] = {}
+
+    def size_of(rel: str, declared: tuple[int, int] | None) -> tuple[int, int] | None:
+        if rel in sizes:
+            return sizes[rel]
+        if rel in resolver.known:
+            got = resolver.known[rel][1:]
+        else:
+            got = declared or read_size(folder / rel)
+            if got is not None:
+                new_images[rel] = got
+        if got is not None:
+            sizes[rel] = got
+        return got
+
+    for image in parsed.images:
+        rel = resolver.resolve(image, resolve_by_stem)
+        if rel is None:
+            if not parsed.skip_unknown_images:
+                problems.append(Problem(report.source, f"image {image}", "unknown image: not in this folder"))
+            continue
+        size_of(rel, parsed.sizes.get(image))
+    for b in parsed.boxes:
+        file = b.file or report.source
+        rel = resolver.resolve(b.image, resolve_by_stem)
+        if rel is None:
+            if parsed.skip_unknown_images:
+                report.skipped += 1
+            elif b.image not in parsed.images:
+                problems.append(Problem(file, b.where, f"unknown image {b.image!r}: not in this folder"))
+            continue
+        size = size_of(rel, parsed.sizes.get(b.image))
+        reason = check_box(b.x, b.y, b.w, b.h, size)
+        if reason:
+            problems.append(Problem(file, b.where, f"{reason} (image {b.image})"))
+            continue
+        rows.append((rel, b.category, b.x, b.y, b.w, b.h))
+    report.problems = problems
+    if problems and strict:
+        raise ImportProblems(report)
+    if not rows and not new_images:
+        report.notes.append("nothing to import")
+        return report
+    with store.batch():
+        ids = store.bulk_ensure_images([(rel, w, h) for rel, (w, h) in new_images.items()])
+        ids.update({rel: v[0] for rel, v in resolver.known.items()})
+        cats = {name: store.ensure_category(name) for name in dict.fromkeys(r[1] for r in rows)}
+        store.bulk_add_boxes([(ids[rel], cats[c], x, y, w, h) for rel, c, x, y, w, h in rows])
+    report.boxes_imported = len(rows)
+    report.images_touched = len({r[0] for r in rows} | set(new_images))
+    return report
+
+
+def check_box(x: float, y: float, w: float, h: float, size: tuple[int, int] | None) -> str | None:
+    values = (x, y, w, h)
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        return f"box {list(values)} is not four finite numbers"
+    if w <= 0 or h <= 0:
+        return f"negative or zero size: width {w}, height {h}"
+    if size is None:
+        return "image size unknown (the file cannot be read)"
+    width, height = size
+    if x < -TOLERANCE or y < -TOLERANCE or x + w > width + TOLERANCE or y + h > height + TOLERANCE:
+        return f"box outside the image: [{x}, {y}, {w}, {h}] on {width}x{height}"
+    return None

@@ -1,0 +1,75 @@
+"""One entry point per direction: `import_annotations` and `export_annotations` by format name
+(what `loupe import` / `loupe export` and the app's menus call)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.core.exchange.errors import ExchangeError
+from desktop.core.exchange.importer import ImageResolver, ImportReport, Parsed, Problem, apply, read_size
+from desktop.core.store import AnnotationStore
+
+IMPORT_FORMATS = ("coco", "nih-csv", "yolo", "voc")
+EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "corrections")
+
+
+def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, strict: bool = True,
+                       folder: str | Path | None = None) -> ImportReport:
+    """Import `path` into the store, in one transaction. With strict (the default) any problem
+    raises ImportProblems and nothing changes; otherwise the good boxes are imported and the report
+    lists the rest."""
+    from desktop.core.exchange.coco_import import parse_coco, parse_nih_csv
+    from desktop.core.exchange.yolo_voc import parse_voc, parse_yolo
+
+    path, folder = Path(path), Path(folder or store.folder)
+    if not path.exists():
+        raise ExchangeError(f"{path}: file not found")
+    report = ImportReport(source=str(path), format=fmt)
+    if fmt == "coco":
+        parsed = parse_coco(path)
+    elif fmt == "nih-csv":
+        parsed = parse_nih_csv(path)
+    elif fmt == "voc":
+        parsed = parse_voc(path)
+    elif fmt == "yolo":
+        resolver = ImageResolver(store, folder)
+
+        def sizes_of(stem: str):
+            rel = resolver.resolve(stem, by_stem=True)
+            if rel is None:
+                return None
+            size = resolver.known[rel][1:] if rel in resolver.known else read_size(folder / rel)
+            return (rel, size) if size else None
+
+        parsed = parse_yolo(path, sizes_of)
+    else:
+        raise ExchangeError(f"unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}")
+    return apply(store, folder, parsed, report, strict=strict)
+
+
+def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, only_reviewed: bool = False,
+                       include_predictions: bool = False, with_scores: bool = False, **options) -> Path:
+    from desktop.core.exchange.coco_export import export_coco, export_coco_results
+    from desktop.core.exchange.corrections import export_corrections
+    from desktop.core.exchange.roboflow import export_roboflow
+    from desktop.core.exchange.yolo_voc import export_voc, export_yolo
+
+    out = Path(out)
+    if fmt == "coco":
+        return export_coco(store, out, only_reviewed=only_reviewed, include_predictions=include_predictions,
+                           with_scores=with_scores)
+    if fmt == "coco-results":
+        return export_coco_results(store, out, model=options.get("model"))
+    if fmt == "roboflow":
+        return export_roboflow(store, store.folder, out, only_reviewed=only_reviewed, **options)
+    if fmt == "yolo":
+        return export_yolo(store, out, only_reviewed=only_reviewed)
+    if fmt == "voc":
+        return export_voc(store, out, only_reviewed=only_reviewed)
+    if fmt == "corrections":
+        return export_corrections(store, out, model=options.get("model"))
+    raise ExchangeError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+
+
+__all__ = ["import_annotations", "export_annotations", "ImportReport", "Parsed", "Problem",
+           "IMPORT_FORMATS", "EXPORT_FORMATS"]
