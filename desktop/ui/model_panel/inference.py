@@ -1,0 +1,182 @@
+"""The panel's jobs (no Qt): run a model over images, one result per image, and compute saliency.
+
+They run on a worker thread (`desktop.jobs.runner`); every value they yield reaches the GUI thread,
+which writes it to the store (SQLite stays on the GUI thread). A file that cannot be read or run is
+yielded as an `ItemResult` with `error` set: the run goes on and the panel lists it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# Predictions are stored down to this score, so the threshold slider can show more or fewer of them
+# later without running the model again (decision 0050).
+STORE_FLOOR = 0.05
+
+
+@dataclass
+class ItemResult:
+    path: str
+    size: tuple[int, int] = (0, 0)  # width, height of the image the model saw
+    task: str = ""
+    value: Any = None  # list of (category, x, y, w, h, score) | {class: p} | caption text
+    error: str | None = None
+
+
+def read_rgb(path: str) -> np.ndarray:
+    from desktop.core.imaging import read_image
+
+    return read_image(path).display()
+
+
+def detection_rows(dets) -> list[tuple[str, float, float, float, float, float]]:
+    """models.base.Detections -> the store's rows (category, x, y, w, h, score) in pixels."""
+    rows = []
+    for (x1, y1, x2, y2), score, name in zip(dets.xyxy.tolist(), dets.scores.tolist(), dets.class_names):
+        rows.append((str(name), float(x1), float(y1), float(x2 - x1), float(y2 - y1), float(score)))
+    return rows
+
+
+def run_one(model, rgb: np.ndarray, options: dict) -> Any:
+    task = model.task
+    if task == "detection":
+        floor = min(float(options.get("threshold", STORE_FLOOR)), STORE_FLOOR)
+        return detection_rows(model.detect(rgb, threshold=floor))
+    if task == "classification":
+        return {str(k): float(v) for k, v in model.classify(rgb).items()}
+    if task == "captioning":
+        return model.caption(rgb, max_len=int(options.get("max_length", 80)),
+                             beam_size=int(options.get("beam_size", 1)))
+    raise ValueError(f"{model.name}: unknown task {task!r}")
+
+
+def run_images(model, paths: list[str], options: dict, current: tuple[str, np.ndarray] | None = None):
+    """A generator job over `paths`; decodes the next image while the model runs on this one.
+
+    `current` is (path, rgb) of the image on screen (already decoded with the user's window/level).
+    """
+
+    def job(ctx):
+        total = len(paths)
+        done = 0
+        ctx.progress(0, total, "")
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="loupe-decode") as pool:
+            pending = pool.submit(_decode, paths[0], current) if paths else None
+            for i, path in enumerate(paths):
+                if ctx.cancelled():
+                    break
+                decoded = pending.result()
+                pending = pool.submit(_decode, paths[i + 1], current) if i + 1 < total else None
+                yield _run_decoded(model, path, decoded, options)
+                done += 1
+                ctx.progress(done, total, _name(path))
+        return done
+
+    return job
+
+
+def _decode(path: str, current):
+    if current is not None and current[0] == path and current[1] is not None:
+        return current[1]
+    try:
+        return read_rgb(path)
+    except Exception as exc:  # a bad file is skipped and listed, never the end of the run
+        return exc
+
+
+def _run_decoded(model, path: str, decoded, options: dict) -> ItemResult:
+    if isinstance(decoded, BaseException):
+        return ItemResult(path, task=model.task, error=_reason(decoded))
+    h, w = decoded.shape[:2]
+    try:
+        value = run_one(model, decoded, options)
+    except Exception as exc:
+        return ItemResult(path, (w, h), model.task, error=_reason(exc))
+    return ItemResult(path, (w, h), model.task, value)
+
+
+def _reason(exc: BaseException) -> str:
+    from models.errors import LoupeError
+
+    return str(exc) if isinstance(exc, LoupeError) else f"{type(exc).__name__}: {exc}"
+
+
+def _name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@dataclass
+class SaliencyResult:
+    path: str
+    method: str
+    heat: np.ndarray  # (H, W) float32 in [0, 1], aligned with the image
+
+
+def saliency_job(model, path: str, rgb: np.ndarray, method: str, box=None, target=None):
+    """A job computing one map; Qing's attention map ("attention") comes from the model itself."""
+
+    def job(ctx):
+        ctx.progress(0, 1, method)
+        if method == "attention":
+            heat = resize_heat(np.asarray(model.attention_map(rgb), dtype=np.float32), rgb.shape[:2])
+        else:
+            from models.saliency import explain
+
+            heat = np.asarray(explain(model, rgb, method, target=target, box=box), dtype=np.float32)
+            if heat.shape != rgb.shape[:2]:
+                heat = resize_heat(heat, rgb.shape[:2])
+        ctx.progress(1, 1, method)
+        return SaliencyResult(path, method, normalise(heat))
+
+    return job
+
+
+def resize_heat(heat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    heat = np.squeeze(heat).astype(np.float32)
+    return cv2.resize(heat, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)
+
+
+def normalise(heat: np.ndarray) -> np.ndarray:
+    heat = np.nan_to_num(heat.astype(np.float32))
+    lo, hi = float(heat.min()), float(heat.max())
+    if hi - lo < 1e-12:
+        return np.zeros_like(heat)
+    return (heat - lo) / (hi - lo)
+
+
+def box_xyxy(box) -> tuple[float, float, float, float] | None:
+    """The editor's selected box (a store Box, (x, y, w, h), or None) as x1, y1, x2, y2 pixels."""
+    if box is None:
+        return None
+    if hasattr(box, "rect"):
+        x, y, w, h = box.rect
+    elif all(hasattr(box, a) for a in "xywh"):
+        x, y, w, h = box.x, box.y, box.w, box.h
+    else:
+        x, y, w, h = box
+    return (float(x), float(y), float(x + w), float(y + h))
+
+
+def labels_to_use(probs: dict[str, float], multi_label: bool, cut: float = 0.5) -> dict[str, float]:
+    """The labels "use as image label" writes: every class at or over `cut` for a multi-label
+    model (none if none is), the most probable one otherwise."""
+    if not probs:
+        return {}
+    if multi_label:
+        return {k: v for k, v in probs.items() if v >= cut}
+    best = max(probs, key=probs.get)
+    return {best: probs[best]}
+
+
+def is_multi_label(card: dict, probs: dict[str, float]) -> bool:
+    """From the card when it says so; else probabilities that do not sum to one are independent."""
+    flag = (card.get("extra") or {}).get("multi_label", card.get("multi_label"))
+    if flag is not None:
+        return bool(flag)
+    return len(probs) == 1 or abs(sum(probs.values()) - 1.0) > 1e-3

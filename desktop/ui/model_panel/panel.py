@@ -1,0 +1,387 @@
+"""The model panel: pick a model and a device, load it in the background, run it over images,
+and show what it says (boxes via the box editor, bars, caption, saliency)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.jobs.runner import runner_for
+from desktop.ui.model_panel.catalog import ModelEntry, entry_for_card, list_models
+from desktop.ui.model_panel.controls import ModelControls, saliency_methods
+from desktop.ui.model_panel.inference import ItemResult, is_multi_label, labels_to_use
+from desktop.ui.model_panel.results import CaptionBox, ClassBars
+from desktop.ui.model_panel.runs import RunController, rel_path, store_of
+from desktop.ui.model_panel.saliency_view import SaliencyView
+
+log = logging.getLogger(__name__)
+SETTINGS_MODELS_DIR = "models/folder"
+
+
+def models_dir() -> Path:
+    from models.resources import user_models_dir
+
+    value = QSettings().value(SETTINGS_MODELS_DIR)
+    return Path(str(value)) if value else user_models_dir()
+
+
+class ModelPanel(QWidget):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.jobs = runner_for(window)
+        self.entries: list[ModelEntry] = []
+        self.entry: ModelEntry | None = None
+        self.model = None
+        self._loaded: dict[tuple[str, str], object] = {}  # (spec, weights) -> model
+        self.load_job = None
+        self.annotations_shown = True
+        self._probs: dict[str, dict[str, float]] = {}
+        self.runs = RunController(self)
+        self._build()
+        self.refresh_models()
+
+    # -- layout ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.picker = QComboBox()
+        self.picker.setMinimumContentsLength(18)
+        self.picker.currentIndexChanged.connect(self._picked)
+        self.folder_button = QPushButton("Folder…")
+        self.folder_button.setToolTip("Choose the folder where your model cards and weights live")
+        self.folder_button.clicked.connect(self._choose_folder)
+        row.addWidget(self.picker, 1)
+        row.addWidget(self.folder_button)
+        lay.addLayout(row)
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        lay.addWidget(self.info)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Device"))
+        self.device = QComboBox()
+        self.device.currentIndexChanged.connect(self._device_changed)
+        row.addWidget(self.device, 1)
+        lay.addLayout(row)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: the busy indicator
+        self.busy.setMaximumHeight(8)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.status = QLabel("")
+        lay.addWidget(self.busy)
+        lay.addWidget(self.status)
+
+        self.controls = ModelControls()
+        self.controls.filter_changed.connect(self._filter_changed)
+        lay.addWidget(self.controls)
+
+        grid = QGridLayout()
+        self.run_buttons = {}
+        for i, (scope, text) in enumerate((("this", "Run on this image"), ("all", "All images"),
+                                           ("unreviewed", "Unreviewed"), ("selected", "Selected"))):
+            b = QPushButton(text)
+            b.clicked.connect(lambda _=False, s=scope: self.run(s))
+            grid.addWidget(b, i // 2, i % 2)
+            self.run_buttons[scope] = b
+        self.run_buttons["this"].setToolTip("Ctrl+Enter")
+        lay.addLayout(grid)
+        self.skip_done = QCheckBox("Skip images already done by this model (resume)")
+        self.skip_done.setChecked(True)
+        lay.addWidget(self.skip_done)
+        row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setFormat("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.runs.cancel)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        lay.addLayout(row)
+        self.progress_label = QLabel("")
+        lay.addWidget(self.progress_label)
+        self.failures = QListWidget()
+        self.failures.setMaximumHeight(80)
+        self.failures.setToolTip("Files the run skipped, with the reason")
+        self.failures.hide()
+        lay.addWidget(self.failures)
+
+        self.bars = ClassBars()
+        self.bars.use_as_label.connect(self.use_as_label)
+        self.caption = CaptionBox()
+        self.caption.save_requested.connect(self.save_caption)
+        self.saliency = SaliencyView(self)
+        for w in (self.bars, self.caption, self.saliency):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        self._fill_devices()
+        self._show_task(None)
+
+    def _fill_devices(self) -> None:
+        try:
+            from models.devices import available_devices
+
+            devices = available_devices()
+        except Exception as exc:
+            log.warning("no device list: %s", exc)
+            devices = [("cpu", "CPU")]
+        self.device.blockSignals(True)
+        for dev_id, label in devices:
+            self.device.addItem(label, dev_id)
+        self.device.blockSignals(False)
+
+    def device_id(self) -> str:
+        return str(self.device.currentData() or "cpu")
+
+    # -- models ------------------------------------------------------------------------------------
+    def refresh_models(self, select: str | None = None) -> None:
+        current = select or (self.entry.spec if self.entry else None)
+        self.entries = list_models(models_dir())
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        self.picker.addItem("Choose a model…", None)
+        for e in self.entries:
+            mark = "" if e.weights_present else "  (weights missing)"
+            self.picker.addItem(f"{e.name} · {e.task}{mark}", e.spec)
+        self.picker.blockSignals(False)
+        if current:
+            self.select(current)
+
+    def select(self, spec_or_name: str):
+        """Pick a model by spec (card path or preset name) or name; loads it. Returns the load Job."""
+        for i, e in enumerate(self.entries, start=1):
+            if spec_or_name in (e.spec, e.name) or (e.card_path and str(e.card_path) == spec_or_name):
+                if self.picker.currentIndex() == i:
+                    return self.load_job
+                self.picker.setCurrentIndex(i)
+                return self.load_job
+        raise KeyError(spec_or_name)
+
+    def use_model(self, card_path):
+        """Switch to the model of `card_path` (the training panel calls this with a new model)."""
+        card_path = Path(card_path)
+        entry = entry_for_card(card_path, models_dir())
+        if not any(e.spec == entry.spec for e in self.entries):
+            self.refresh_models()
+            if not any(e.spec == entry.spec for e in self.entries):  # a card outside the folder
+                self.entries.append(entry)
+                self.picker.addItem(f"{entry.name} · {entry.task}", entry.spec)
+        return self.select(entry.spec)
+
+    def _picked(self, index: int) -> None:
+        entry = self.entries[index - 1] if index > 0 else None
+        self.entry = entry
+        self.model = None
+        self.saliency.clear()
+        self._show_task(None)
+        if entry is None:
+            self.info.setText("")
+            return
+        text = entry.describe()
+        if not entry.weights_present:
+            text += "\n\n" + entry.missing_text(models_dir())
+        self.info.setText(text)
+        if entry.weights_present or not entry.card.get("weights"):
+            self.load_job = self._load(entry)
+
+    def _load(self, entry: ModelEntry):
+        key = (entry.spec, str(entry.weights))
+        device = self.device_id()
+        cached = self._loaded.get(key)
+        if cached is not None:
+            if str(getattr(cached, "device", "")) != _torch_name(device):
+                return self._move(cached, entry, device)
+            self._set_model(cached, entry)
+            return None
+
+        def load(ctx):
+            from models import load_model
+
+            return load_model(entry.spec, weights=str(entry.weights) if entry.weights else None, device=device)
+
+        job = self.jobs.submit(load, name=f"Loading {entry.name}", device=device)
+        self.set_busy(True, f"Loading {entry.name}…")
+        job.result.connect(lambda m: (self._loaded.__setitem__(key, m), self._set_model(m, entry)))
+        job.finished.connect(lambda: self.set_busy(False, ""))
+        job.error.connect(lambda text, _d: self.status.setText(text))
+        return job
+
+    def _move(self, model, entry, device):
+        job = self.jobs.submit(lambda ctx: model.to(device), name=f"Moving {entry.name} to {device}",
+                               device=device)
+        self.set_busy(True, f"Moving {entry.name} to {self.device.currentText()}…")
+        job.result.connect(lambda m: self._set_model(m, entry))
+        job.finished.connect(lambda: self.set_busy(False, ""))
+        return job
+
+    def _device_changed(self) -> None:
+        if self.entry is not None and self.entry.weights_present:
+            self.load_job = self._load(self.entry)
+
+    def _set_model(self, model, entry: ModelEntry) -> None:
+        if entry is not self.entry:
+            return  # the user picked another model meanwhile
+        self.model = model
+        controls = list(getattr(model, "controls", ()) or ()) + entry.controls
+        methods = saliency_methods() if "saliency_method" in controls else []
+        if hasattr(model, "attention_map"):
+            methods = ["attention"] + methods
+        threshold = float(entry.card.get("default_threshold", 0.5))
+        self.controls.set_controls(controls, list(model.class_names), threshold, methods)
+        self._show_task(model.task)
+        self.status.setText(f"{model.name} ready on {self.device.currentText()}")
+        if model.task == "detection":
+            self._filter_changed(self.controls.threshold_value(), self.controls.selected_classes())
+        self.image_changed(self.window.current_path())
+
+    def _show_task(self, task) -> None:
+        for b in self.run_buttons.values():
+            b.setEnabled(task is not None)
+        self.bars.setVisible(task == "classification")
+        self.caption.setVisible(task == "captioning")
+        self.saliency.setVisible(task is not None and self.controls.method.count() > 0)
+
+    def set_busy(self, busy: bool, text: str) -> None:
+        self.busy.setVisible(busy)
+        if text or busy:
+            self.status.setText(text)
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Models folder", str(models_dir()))
+        if path:
+            QSettings().setValue(SETTINGS_MODELS_DIR, path)
+            self.refresh_models()
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(self, scope: str):
+        if self.runs.job is not None:
+            self.window.notify("A run is already going; cancel it first.", None, "info")
+            return None
+        self.failures.clear()
+        self.failures.hide()
+        job = self.runs.start(scope, skip_done=self.skip_done.isChecked())
+        if job is None:
+            return None
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.progress_label.setText("waiting for the device…" if job.state == "queued" else "")
+        job.progress.connect(self._progress)
+        return job
+
+    def _progress(self, p) -> None:
+        self.progress.setMaximum(max(1, p.total))
+        self.progress.setValue(p.done)
+        self.progress_label.setText(p.text())
+
+    def list_failure(self, path: str, reason: str) -> None:
+        self.failures.addItem(f"{Path(path).name}: {reason}")
+        self.failures.show()
+
+    def run_finished(self, job, failed) -> None:
+        self.cancel_button.setEnabled(False)
+        outcome = job.outcome
+        done = job.last_progress.done if job.last_progress else 0
+        total = job.last_progress.total if job.last_progress else 0
+        if outcome is not None and outcome.cancelled:
+            self.progress_label.setText(f"Cancelled after {done} of {total}; run again to resume.")
+        elif outcome is not None and outcome.error is None:
+            self.progress_label.setText(f"Done: {done} image{'s' if done != 1 else ''}"
+                                        + (f", {len(failed)} skipped (listed below)" if failed else ""))
+        if failed:
+            self.window.notify(f"{len(failed)} file(s) could not be run and were skipped.",
+                               "\n".join(f"{p}: {r}" for p, r in failed), "warning")
+        editor = getattr(self.window, "box_editor", None)
+        if self.model is not None and self.model.task == "detection" and editor is not None:
+            editor.reload()
+
+    # -- results of the current image --------------------------------------------------------------
+    def show_result(self, item: ItemResult) -> None:
+        editor = getattr(self.window, "box_editor", None)
+        if item.task == "detection" and editor is not None:
+            editor.reload()
+        elif item.task == "classification":
+            self._probs[item.path] = item.value
+            self.bars.set_probabilities(item.value, is_multi_label(self.entry.card, item.value))
+        elif item.task == "captioning":
+            self.caption.set_text(item.value, f"by {self.model.name}; edit and save")
+
+    def image_changed(self, path) -> None:
+        self.saliency.clear()
+        if self.model is None or not path:
+            return
+        path = str(path)
+        item = self.runs.results.get(path)
+        if self.model.task == "classification":
+            probs = self._probs.get(path, {})
+            self.bars.set_probabilities(probs, is_multi_label(self.entry.card, probs) if probs else False)
+        elif self.model.task == "captioning":
+            store = store_of(self.window)
+            iid = store.image_id(rel_path(store, path)) if store is not None else None
+            saved = store.caption(iid) if iid is not None else ""
+            if saved:
+                self.caption.set_text(saved, "saved caption")
+            else:
+                self.caption.set_text(item.value if item else "", "")
+
+    def use_as_label(self) -> None:
+        store, path = store_of(self.window), self.window.current_path()
+        probs = self.bars.probs
+        if store is None or not path or not probs:
+            return
+        labels = labels_to_use(probs, is_multi_label(self.entry.card, probs))
+        iid = store.ensure_image(rel_path(store, str(path)), *self._size())
+        store.set_image_labels(iid, labels)
+        shown = ", ".join(labels) or "none (no class reached 50%)"
+        self.window.notify(f"Image label set: {shown}", None, "info")
+
+    def save_caption(self, text: str) -> None:
+        store, path = store_of(self.window), self.window.current_path()
+        if store is None or not path:
+            self.window.notify("Open a folder first: captions are saved in its annotation store.", None,
+                               "warning")
+            return
+        iid = store.ensure_image(rel_path(store, str(path)), *self._size())
+        store.set_caption(iid, text)
+        self.caption.status.setText("saved")
+
+    def _size(self) -> tuple[int, int]:
+        rgb = self.window.current_rgb()
+        return (int(rgb.shape[1]), int(rgb.shape[0]))
+
+    # -- view ---------------------------------------------------------------------------------------
+    def _filter_changed(self, threshold: float, classes) -> None:
+        editor = getattr(self.window, "box_editor", None)
+        if editor is not None and hasattr(editor, "set_prediction_filter"):
+            editor.set_prediction_filter(threshold, classes)
+
+    def toggle_annotations(self) -> None:
+        """H: hide every annotation and the overlay (show the film first), H again reveals them."""
+        self.annotations_shown = not self.annotations_shown
+        editor = getattr(self.window, "box_editor", None)
+        if editor is not None:
+            editor.set_annotations_visible(self.annotations_shown)
+        self.saliency._apply_visibility()
+
+    def shutdown(self) -> None:
+        self.runs.cancel()
+        self.saliency.clear()
+
+
+def _torch_name(device_id: str) -> str:
+    return "cuda:0" if device_id == "cuda" else device_id

@@ -1,0 +1,143 @@
+"""Running the loaded model over a scope of images and writing what comes back into the store.
+
+Results arrive one image at a time on the GUI thread (queued signals of the job); each is written as
+its own store transaction, then the image is marked done for this model (resume bookkeeping). A file
+that fails is listed and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from desktop.jobs.ledger import RunLedger
+from desktop.ui.model_panel.inference import ItemResult, run_images
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("this", "all", "unreviewed", "selected")
+
+
+def store_of(window):
+    editor = getattr(window, "box_editor", None)
+    return getattr(editor, "store", None) if editor is not None else None
+
+
+def rel_path(store, path: str) -> str:
+    folder = Path(getattr(store, "folder", "") or ".")
+    try:
+        return Path(os.path.relpath(path, folder)).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(path).as_posix()
+
+
+def scope_paths(window, scope: str) -> list[str]:
+    if scope == "this":
+        p = window.current_path()
+        return [str(p)] if p else []
+    if scope == "selected":
+        return [str(p) for p in window.selected_paths()]
+    paths = [str(p) for p in window.image_paths()]
+    if scope == "unreviewed":
+        store = store_of(window)
+        if store is None:
+            return paths
+        out = []
+        for p in paths:
+            iid = store.image_id(rel_path(store, p))
+            if iid is None or store.review_status(iid) != "done":
+                out.append(p)
+        return out
+    return paths
+
+
+class RunController:
+    """One run at a time per panel; `start` returns the Job (or None when there is nothing to do)."""
+
+    def __init__(self, panel):
+        self.panel = panel
+        self.window = panel.window
+        self.job = None
+        self.failed: list[tuple[str, str]] = []
+        self.ledger: RunLedger | None = None
+        self.results: dict[str, ItemResult] = {}
+
+    def start(self, scope: str, skip_done: bool = True):
+        panel, window = self.panel, self.window
+        model, entry = panel.model, panel.entry
+        if model is None or entry is None:
+            window.notify("Load a model first.", None, "warning")
+            return None
+        paths = scope_paths(window, scope)
+        if not paths:
+            window.notify("No images to run on: open a folder (or select images) first.", None, "info")
+            return None
+        folder = getattr(window, "folder", None)
+        folder = folder() if callable(folder) else folder
+        self.ledger = RunLedger(folder or Path(paths[0]).parent, entry.key)
+        skipped = 0
+        if skip_done and scope != "this":
+            todo = self.ledger.remaining(paths)
+            skipped = len(paths) - len(todo)
+            paths = todo
+            if not paths:
+                window.notify(f"{model.name} has already run on all {skipped} images here "
+                              "(untick 'Skip images already done' to run again).", None, "info")
+                return None
+        self.failed = []
+        current = None
+        cur = window.current_path()
+        if cur and str(cur) in paths and hasattr(window, "current_rgb"):
+            try:
+                current = (str(cur), window.current_rgb())
+            except Exception:
+                current = None
+        name = f"{model.name} on {len(paths)} image{'s' if len(paths) != 1 else ''}"
+        job = panel.jobs.submit(run_images(model, paths, panel.controls.options(), current),
+                                name=name, device=panel.device_id())
+        job.published.connect(self.apply)
+        job.finished.connect(lambda: self._finished(job))
+        self.job = job
+        self.skipped_done = skipped
+        return job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    # -- results, on the GUI thread ----------------------------------------------------------
+    def apply(self, item: ItemResult) -> None:
+        panel, window = self.panel, self.window
+        if item.error:
+            self.failed.append((item.path, item.error))
+            panel.list_failure(item.path, item.error)
+            if self.ledger:
+                self.ledger.mark_failed(item.path, item.error)
+            return
+        self.results[item.path] = item
+        store = store_of(window)
+        try:
+            if store is not None:
+                iid = store.ensure_image(rel_path(store, item.path), item.size[0], item.size[1])
+                if item.task == "detection":
+                    store.replace_predictions(iid, panel.model.name, item.value)
+                elif item.task == "captioning" and not store.caption(iid):
+                    store.set_caption(iid, item.value)  # never over a person's note (decision 0052)
+            elif item.task == "detection":
+                raise RuntimeError("no annotation store is open (is the box editor installed?)")
+        except Exception as exc:
+            reason = str(exc) or type(exc).__name__
+            self.failed.append((item.path, reason))
+            panel.list_failure(item.path, reason)
+            return
+        if self.ledger:
+            self.ledger.mark_done(item.path)
+        cur = window.current_path()
+        if cur and str(cur) == item.path:
+            panel.show_result(item)
+
+    def _finished(self, job) -> None:
+        if self.job is job:
+            self.job = None
+        self.panel.run_finished(job, self.failed)
