@@ -15,27 +15,12 @@ def info_plist(version: str) -> dict:
         "NSRequiresAquaSystemAppearance": False,
         "NSHumanReadableCopyright": "Apache-2.0",
         # Loupe reads local folders only; it never asks for the network, camera or microphone.
-        "UTImportedTypeDeclarations": [
-            {
-                "UTTypeIdentifier": "org.nema.dicom",
-                "UTTypeDescription": "DICOM image",
-                "UTTypeConformsTo": ["public.data", "public.image"],
-                "UTTypeTagSpecification": {"public.filename-extension": ["dcm", "dicom"],
-                                           "public.mime-type": ["application/dicom"]},
-            }
-        ],
         "CFBundleDocumentTypes": [
-            {   # a folder of images (DICOM or not) dropped on the Dock icon or opened with Loupe
+            {   # a folder of images (DICOM or other): a Loupe project, dropped on the Dock icon or "Open With"
                 "CFBundleTypeName": "Folder of medical images",
                 "CFBundleTypeRole": "Viewer",
                 "LSHandlerRank": "Alternate",
                 "LSItemContentTypes": ["public.folder"],
-            },
-            {
-                "CFBundleTypeName": "DICOM image",
-                "CFBundleTypeRole": "Viewer",
-                "LSHandlerRank": "Alternate",
-                "LSItemContentTypes": ["org.nema.dicom"],
             },
         ],
     }
