@@ -38,10 +38,18 @@ def _open_dataset(path: Path):
 
 def _check_pixel_data(path: Path, ds) -> tuple[int, int, int]:
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
-        kind = ""
         uid = ds.get("SOPClassUID")
-        if uid is not None:
-            kind = f" (it is a {getattr(uid, 'name', uid)} object)"
+        if uid is None:  # the dataset ends before its first attributes: cut short
+            meta = getattr(ds, "file_meta", None)
+            uid = meta.get("MediaStorageSOPClassUID") if meta is not None else None
+            if uid is None or len(ds) == 0:
+                raise ImageReadError(path, "DICOM file is truncated or damaged: it ends before "
+                                     "its image attributes")
+        name = str(getattr(uid, "name", uid)) if uid is not None else ""
+        if "Image Storage" in name or "Rows" in ds:  # an image object that lost its pixels
+            raise ImageReadError(path, f"DICOM {name or 'image'} has no pixel data: the file is "
+                                 "truncated or damaged")
+        kind = f" (it is a {name} object)" if name else ""
         raise ImageReadError(path, f"DICOM file has no pixel data{kind}")
     try:
         rows, cols = int(ds.Rows), int(ds.Columns)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.imaging import CT_PRESETS, Window
+from desktop.core.imaging.window import as_window
 
 
 class WindowLevelState(QObject):
@@ -40,8 +41,9 @@ class WindowLevelState(QObject):
             return None
         return not (self.image.monochrome1 if self.image is not None else False)
 
-    def set_window(self, window: Window | None) -> None:
-        self.user = window
+    def set_window(self, window) -> None:
+        """A Window, a (centre, width[, name]) tuple, or None for each image's own default."""
+        self.user = as_window(window) if window is not None else None
         self.changed.emit()
 
     def set_invert(self, invert: bool) -> None:
