@@ -207,15 +207,17 @@ def test_loaded_models_are_reused(qtbot, env):
 
 
 def test_dropped_weights_get_a_card_and_load(qtbot, env, tmp_path, monkeypatch):
-    import models
+    from models import registry
+    from models.base import ModelCard
 
     win, panel, cards, built, paths = env
     weights = tmp_path / "elsewhere" / "my-detector.safetensors"
     weights.parent.mkdir()
     weights.write_bytes(b"dummy")
-    base = fake_load_model(built)
-    monkeypatch.setattr(models, "load_model", lambda spec, **kw: base(
-        cards["fake-detector"] if spec == str(weights) else spec, **kw))
+    recognised = ModelCard(name="my-detector", architecture="fake-detector", task="detection",
+                           class_names=["lesion", "nodule"], weights=str(weights),
+                           extra={"card_dir": "/not/saved"})
+    monkeypatch.setattr(registry, "card_for_weights", lambda path: recognised)
     from desktop.ui.model_panel import add_weights
 
     job = add_weights(panel, weights)
@@ -223,7 +225,9 @@ def test_dropped_weights_get_a_card_and_load(qtbot, env, tmp_path, monkeypatch):
     card_path = tmp_path / "models" / "my-detector.json"
     card = json.loads(card_path.read_text())
     assert card["weights"] == str(weights.resolve()) and card["task"] == "detection"
+    assert card["extra"] == {}
     qtbot.waitUntil(lambda: panel.model is not None and panel.entry.spec == str(card_path), timeout=5000)
+    assert win.notes[-1][0].startswith("Added my-detector.safetensors")
 
 
 def test_ctrl_enter_runs_on_this_image(qtbot, env):
@@ -235,3 +239,16 @@ def test_ctrl_enter_runs_on_this_image(qtbot, env):
     shortcut.activated.emit()  # offscreen windows never become active, so no key event reaches it
     qtbot.waitUntil(lambda: len(built["fake-detector"].calls) == 1, timeout=5000)
     assert built["fake-detector"].calls == [(48, 56, 3)]
+
+
+def test_presets_listed_with_what_they_are_and_missing_weights(tmp_path):
+    from desktop.ui.model_panel.catalog import list_models
+
+    entries = {e.name: e for e in list_models(tmp_path)}
+    heart = entries["heartformer"]
+    assert heart.origin == "preset" and heart.task == "detection" and not heart.weights_present
+    assert "heart_xray" in heart.describe() and "RF-DETR" in heart.describe()
+    text = heart.missing_text(tmp_path)
+    assert "heartformer-v0.1.safetensors" in text and str(tmp_path) in text and "Hugging Face" in text
+    (tmp_path / "heartformer-v0.1.safetensors").write_bytes(b"x")
+    assert {e.name: e for e in list_models(tmp_path)}["heartformer"].weights_present

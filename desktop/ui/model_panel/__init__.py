@@ -81,12 +81,11 @@ def add_weights(panel: ModelPanel, weights: Path):
     folder = models_dir()
 
     def recognise(ctx):
-        from models import load_model
-
-        model = load_model(str(weights), device="cpu")
         import dataclasses
 
-        card = dataclasses.asdict(model.card) if dataclasses.is_dataclass(model.card) else dict(model.card)
+        from models.registry import card_for_weights
+
+        card = dataclasses.asdict(card_for_weights(weights))  # from the file's tensors; runs nothing
         card["name"] = card.get("name") or weights.stem
         return write_card_for_weights(card, weights, folder)
 

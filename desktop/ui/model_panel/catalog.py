@@ -167,6 +167,7 @@ def write_card_for_weights(card: dict, weights: Path, models_dir: Path) -> Path:
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     card = dict(card)
+    card["extra"] = {k: v for k, v in (card.get("extra") or {}).items() if k != "card_dir"}
     card["weights"] = str(Path(weights).resolve())
     card.setdefault("name", Path(weights).stem)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(weights).stem) or "model"

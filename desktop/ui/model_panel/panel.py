@@ -197,7 +197,8 @@ class ModelPanel(QWidget):
         if not entry.weights_present:
             text += "\n\n" + entry.missing_text(models_dir())
         self.info.setText(text)
-        if entry.weights_present or not entry.card.get("weights"):
+        optional = (entry.card.get("extra") or {}).get("weights_optional")
+        if entry.weights_present or not entry.card.get("weights") or optional:
             self.load_job = self._load(entry)
 
     def _load(self, entry: ModelEntry):
@@ -210,10 +211,13 @@ class ModelPanel(QWidget):
             self._set_model(cached, entry)
             return None
 
+        options = load_options(entry)
+        weights = str(entry.weights) if entry.weights_present else None
+
         def load(ctx):
             from models import load_model
 
-            return load_model(entry.spec, weights=str(entry.weights) if entry.weights else None, device=device)
+            return load_model(entry.spec, weights=weights, device=device, **options)
 
         job = self.jobs.submit(load, name=f"Loading {entry.name}", device=device)
         self.set_busy(True, f"Loading {entry.name}…")
@@ -381,6 +385,20 @@ class ModelPanel(QWidget):
     def shutdown(self) -> None:
         self.runs.cancel()
         self.saliency.clear()
+
+
+def load_options(entry: ModelEntry) -> dict:
+    """Files a card names beside its weights (the captioner's vocabulary), found where the weights
+    are: the card's folder or the models folder."""
+    options = {}
+    vocab = (entry.card.get("extra") or {}).get("vocab")
+    if vocab and not Path(vocab).is_absolute():
+        for folder in filter(None, (entry.card_path.parent if entry.origin == "user" and entry.card_path else None,
+                                    entry.weights.parent if entry.weights else None, models_dir())):
+            if (Path(folder) / vocab).exists():
+                options["vocab"] = str(Path(folder) / vocab)
+                break
+    return options
 
 
 def _torch_name(device_id: str) -> str:
