@@ -1,0 +1,65 @@
+"""What the classifiers share: PIL-based preprocessing (the authors' own torchvision transforms,
+so the numbers match theirs), inference mode, and probabilities keyed by class name."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+from models.base import LoupeModel, ModelCard
+from models.errors import LoupeError
+
+
+def to_pil(rgb) -> Image.Image:
+    """RGB uint8 (H, W, 3) array (or a PIL image) -> PIL RGB image."""
+    if isinstance(rgb, Image.Image):
+        return rgb.convert("RGB")
+    arr = np.asarray(rgb)
+    if arr.dtype != np.uint8:
+        raise LoupeError(f"models take RGB uint8 images; got dtype {arr.dtype}")
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise LoupeError(f"models take RGB images of shape (H, W, 3); got {arr.shape}")
+    return Image.fromarray(np.ascontiguousarray(arr[:, :, :3]), "RGB")
+
+
+class TorchClassifier(LoupeModel):
+    """A classifier over one torch module. Subclasses set `transform` (PIL -> (C, h, w) tensor) and
+    `multi_label` (sigmoid per class) or leave it False (softmax over classes)."""
+
+    task = "classification"
+    controls = ("saliency_method", "device")
+    multi_label = False
+
+    def __init__(self, card: ModelCard, module: torch.nn.Module, device: torch.device):
+        module.eval().to(device=device, dtype=torch.float32)
+        super().__init__(card, module, device)
+
+    # to be set by subclasses
+    def transform(self, image: Image.Image) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def preprocess(self, rgb) -> torch.Tensor:
+        return self.transform(to_pil(rgb)).unsqueeze(0).to(self.device)
+
+    def forward_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.torch_module(x)
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """(B, K) logits -> (B, len(class_names)) probabilities."""
+        if self.multi_label or logits.shape[1] == 1:
+            return torch.sigmoid(logits)
+        return torch.softmax(logits, dim=1)
+
+    def _as_dict(self, probs: torch.Tensor) -> dict[str, float]:
+        values = probs.detach().float().cpu().numpy().ravel().tolist()
+        names = self.class_names
+        if len(values) == 1 and len(names) == 2:  # binary head: probability of the positive class
+            values = [1.0 - values[0], values[0]]
+        return {name: float(v) for name, v in zip(names, values)}
+
+    def classify(self, rgb) -> dict[str, float]:
+        with torch.inference_mode():
+            return self._as_dict(self.probabilities(self.forward_logits(self.preprocess(rgb)))[0])
