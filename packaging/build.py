@@ -50,9 +50,9 @@ def tree_size(path: Path) -> tuple[int, dict[str, int]]:
             total += size
             try:
                 rel = f.relative_to(internal).parts
+                key = rel[0] if len(rel) > 1 else "(top-level libraries)"
             except ValueError:
-                rel = ("(executables)",)
-            key = rel[0] if len(rel) > 1 else "(top-level libraries)"
+                key = "(executables)"
             parts[key] = parts.get(key, 0) + size
     return total, parts
 

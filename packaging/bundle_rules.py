@@ -21,10 +21,10 @@ EXCLUDED_MODULES = [
 CUDA_PACKAGES = ["nvidia"]
 
 # Libraries dlopen'ed on a GPU only: cuDNN's engine plugins, cuSOLVER and torch's CUDA linalg,
-# profiling and JIT helpers.
+# profiling and JIT helpers (not CUPTI: libtorch_cpu links against it).
 GPU_ONLY = re.compile(
     r"^(libcudnn_(adv|cnn|ops|graph|heuristic|engines_\w+)\.so|libtorch_cuda_linalg\.so|libcusolver"
-    r"|libcupti|libnvperf|libnvrtc-builtins|libcurand|libcufftw|libnvToolsExt|libcheckpoint)"
+    r"|libnvperf|libnvrtc-builtins|libcurand|libcufftw|libnvToolsExt|libcheckpoint)"
 )
 
 
