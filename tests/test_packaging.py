@@ -48,9 +48,8 @@ def test_excluded_modules_are_not_ones_the_app_imports():
 
 
 def test_icons_are_rendered_from_our_drawing_and_readable_by_pillow(tmp_path):
-    from PIL import Image
-
     from make_icons import make_icons
+    from PIL import Image
 
     out = make_icons(tmp_path)
     with Image.open(out["ico"]) as ico:
