@@ -78,7 +78,7 @@ def add_weights(panel: ModelPanel, weights: Path):
     """Recognise `weights` in the background, write its card to the models folder, select it."""
     from desktop.ui.model_panel.catalog import write_card_for_weights
 
-    folder = models_dir()
+    folder = models_dir(panel.settings)
 
     def recognise(ctx):
         import dataclasses

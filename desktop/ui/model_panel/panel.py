@@ -33,10 +33,11 @@ log = logging.getLogger(__name__)
 SETTINGS_MODELS_DIR = "models/folder"
 
 
-def models_dir() -> Path:
+def models_dir(settings: QSettings | None = None) -> Path:
+    """The user's models folder: the window's settings can point elsewhere than the default."""
     from models.resources import user_models_dir
 
-    value = QSettings().value(SETTINGS_MODELS_DIR)
+    value = (settings if settings is not None else QSettings()).value(SETTINGS_MODELS_DIR)
     return Path(str(value)) if value else user_models_dir()
 
 
@@ -45,6 +46,8 @@ class ModelPanel(QWidget):
         super().__init__()
         self.window = window
         self.jobs = runner_for(window)
+        settings = getattr(window, "settings", None)
+        self.settings = settings if isinstance(settings, QSettings) else QSettings()
         self.entries: list[ModelEntry] = []
         self.entry: ModelEntry | None = None
         self.model = None
@@ -152,7 +155,7 @@ class ModelPanel(QWidget):
     # -- models ------------------------------------------------------------------------------------
     def refresh_models(self, select: str | None = None) -> None:
         current = select or (self.entry.spec if self.entry else None)
-        self.entries = list_models(models_dir())
+        self.entries = list_models(models_dir(self.settings))
         self.picker.blockSignals(True)
         self.picker.clear()
         self.picker.addItem("Choose a model…", None)
@@ -176,7 +179,7 @@ class ModelPanel(QWidget):
     def use_model(self, card_path):
         """Switch to the model of `card_path` (the training panel calls this with a new model)."""
         card_path = Path(card_path)
-        entry = entry_for_card(card_path, models_dir())
+        entry = entry_for_card(card_path, models_dir(self.settings))
         if not any(e.spec == entry.spec for e in self.entries):
             self.refresh_models()
             if not any(e.spec == entry.spec for e in self.entries):  # a card outside the folder
@@ -195,7 +198,7 @@ class ModelPanel(QWidget):
             return
         text = entry.describe()
         if not entry.weights_present:
-            text += "\n\n" + entry.missing_text(models_dir())
+            text += "\n\n" + entry.missing_text(models_dir(self.settings))
         self.info.setText(text)
         optional = (entry.card.get("extra") or {}).get("weights_optional")
         if entry.weights_present or not entry.card.get("weights") or optional:
@@ -211,7 +214,7 @@ class ModelPanel(QWidget):
             self._set_model(cached, entry)
             return None
 
-        options = load_options(entry)
+        options = load_options(entry, models_dir(self.settings))
         weights = str(entry.weights) if entry.weights_present else None
 
         def load(ctx):
@@ -267,9 +270,9 @@ class ModelPanel(QWidget):
             self.status.setText(text)
 
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Models folder", str(models_dir()))
+        path = QFileDialog.getExistingDirectory(self, "Models folder", str(models_dir(self.settings)))
         if path:
-            QSettings().setValue(SETTINGS_MODELS_DIR, path)
+            self.settings.setValue(SETTINGS_MODELS_DIR, path)
             self.refresh_models()
 
     # -- running ----------------------------------------------------------------------------------
@@ -387,16 +390,17 @@ class ModelPanel(QWidget):
         self.saliency.clear()
 
 
-def load_options(entry: ModelEntry) -> dict:
+def load_options(entry: ModelEntry, folder: Path) -> dict:
     """Files a card names beside its weights (the captioner's vocabulary), found where the weights
     are: the card's folder or the models folder."""
     options = {}
     vocab = (entry.card.get("extra") or {}).get("vocab")
     if vocab and not Path(vocab).is_absolute():
-        for folder in filter(None, (entry.card_path.parent if entry.origin == "user" and entry.card_path else None,
-                                    entry.weights.parent if entry.weights else None, models_dir())):
-            if (Path(folder) / vocab).exists():
-                options["vocab"] = str(Path(folder) / vocab)
+        card_dir = entry.card_path.parent if entry.origin == "user" and entry.card_path else None
+        weights_dir = entry.weights.parent if entry.weights else None
+        for place in filter(None, (card_dir, weights_dir, folder)):
+            if (Path(place) / vocab).exists():
+                options["vocab"] = str(Path(place) / vocab)
                 break
     return options
 
