@@ -1,0 +1,140 @@
+"""OASIS ResNet-18 / ViT-B/16 and the temporal head: seeded weights saved as the authors'
+checkpoint.pt (full state_dict), loaded through load_model, compared with the authors' pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from models_helpers import real_rgb
+from PIL import Image
+from torch import nn
+
+from models import load_model
+from models.classification.sequences import group_by_patient, history, parse_name
+from models.errors import LoupeError
+
+pytestmark = pytest.mark.shared_data
+ATOL = 1e-5
+
+
+def _randomise_bn(model):
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+
+
+@pytest.fixture(scope="module")
+def images(shared_data):
+    names = ["00000032_037.png", "00000150_002.png", "00000211_016.png", "00000468_017.png"]
+    return [real_rgb(shared_data, f"nih/images/{n}", size=300) for n in names]
+
+
+@pytest.fixture(scope="module")
+def resnet_file(tmp_path_factory):
+    torch.manual_seed(2)
+    model = torchvision.models.resnet18(weights=None)
+    model.fc = nn.Linear(512, 2)
+    _randomise_bn(model)
+    path = tmp_path_factory.mktemp("oasis") / "checkpoint.pt"
+    torch.save(model.state_dict(), path)
+    return path, model.eval()
+
+
+def authors_resnet_input(rgb):
+    grey = Image.fromarray(rgb).convert("L").resize((256, 256), Image.BILINEAR)
+    x = torch.from_numpy(np.asarray(grey, np.float32) / 255.0)
+    return x.expand(3, -1, -1).unsqueeze(0)  # grey repeated to 3 channels, [0, 1], no mean/std
+
+
+def test_resnet18_matches_authors_pipeline(resnet_file, images):
+    path, ref = resnet_file
+    m = load_model("oasis-resnet18", weights=path, device="cpu")
+    x = authors_resnet_input(images[0])
+    torch.testing.assert_close(m.preprocess(images[0]), x, atol=1e-6, rtol=0)
+    with torch.no_grad():
+        want = torch.softmax(ref(x), 1)[0].numpy()
+    got = m.classify(images[0])
+    assert list(got) == ["healthy", "disease"]
+    np.testing.assert_allclose(list(got.values()), want, atol=ATOL)
+    assert m.saliency_layer() is m.torch_module.layer4
+
+
+class AuthorsTemporal(nn.Module):
+    def __init__(self, f, n=3):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.input = nn.Linear(n * f, 64)
+        self.dropout = nn.Dropout(0.3)
+        self.bn = nn.BatchNorm1d(64)
+        self.projection = nn.Linear(64, 2)
+
+    def forward(self, x):
+        return self.projection(self.bn(self.dropout(self.input(self.flatten(x)))))
+
+
+def test_temporal_head_over_resnet_features(resnet_file, images, tmp_path):
+    bpath, ref = resnet_file
+    torch.manual_seed(3)
+    head = AuthorsTemporal(512).eval()
+    _randomise_bn(head)
+    hpath = tmp_path / "temporal.pt"
+    torch.save(head.state_dict(), hpath)
+    m = load_model("oasis-temporal", weights=hpath, device="cpu", backbone_weights=str(bpath))
+    penultimate = nn.Sequential(*list(ref.children())[:-1], nn.Flatten()).eval()
+    with torch.no_grad():
+        feats = [penultimate(authors_resnet_input(rgb))[0] for rgb in images]
+        # four days: the three most recent, ascending, at the start
+        want4 = torch.sigmoid(head(torch.stack(feats[1:4]).unsqueeze(0))[0, 1]).item()
+        one = torch.zeros(1, 3, 512)
+        one[0, 0] = feats[0]
+        want1 = torch.sigmoid(head(one)[0, 1]).item()
+    assert m.classify_sequence(images)["disease"] == pytest.approx(want4, abs=ATOL)
+    got1 = m.classify(images[0])
+    assert got1["disease"] == pytest.approx(want1, abs=ATOL)
+    assert got1["healthy"] == pytest.approx(1 - want1, abs=ATOL)
+
+
+def test_patient_grouping_from_names_and_dicom_dates():
+    pattern = r"(?P<patient>OAS2_\d+)_MR(?P<date>\d+)"
+    files = ["OAS2_0002_MR10.png", "OAS2_0001_MR2.png", "OAS2_0002_MR2.png", "OAS2_0001_MR1.png"]
+    items = [(f, *parse_name(f, pattern)) for f in files]
+    assert group_by_patient(items) == {"OAS2_0002": ["OAS2_0002_MR2.png", "OAS2_0002_MR10.png"],
+                                       "OAS2_0001": ["OAS2_0001_MR1.png", "OAS2_0001_MR2.png"]}
+    dicom_like = [("c.dcm", "P1", "20200105"), ("a.dcm", "P1", "20191231"), ("b.dcm", "P1", "20200101")]
+    assert history(dicom_like, "b.dcm") == ["a.dcm", "b.dcm"]
+    with pytest.raises(LoupeError, match="OAS2_x.png: the file name does not match"):
+        parse_name("OAS2_x.png", pattern)
+    with pytest.raises(LoupeError, match="named groups"):
+        parse_name("a.png", r"(\d+)")
+
+
+@pytest.fixture(scope="module")
+def vit_file(tmp_path_factory):
+    torch.manual_seed(4)
+    model = torchvision.models.vit_b_16(weights=None)
+    model.heads.head = nn.Linear(768, 2)
+    path = tmp_path_factory.mktemp("oasis_vit") / "checkpoint.pt"
+    torch.save(model.state_dict(), path)
+    return path, model.eval()
+
+
+def test_vit_matches_authors_pipeline(vit_file, images):
+    from torchvision import transforms as T
+
+    path, ref = vit_file
+    m = load_model("oasis-vit", weights=path, device="cpu")
+    x = T.Compose([T.ToTensor(), T.Resize(224)])(Image.fromarray(images[1])).unsqueeze(0)
+    with torch.no_grad():
+        want = torch.softmax(ref(x), 1)[0].numpy()
+    np.testing.assert_allclose(list(m.classify(images[1]).values()), want, atol=ATOL)
+    # Grad-CAM's layer and token reshape, and the class-token features for the temporal model
+    assert m.saliency_layer() is m.torch_module.encoder.layers[-1].ln_1
+    tokens = torch.arange(2 * 197 * 768, dtype=torch.float32).reshape(2, 197, 768)
+    grid = m.reshape_transform(tokens)
+    assert grid.shape == (2, 768, 14, 14) and torch.equal(grid[1, :, 0, 1], tokens[1, 2])
+    with torch.no_grad():
+        ref.heads = nn.Identity()
+        torch.testing.assert_close(m.features(x), ref(x), atol=1e-5, rtol=0)
