@@ -36,10 +36,9 @@ def main() -> int:
     args = ap.parse_args()
 
     import numpy as np
+    from e2e_helpers import build_preset_weights, make_images
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
-
-    from e2e_helpers import build_preset_weights, make_images
 
     app = QApplication.instance() or QApplication([])
     work = Path(tempfile.mkdtemp(prefix="loupe-bench-"))
