@@ -65,6 +65,7 @@ class FakeWindow(QMainWindow):
         self._scene = QGraphicsScene(self)
         self.canvas = QGraphicsView(self._scene)
         self.canvas.image_item = QGraphicsPixmapItem()
+        self.canvas.image_item.setZValue(-1000)  # as the viewer's canvas does
         self.canvas.scene().addItem(self.canvas.image_item)
         self.setCentralWidget(self.canvas)
         self.notes = []

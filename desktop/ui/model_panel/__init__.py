@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
-from desktop.ui.model_panel.panel import ModelPanel, models_dir
+from desktop.ui.model_panel.panel import ModelPanel, editor_hide_action, models_dir
 
 WEIGHTS_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".tar", ".ckpt")
 
@@ -23,7 +23,11 @@ def install(window) -> ModelPanel:
     window.add_panel("Models", panel, Qt.DockWidgetArea.RightDockWidgetArea)
     for seq in ("Ctrl+Return", "Ctrl+Enter"):
         QShortcut(QKeySequence(seq), window, activated=lambda: panel.run("this"))
-    QShortcut(QKeySequence("H"), window, activated=panel.toggle_annotations)
+    hide = editor_hide_action(window)
+    if hide is not None:  # the editor owns H: the overlay follows its Hide/Show (decision 0053)
+        hide.triggered.connect(panel.follow_editor_visibility)
+    else:
+        QShortcut(QKeySequence("H"), window, activated=panel.toggle_annotations)
     QShortcut(QKeySequence("O"), window, activated=panel.saliency.toggle)
     if hasattr(window, "current_image_changed"):
         window.current_image_changed.connect(panel.image_changed)

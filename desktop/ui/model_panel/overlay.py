@@ -9,7 +9,7 @@ from PySide6.QtGui import QImage, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QWidget
 
 COLORMAPS = ("jet", "inferno", "viridis", "turbo", "hot")
-OVERLAY_Z = 50  # above the image (0) and below the boxes the editor draws (>= 100 by convention)
+OVERLAY_Z = -500  # above the viewer's image item (-1000), below the editor's box layer (0)
 SIDE_GAP = 16  # pixels between the image and its side-by-side copy
 
 

@@ -378,16 +378,35 @@ class ModelPanel(QWidget):
             editor.set_prediction_filter(threshold, classes)
 
     def toggle_annotations(self) -> None:
-        """H: hide every annotation and the overlay (show the film first), H again reveals them."""
+        """H: hide every annotation and the overlay (show the film first), H again reveals them.
+
+        When the box editor owns H (its Hide/Show action), that action runs and the overlay
+        follows it (`follow_editor_visibility`), so one key hides everything."""
+        hide = editor_hide_action(self.window)
+        if hide is not None:
+            hide.trigger()
+            return
         self.annotations_shown = not self.annotations_shown
         editor = getattr(self.window, "box_editor", None)
         if editor is not None:
             editor.set_annotations_visible(self.annotations_shown)
         self.saliency._apply_visibility()
 
+    def follow_editor_visibility(self) -> None:
+        editor = getattr(self.window, "box_editor", None)
+        self.annotations_shown = bool(getattr(editor, "_visible", True))
+        self.saliency._apply_visibility()
+
     def shutdown(self) -> None:
         self.runs.cancel()
         self.saliency.clear()
+
+
+def editor_hide_action(window):
+    """The box editor's Hide/Show Boxes action (bound to H), when the editor has one."""
+    editor = getattr(window, "box_editor", None)
+    actions = getattr(editor, "actions", None)
+    return actions.get("hide") if isinstance(actions, dict) else None
 
 
 def load_options(entry: ModelEntry, folder: Path) -> dict:
