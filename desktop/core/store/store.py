@@ -86,15 +86,25 @@ class AnnotationStore(CategoriesMixin, BoxesMixin):
         self.writer.listeners.append(callback)
 
     @contextlib.contextmanager
-    def batch(self) -> Iterator[AnnotationStore]:
-        """Several edits as ONE transaction: all of them are saved, or none (bulk commands)."""
-        self.writer.begin()
+    def batch(self, queue: bool = False) -> Iterator[AnnotationStore]:
+        """Several edits as ONE transaction: all of them are saved, or none.
+
+        queue=False (imports): the transaction is open during the block, so reads inside it see
+        the edits; a database that cannot be written raises StoreWriteError at once.
+        queue=True (the editor's bulk commands): the edits are collected and written at the end
+        of the block like a single edit: retried, and kept in memory when the disk refuses."""
+        if queue:
+            self.writer.begin_queued()
+            end = self.writer.end_queued
+        else:
+            self.writer.begin()
+            end = self.writer.end
         ok = False
         try:
             yield self
             ok = True
         finally:
-            self.writer.end(ok)
+            end(ok)
 
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]

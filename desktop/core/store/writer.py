@@ -47,7 +47,8 @@ class Writer:
         self.pending: list[tuple[str, Op]] = []
         self.listeners: list[Callable[[str], None]] = []
         self.last_error: str | None = None
-        self._depth = 0  # >0 inside a batch(): ops join the open transaction
+        self._depth = 0  # >0 inside an immediate batch: ops join the open transaction
+        self._collected: list[list[tuple[str, Op]]] = []  # open queued batches: ops wait for the end
 
     # -- the public entry ------------------------------------------------------------------
     def write(self, op: Op, what: str, queue: bool = True) -> Any:
@@ -55,6 +56,9 @@ class Writer:
         tell listeners, then return None; or raise StoreWriteError (when not `queue`)."""
         if self._depth:
             return op(self.conn)
+        if self._collected:
+            self._collected[-1].append((what, op))
+            return None
         if self.pending and not self.flush():
             return self._defer(op, what, queue, self.last_error or "earlier edits are still waiting")
         try:
@@ -88,6 +92,25 @@ class Writer:
         self._depth -= 1
         if self._depth == 0:
             self.conn.execute("COMMIT" if ok else "ROLLBACK")
+
+    def begin_queued(self) -> None:
+        """Start collecting edits that are then written as ONE transaction by `end_queued`, with
+        the same retry/queue guarantees as a single edit (the editor's bulk commands)."""
+        self._collected.append([])
+
+    def end_queued(self, ok: bool) -> None:
+        ops = self._collected.pop()
+        if not ok or not ops:
+            return
+        if self._collected:  # nested: join the outer batch
+            self._collected[-1].extend(ops)
+            return
+
+        def all_of(conn: sqlite3.Connection) -> None:
+            for _what, op in ops:
+                op(conn)
+
+        self.write(all_of, ops[0][0] if len(ops) == 1 else f"{len(ops)} edits")
 
     # -- internals ---------------------------------------------------------------------------
     def _begin_with_retry(self) -> None:

@@ -1,0 +1,329 @@
+"""The box editor's controller: owns the folder's store, puts the current image's boxes on the
+canvas, and turns every edit into an undo command (one store transaction each).
+
+Other panels use it as `window.box_editor`: `.store`, `store_opened(object)`, `boxes_changed(str)`,
+`.reload()`, `.set_prediction_filter(threshold, classes)`, `.selected_box()`, `.undo_stack`,
+`.set_annotations_visible(bool)`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, QRectF, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from desktop.ui.editor.box_item import BoxItem, BoxLayer
+from desktop.ui.editor.commands import AddBoxes, BoxSpec, ChangeBoxes, DeleteBoxes, SetReviewStatus, snapshot
+from desktop.ui.editor.geometry import clamp_rect, move_rect
+
+NUDGE_MERGE_ID = 3001
+DEFAULT_LABEL = "unlabelled"
+
+
+class BoxEditor(QObject):
+    store_opened = Signal(object)
+    boxes_changed = Signal(str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.canvas = window.canvas
+        self.store = None
+        self.image_id: int | None = None
+        self.image_path: str | None = None
+        self._size = (0, 0)
+        self.items: dict[int, BoxItem] = {}
+        self.layer: BoxLayer | None = None
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(0)  # no limit: a day's corrections can all be undone
+        self.drawing = False
+        self.current_category: str | None = None
+        self.clipboard: list[BoxSpec] = []
+        self._visible = True
+        self._filter: tuple[float, set[str] | None] = (0.0, None)
+        self._colors: dict[str, str] = {}
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(2000)
+        self._flush_timer.timeout.connect(self._flush)
+        window.folder_opened.connect(self.open_folder)
+        window.current_image_changed.connect(self.show_image)
+
+    # -- store and image ---------------------------------------------------------------------
+    def open_folder(self, folder: str) -> None:
+        from desktop.core.store import open_store
+        from models.errors import LoupeError
+
+        self.close_store()
+        try:
+            self.store = open_store(folder)
+        except LoupeError as exc:
+            self.window.notify(f"Annotations cannot be kept for {folder}", details=str(exc), level="error")
+            return
+        self.store.add_listener(self._store_message)
+        if self.store.note:
+            self.window.notify(self.store.note, level="warning")
+        self.store_opened.emit(self.store)
+        if self.window.current_path():
+            self.show_image(self.window.current_path())
+
+    def close_store(self) -> None:
+        self.undo_stack.clear()
+        self._clear_items()
+        self.image_id = self.image_path = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def show_image(self, path: str) -> None:
+        self._clear_items()
+        self.image_id, self.image_path = None, path
+        self.drawing = False
+        if self.store is None or not path:
+            return
+        rel = os.path.relpath(path, self.store.folder)
+        size = self._image_size_now()
+        if rel.startswith("..") or size is None:
+            return
+        from models.errors import LoupeError
+
+        try:
+            self.image_id = self.store.ensure_image(rel, *size)
+        except LoupeError as exc:
+            self.window.notify(f"Cannot load the annotations of {os.path.basename(path)}", str(exc), "error")
+            return
+        self._size = size
+        self._rebuild()
+
+    def reload(self) -> None:
+        """Re-read the current image's boxes from the store (after another panel wrote to it)."""
+        if self.image_id is not None:
+            keep = [i.box_id for i in self.selected_items()]
+            self._rebuild()
+            self._select(keep)
+
+    def image_size(self) -> tuple[int, int]:
+        return self._size
+
+    def view_scale(self) -> float:
+        return self.canvas.transform().m11() or 1.0
+
+    def _image_size_now(self) -> tuple[int, int] | None:
+        pixmap = self.canvas.image_item.pixmap()
+        if not pixmap.isNull():
+            return pixmap.width(), pixmap.height()
+        image = self.window.current_image()
+        if image is not None and getattr(image, "pixels", None) is not None:
+            return int(image.pixels.shape[1]), int(image.pixels.shape[0])
+        return None
+
+    # -- items ---------------------------------------------------------------------------------
+    def _clear_items(self) -> None:
+        if self.layer is not None:
+            self.canvas.scene().removeItem(self.layer)
+        self.layer = None
+        self.items = {}
+
+    def _rebuild(self) -> None:
+        self._clear_items()
+        self.layer = BoxLayer()
+        self.layer.setVisible(self._visible)
+        self._colors = {c.name: c.color for c in self.store.categories()}
+        for box in self.store.boxes(self.image_id):
+            self.items[box.id] = BoxItem(box, self._colors.get(box.category, "#ffffff"), self, self.layer)
+        self.canvas.scene().addItem(self.layer)
+        self._apply_filter()
+        self.boxes_changed.emit(self.image_path or "")
+
+    def after_change(self, image_id: int, select: list[int] | None = None, added=None, removed=None,
+                     changed=None) -> None:
+        """The store changed (a command ran): bring the canvas in line. While edits wait in memory
+        (locked/full/read-only disk) the canvas shows what the command did, not the stale disk."""
+        if image_id != self.image_id or self.layer is None:
+            return
+        self._colors = {c.name: c.color for c in self.store.categories()}
+        if self.store.pending:
+            boxes = {i: it.box for i, it in self.items.items() if i not in set(removed or ())}
+            boxes.update(added or {})
+            for i, fields in (changed or {}).items():
+                if i in boxes:
+                    boxes[i] = replace(boxes[i], **fields)
+        else:
+            boxes = {b.id: b for b in self.store.boxes(image_id)}
+        for box_id in list(self.items):
+            if box_id not in boxes:
+                item = self.items.pop(box_id)
+                self.canvas.scene().removeItem(item)
+        for box_id, box in boxes.items():
+            color = self._colors.get(box.category, "#ffffff")
+            if box_id in self.items:
+                self.items[box_id].set_box(box, color)
+            else:
+                self.items[box_id] = BoxItem(box, color, self, self.layer)
+        self._apply_filter()
+        if select is not None:
+            self._select([self.store._rid(i) for i in select])
+        if not self.store.pending and self.store.review_status(image_id) == "unreviewed":
+            self.store.set_review_status(image_id, "in_progress")
+        self.boxes_changed.emit(self.image_path or "")
+
+    def review_changed(self, image_id: int) -> None:
+        if image_id == self.image_id:
+            self.boxes_changed.emit(self.image_path or "")
+
+    def _select(self, ids) -> None:
+        self.canvas.scene().clearSelection()
+        for i in ids:
+            if i in self.items and self.items[i].isVisible():
+                self.items[i].setSelected(True)
+
+    def selected_items(self) -> list[BoxItem]:
+        return [i for i in self.canvas.scene().selectedItems() if isinstance(i, BoxItem)]
+
+    def selected_box(self):
+        items = self.selected_items()
+        return self.store.box(items[0].box_id) if items and self.store is not None else None
+
+    # -- what other panels call ------------------------------------------------------------------
+    def set_prediction_filter(self, threshold: float, classes: set[str] | None) -> None:
+        self._filter = (float(threshold), None if classes is None else set(classes))
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        threshold, classes = self._filter
+        for item in self.items.values():
+            b = item.box
+            show = not b.is_prediction or ((b.score or 0.0) >= threshold and (classes is None or b.category in classes))
+            item.setVisible(show)
+            if not show:
+                item.setSelected(False)
+
+    def set_annotations_visible(self, visible: bool) -> None:
+        self._visible = bool(visible)
+        if self.layer is not None:
+            self.layer.setVisible(self._visible)
+            if not visible:
+                self.canvas.scene().clearSelection()
+
+    def toggle_visible(self) -> None:
+        self.set_annotations_visible(not self._visible)
+
+    # -- edits -----------------------------------------------------------------------------------
+    def _ready(self) -> bool:
+        return self.store is not None and self.image_id is not None
+
+    def category_for_drawing(self) -> str:
+        if self.current_category:
+            return self.current_category
+        cats = self.store.categories()
+        return cats[0].name if cats else DEFAULT_LABEL
+
+    def add_box(self, rect, category: str | None = None) -> None:
+        if not self._ready():
+            return
+        w, h = self._size
+        x, y, bw, bh = clamp_rect(*rect, w, h)
+        spec = BoxSpec(category or self.category_for_drawing(), x, y, bw, bh)
+        self.undo_stack.push(AddBoxes(self, self.image_id, [spec], f"Draw {spec.category} box"))
+
+    def commit_geometry(self, changes, text: str) -> None:
+        before = {item.box_id: dict(zip("xywh", old)) for item, old, _new in changes}
+        after = {item.box_id: dict(zip("xywh", new)) for item, _old, new in changes}
+        self.undo_stack.push(ChangeBoxes(self, self.image_id, before, after, text))
+
+    def _change(self, items, fields_of, text: str, merge_id: int = -1, allow_locked: bool = False) -> None:
+        items = items if allow_locked else [i for i in items if not i.locked]
+        if not items or not self._ready():
+            return
+        before = {i.box_id: snapshot(i.box) for i in items}
+        after = {i.box_id: fields_of(i) for i in items}
+        self.undo_stack.push(ChangeBoxes(self, self.image_id, before, after, text, merge_id))
+
+    def nudge(self, dx: float, dy: float) -> None:
+        w, h = self._size
+        self._change(self.selected_items(), lambda i: dict(zip("xywh", move_rect(i.rect_tuple(), dx, dy, w, h))),
+                     "Nudge box", NUDGE_MERGE_ID)
+
+    def relabel_selected(self, name: str) -> None:
+        items = self.selected_items()
+        if not items:
+            self.current_category = name
+            self.window.notify(f"New boxes will be labelled {name}")
+            return
+        self.current_category = name
+        self._change(items, lambda i: {"category": name}, f"Relabel as {name}")
+
+    def relabel_by_key(self, key: int) -> None:
+        if self.store is None:
+            return
+        match = next((c for c in self.store.categories() if c.key == key), None)
+        if match is None:
+            self.window.notify(f"No label has the key {key}; set one in the label list")
+            return
+        self.relabel_selected(match.name)
+
+    def toggle_lock(self) -> None:
+        items = self.selected_items()
+        lock = not all(i.locked for i in items)
+        self._change(items, lambda i: {"locked": lock}, "Lock boxes" if lock else "Unlock boxes", allow_locked=True)
+
+    def accept_predictions(self) -> None:
+        items = [i for i in self.items.values() if i.box.is_prediction and i.isVisible()]
+        self._change(items, lambda i: {"state": "accepted"}, f"Accept {len(items)} prediction(s)")
+
+    def delete_selected(self) -> None:
+        items = [i for i in self.selected_items() if not i.locked]
+        if items and self._ready():
+            self.undo_stack.push(DeleteBoxes(self, self.image_id, [i.box for i in items],
+                                             f"Delete {len(items)} box(es)"))
+
+    def _specs(self, items) -> list[BoxSpec]:
+        return [BoxSpec(i.box.category, *i.rect_tuple()) for i in items]
+
+    def duplicate_selected(self) -> None:
+        items = self.selected_items()
+        if items and self._ready():
+            self._paste(self._specs(items), 10.0, f"Duplicate {len(items)} box(es)")
+
+    def copy_selected(self) -> None:
+        self.clipboard = self._specs(self.selected_items())
+
+    def paste(self) -> None:
+        if self.clipboard and self._ready():
+            self._paste(self.clipboard, 0.0, f"Paste {len(self.clipboard)} box(es)")
+
+    def _paste(self, specs, offset: float, text: str) -> None:
+        w, h = self._size
+        placed = [BoxSpec(s.category, *clamp_rect(s.x + offset, s.y + offset, s.w, s.h, w, h)) for s in specs]
+        self.undo_stack.push(AddBoxes(self, self.image_id, placed, text))
+
+    def select_next(self, step: int = 1) -> None:
+        visible = sorted((i for i in self.items.values() if i.isVisible()), key=lambda i: (i.box.y, i.box.x, i.box_id))
+        if not visible:
+            return
+        current = self.selected_items()
+        index = visible.index(current[0]) + step if current and current[0] in visible else (0 if step > 0 else -1)
+        item = visible[index % len(visible)]
+        self._select([item.box_id])
+        self.canvas.ensureVisible(QRectF(*item.rect_tuple()))
+
+    def mark_reviewed_and_next(self) -> None:
+        if self._ready():
+            before = self.store.review_status(self.image_id)
+            if before != "done":
+                self.undo_stack.push(SetReviewStatus(self, self.image_id, before, "done", "Mark image reviewed"))
+        self.window.go_next()
+
+    # -- store messages --------------------------------------------------------------------------
+    def _store_message(self, message: str) -> None:
+        level = "info" if "saved now" in message else "warning"
+        self.window.notify(message.split(". ")[0], details=message, level=level)
+        if self.store is not None and self.store.pending:
+            self._flush_timer.start()
+        else:
+            self._flush_timer.stop()
+
+    def _flush(self) -> None:
+        if self.store is None or self.store.flush():
+            self._flush_timer.stop()
