@@ -55,6 +55,7 @@ class Context:
     images: dict[str, object] = field(default_factory=dict)  # path -> RGB uint8 array
     models: dict[str, object] = field(default_factory=dict)  # preset name -> LoupeModel
     window_opened: bool = False
+    torch_before_window: bool = False
     torch_after_window: list[str] = field(default_factory=list)
     network_attempts: list[str] = field(default_factory=list)
 
@@ -162,6 +163,7 @@ def check_main_window(ctx: Context) -> str:
     if not paths:
         raise AssertionError(f"the main window listed no images in {ctx.samples}")
     ctx.window_opened = True
+    ctx.torch_before_window = torch_before
     if not torch_before and "torch" in sys.modules:
         ctx.torch_after_window = ["torch"]
     return f"opened the sample folder offscreen, {len(paths)} images listed"
@@ -170,6 +172,8 @@ def check_main_window(ctx: Context) -> str:
 def check_lazy_torch(ctx: Context) -> str:
     if not ctx.window_opened:
         raise NotAvailable("skipped: needs main-window")
+    if ctx.torch_before_window:
+        raise AssertionError("cannot tell: torch was imported before the window opened (run in a fresh process)")
     if ctx.torch_after_window:
         raise AssertionError("opening the main window imported torch (it must load only with a model)")
     return "the main window opened without importing torch"
@@ -232,7 +236,7 @@ def _random_module(card, options: dict):
     from models.registry import _loader
 
     try:
-        return _loader(card.architecture)(card, None, torch.device("cpu")).torch_module
+        return _loader(card.architecture)(card, None, torch.device("cpu"), **options).torch_module
     except ModuleNotFoundError as exc:
         raise NotAvailable(f"not available: {exc}") from exc
 
@@ -308,7 +312,7 @@ def check_presets(ctx: Context) -> str:
             ctx.models[card.name] = model
         registry.clear_cache()  # keep memory flat: only the models used below stay alive
     if failures:
-        raise AssertionError("; ".join(failures))
+        raise AssertionError("; ".join(failures) + f" (built and loaded: {', '.join(loaded) or 'none'})")
     return f"built and loaded {len(loaded)}: {', '.join(loaded)}" + (
         f"; skipped {', '.join(skipped)}" if skipped else "")
 
@@ -340,6 +344,8 @@ def check_caption(ctx: Context) -> str:
 
 def check_gradcam(ctx: Context) -> str:
     saliency = _need("models.saliency")
+    if not hasattr(saliency, "explain"):
+        raise NotAvailable("not available: models.saliency.explain")
     name, model = _model_for(ctx, "classification")
     rgb = _small_rgb(ctx)
     heat = saliency.explain(model, rgb, method="gradcam", target=None)
