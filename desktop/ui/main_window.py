@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu
 
 from desktop.core.imaging import ImageReadError, read_image
+from desktop.ui.viewer import pyside_fix  # noqa: F401 - keeps None alive under PySide6 6.12
 from desktop.ui.viewer import settings as saved
 from desktop.ui.viewer.actions import build_actions
 from desktop.ui.viewer.cache import ImageCache
@@ -20,7 +21,7 @@ from desktop.ui.viewer.inspector import Inspector
 from desktop.ui.viewer.notifications import NotificationArea
 from desktop.ui.viewer.view_area import ViewArea
 from desktop.ui.viewer.window_level import WindowLevelPanel, WindowLevelState
-from desktop.ui.viewer.workers import FolderScanJob
+from desktop.ui.viewer.workers import FolderScanJob, WorkQueue
 
 MENU_ORDER = ("File", "Edit", "View", "Models", "Train", "Help")
 PREFETCH_AHEAD, PREFETCH_BEHIND = 2, 1
@@ -43,8 +44,7 @@ class MainWindow(QMainWindow):
         self._show_first: str | None = None  # a path to show once the scan lists it
         self._scan: FolderScanJob | None = None
         self._generation = 0
-        self._scan_pool = QThreadPool(self)
-        self._scan_pool.setMaxThreadCount(1)
+        self._scan_pool = WorkQueue(1)
         self.cache = ImageCache(parent=self)
 
         self.view_area = ViewArea(self)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QObject, QThreadPool
+from PySide6.QtCore import QObject
 
-from .workers import DecodeJob
+from .workers import DecodeJob, WorkQueue
 
 
 class ImageCache(QObject):
@@ -19,8 +19,7 @@ class ImageCache(QObject):
         self._errors: dict[str, str] = {}
         self._pending: set[str] = set()
         self._jobs: list[DecodeJob] = []
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self.pool = WorkQueue(1)
 
     def get(self, path: str):
         image = self._images.get(path)
@@ -43,6 +42,7 @@ class ImageCache(QObject):
             self._pending.add(path)
             job = DecodeJob(path)
             job.signals.done.connect(self._done)
+            job.signals.failed.connect(self._failed)
             self._jobs.append(job)
             self.pool.start(job)
 
@@ -52,13 +52,15 @@ class ImageCache(QObject):
         self._errors.clear()
         self._pending.clear()
 
-    def _done(self, path: str, image, reason: str) -> None:
+    def _done(self, path: str, image) -> None:
         self._pending.discard(path)
         self._jobs = [j for j in self._jobs if j.path != path]
-        if image is None:
-            self._errors[path] = reason
-        else:
-            self.put(path, image)
+        self.put(path, image)
+
+    def _failed(self, path: str, reason: str) -> None:
+        self._pending.discard(path)
+        self._jobs = [j for j in self._jobs if j.path != path]
+        self._errors[path] = reason
 
     def _nbytes(self) -> int:
         total = 0

@@ -3,6 +3,7 @@ marked with their reason (icon, red text, tooltip)."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 
 from PySide6.QtCore import (
@@ -12,16 +13,24 @@ from PySide6.QtCore import (
     QSize,
     QSortFilterProxyModel,
     Qt,
-    QThreadPool,
     Signal,
 )
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListView, QStyle, QVBoxLayout, QWidget
 
 from .canvas import to_qimage
-from .workers import ThumbnailJob
+from .workers import ThumbnailJob, WorkQueue
 
 THUMB = 64
+
+
+def _no_value():
+    """None for "no data in this role", with a reference added first: PySide6 6.12 on Python
+    3.11 drops one reference to None for each None a Python `data()` returns to C++, and None's
+    count reaching zero aborts the interpreter (seen after ~10,000 rows were painted). Extra
+    references to None are harmless (decision 0014)."""
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+    return None
 ErrorRole = Qt.UserRole + 1
 PathRole = Qt.UserRole + 2
 
@@ -38,8 +47,7 @@ class ImageListModel(QAbstractListModel):
         self._thumbs: dict[str, QIcon] = {}
         self._requested: set[str] = set()
         self._jobs: dict[str, ThumbnailJob] = {}
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self.pool = WorkQueue(1)
         self._placeholder = QIcon(_blank(THUMB))
         self._bad_icon = QWidget().style().standardIcon(QStyle.SP_MessageBoxWarning)
 
@@ -74,7 +82,7 @@ class ImageListModel(QAbstractListModel):
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
-            return None
+            return _no_value()
         path = self.paths[index.row()]
         if role == Qt.DisplayRole:
             return os.path.relpath(path, self.root) if self.root else os.path.basename(path)
@@ -91,11 +99,11 @@ class ImageListModel(QAbstractListModel):
             return f"{path}\n\nCannot be shown: {reason}" if reason else path
         if role == Qt.ForegroundRole and path in self.errors:
             return QColor(220, 90, 80)
-        if role == ErrorRole:
-            return self.errors.get(path)
         if role == PathRole:
             return path
-        return None
+        if role == ErrorRole:
+            return self.errors.get(path) or _no_value()
+        return _no_value()
 
     def _request(self, path: str) -> None:
         if path in self._requested:
@@ -103,18 +111,21 @@ class ImageListModel(QAbstractListModel):
         self._requested.add(path)
         job = ThumbnailJob(path, THUMB)
         job.signals.done.connect(self._thumb_done)
+        job.signals.failed.connect(self._thumb_failed)
         self._jobs[path] = job
         self.pool.start(job)
 
-    def _thumb_done(self, path: str, pixels, reason: str) -> None:
+    def _thumb_done(self, path: str, pixels) -> None:
         self._jobs.pop(path, None)
-        if path not in self.row_of:
-            return  # a job of a folder that was closed
-        if pixels is None:
-            self.errors[path] = reason
-        else:
+        if path in self.row_of:  # else a job of a folder that was closed
             self._thumbs[path] = QIcon(QPixmap.fromImage(to_qimage(pixels)))
-        self._changed(path)
+            self._changed(path)
+
+    def _thumb_failed(self, path: str, reason: str) -> None:
+        self._jobs.pop(path, None)
+        if path in self.row_of:
+            self.errors[path] = reason
+            self._changed(path)
 
     def _changed(self, path: str) -> None:
         row = self.row_of.get(path)

@@ -1,19 +1,56 @@
 """Work off the GUI thread: listing a folder, decoding neighbours ahead, making thumbnails.
 
-Each job is a QRunnable with its own QObject of signals; results reach the GUI thread through
+Each job has its own QObject of signals; results reach the GUI thread through
 queued connections, so the widgets are only touched there.
 """
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, Signal
 
 from desktop.core.folder import scan_folder
 from desktop.core.imaging import ImageReadError, read_image
+
+
+class WorkQueue:
+    """Runs jobs (objects with `run()` and a `cancelled` flag) on Python worker threads.
+
+    Used instead of QThreadPool + QRunnable: under PySide6 6.12 Python QRunnables in a pool
+    crashed the interpreter ("deallocating None") after a few hundred jobs. Results still reach
+    the GUI thread through the jobs' Qt signals (queued connections).
+    """
+
+    def __init__(self, workers: int = 1):
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loupe-viewer")
+        self._queued: list = []
+
+    def start(self, job) -> None:
+        self._queued = [j for j in self._queued if not j.finished]
+        self._queued.append(job)
+        self._executor.submit(job.run_guarded)
+
+    def clear(self) -> None:
+        """Jobs not started yet will not run (their results would be stale)."""
+        for job in self._queued:
+            job.cancelled = True
+        self._queued = []
+
+
+class Job:
+    cancelled = False
+    finished = False
+
+    def run_guarded(self) -> None:
+        try:
+            if not self.cancelled:
+                self.run()
+        finally:
+            self.finished = True
 
 
 class ScanSignals(QObject):
@@ -21,11 +58,10 @@ class ScanSignals(QObject):
     finished = Signal(int)  # generation
 
 
-class FolderScanJob(QRunnable):
+class FolderScanJob(Job):
     """Lists `folder` with scan_folder and emits batches; `cancel()` stops it between batches."""
 
     def __init__(self, folder: Path, generation: int):
-        super().__init__()
         self.folder, self.generation = folder, generation
         self.signals = ScanSignals()
         self._stop = threading.Event()
@@ -45,14 +81,16 @@ class FolderScanJob(QRunnable):
 
 
 class DecodeSignals(QObject):
-    done = Signal(str, object, str)  # path, LoupeImage or None, error reason
+    # two signals rather than one carrying None: PySide6 mis-counts references of a None passed
+    # through a queued `object` argument (seen as a "deallocating None" crash)
+    done = Signal(str, object)  # path, LoupeImage
+    failed = Signal(str, str)  # path, reason
 
 
-class DecodeJob(QRunnable):
+class DecodeJob(Job):
     """Decodes one image (for the prefetch cache)."""
 
     def __init__(self, path: str):
-        super().__init__()
         self.path = path
         self.signals = DecodeSignals()
 
@@ -60,20 +98,20 @@ class DecodeJob(QRunnable):
         try:
             image = read_image(self.path)
             image.pixels  # noqa: B018 - modality values computed here, not on the GUI thread
-            self.signals.done.emit(self.path, image, "")
+            self.signals.done.emit(self.path, image)
         except ImageReadError as exc:
-            self.signals.done.emit(self.path, None, exc.reason)
+            self.signals.failed.emit(self.path, exc.reason)
 
 
 class ThumbSignals(QObject):
-    done = Signal(str, object, str)  # path, RGB/grey uint8 array or None, error reason
+    done = Signal(str, object)  # path, RGB/grey uint8 array
+    failed = Signal(str, str)  # path, reason
 
 
-class ThumbnailJob(QRunnable):
+class ThumbnailJob(Job):
     """Decodes an image and shrinks it to a thumbnail of at most `size` pixels a side."""
 
     def __init__(self, path: str, size: int):
-        super().__init__()
         self.path, self.size = path, size
         self.signals = ThumbSignals()
 
@@ -83,8 +121,8 @@ class ThumbnailJob(QRunnable):
         try:
             shown = read_image(self.path).render()
         except ImageReadError as exc:
-            self.signals.done.emit(self.path, None, exc.reason)
+            self.signals.failed.emit(self.path, exc.reason)
             return
         im = Image.fromarray(shown)
         im.thumbnail((self.size, self.size), Image.BILINEAR)
-        self.signals.done.emit(self.path, np.ascontiguousarray(np.asarray(im)), "")
+        self.signals.done.emit(self.path, np.ascontiguousarray(np.asarray(im)))
