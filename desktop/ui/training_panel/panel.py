@@ -1,0 +1,217 @@
+"""The training panel widget (Qt). It exports a Roboflow snapshot of the reviewed images, runs the
+training child through `TrainingSupervisor`, draws live curves with pyqtgraph, shows the report,
+and offers "Use this model"."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.jobs.training import TrainingSupervisor, training_command
+
+
+class TrainingPanel(QWidget):
+    model_ready = Signal(str)  # the new card's path, when the user picks "Use this model"
+
+    def __init__(self, window=None, parent=None):
+        super().__init__(parent)
+        self.window = window
+        self.supervisor = TrainingSupervisor(self)
+        self.card_path: str | None = None
+        self.chosen_model: str | None = None
+        self.curves: dict[str, list[tuple[int, float]]] = {"train_loss": [], "val_loss": [], "metric": []}
+        self.base = QComboBox()
+        self._load_presets()
+        self.epochs, self.batch, self.lr = QSpinBox(), QSpinBox(), QDoubleSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.batch.setRange(1, 256)
+        self.lr.setDecimals(7)
+        self.lr.setRange(1e-7, 1.0)
+        self.resolution = QSpinBox()
+        self.resolution.setRange(32, 2048)
+        self.resolution.setSingleStep(32)
+        self.device_note = QLabel()
+        self.status = QLabel("idle")
+        self.train_button, self.cancel_button = QPushButton("Train"), QPushButton("Cancel")
+        self.use_button = QPushButton("Use this model")
+        self.cancel_button.setEnabled(False)
+        self.use_button.setEnabled(False)
+        self.plot = pg.PlotWidget()
+        self.plot.addLegend()
+        self.lines = {k: self.plot.plot([], [], name=k, pen=pg.mkPen(c, width=2))
+                      for k, c in (("train_loss", "b"), ("val_loss", "r"), ("metric", "g"))}
+        self.report = QTextBrowser()
+        form = QFormLayout()
+        form.addRow("Base model", self.base)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Resolution", self.resolution)
+        buttons = QHBoxLayout()
+        for b in (self.train_button, self.cancel_button, self.use_button):
+            buttons.addWidget(b)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.device_note)
+        lay.addLayout(buttons)
+        lay.addWidget(self.status)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.report, 1)
+        self.base.currentIndexChanged.connect(self._prefill)
+        self.train_button.clicked.connect(self.start_training)
+        self.cancel_button.clicked.connect(self.supervisor.cancel)
+        self.use_button.clicked.connect(self.use_model)
+        s = self.supervisor
+        s.progress.connect(self._on_step)
+        s.epoch.connect(self._on_epoch)
+        s.finished.connect(self._on_finished)
+        s.failed.connect(self._on_failed)
+        s.cancelled.connect(self._on_cancelled)
+        self._prefill()
+        self._device_note()
+
+    # -- setup ---------------------------------------------------------------------------------------
+    def _load_presets(self) -> None:
+        from models.registry import list_presets
+
+        for card in list_presets():
+            if card.task == "detection" and card.architecture.startswith("rfdetr") or \
+                    card.architecture in ("qing", "oasis-resnet18", "oasis-vit", "chexnet"):
+                self.base.addItem(card.name, card)
+
+    def _prefill(self) -> None:
+        from models.training.hparams import defaults_for
+
+        card = self.base.currentData()
+        if card is None:
+            return
+        hp = defaults_for(card.task, card.architecture)
+        self.epochs.setValue(int(hp["epochs"]))
+        self.batch.setValue(int(hp["batch_size"]))
+        self.lr.setValue(float(hp["lr"]))
+        self.resolution.setValue(int(hp.get("resolution", 224)))
+        self.resolution.setEnabled(card.task == "detection")
+
+    def _device_note(self) -> None:
+        try:
+            import torch
+
+            gpu = torch.cuda.is_available() or torch.backends.mps.is_available()
+        except Exception:  # pragma: no cover
+            gpu = False
+        self.device_note.setText("" if gpu else "No GPU found: training runs on the CPU and will be slow "
+                                                "(hours for a full run).")
+
+    def options(self) -> dict:
+        card = self.base.currentData()
+        opts = {"epochs": self.epochs.value(), "batch_size": self.batch.value(), "lr": self.lr.value()}
+        if card is not None and card.task == "detection":
+            opts["resolution"] = self.resolution.value()
+        return opts
+
+    # -- running -------------------------------------------------------------------------------------
+    def export_snapshot(self) -> Path:
+        """Reviewed images of the current folder -> a Roboflow-layout snapshot (deterministic split)."""
+        from desktop.core.exchange.roboflow import export_roboflow
+
+        store = self.window.box_editor.store
+        out = Path(tempfile.mkdtemp(prefix="loupe-train-data-"))
+        export_roboflow(store, self.window.folder, out, split=(0.8, 0.1, 0.1), seed=0, only_reviewed=True)
+        return out
+
+    def start_training(self, data_dir: str | None = None, out_dir: str | None = None) -> list[str] | None:
+        card = self.base.currentData()
+        if card is None or self.supervisor.is_running():
+            return None
+        try:
+            data = Path(data_dir) if data_dir else self.export_snapshot()
+        except Exception as exc:  # noqa: BLE001 - shown to the user, the app goes on
+            self._notify(f"cannot export the reviewed images: {exc}", level="error")
+            return None
+        from models.resources import user_models_dir
+
+        out = Path(out_dir) if out_dir else user_models_dir() / f"{card.name}-finetuned"
+        kind = "detector" if card.task == "detection" else "classifier"
+        cmd = training_command(kind, str(data), card.name, str(out), self.options(),
+                               stop_file=str(self.supervisor.stop_file))
+        for k in self.curves:
+            self.curves[k].clear()
+        self._redraw()
+        self.supervisor.start(cmd)
+        self.train_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("starting…")
+        return cmd
+
+    def _on_step(self, ev: dict) -> None:
+        eta = ev.get("eta_s")
+        self.status.setText(f"epoch {ev.get('epoch')} step {ev.get('step')}/{ev.get('steps')} "
+                            f"loss {ev.get('loss') or 0:.4f}" + (f" · {eta / 60:.1f} min left" if eta else ""))
+
+    def _on_epoch(self, ev: dict) -> None:
+        e = ev["epoch"]
+        metrics = ev.get("metrics") or {}
+        metric = metrics.get("map50", metrics.get("auc"))
+        for key, value in (("train_loss", ev.get("train_loss")), ("val_loss", ev.get("val_loss")),
+                           ("metric", metric)):
+            if value is not None:
+                self.curves[key].append((e, float(value)))
+        self._redraw()
+
+    def _redraw(self) -> None:
+        for key, line in self.lines.items():
+            pts = self.curves[key]
+            line.setData([p[0] for p in pts], [p[1] for p in pts])
+
+    def _done_buttons(self) -> None:
+        self.train_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _on_finished(self, ev: dict) -> None:
+        self._done_buttons()
+        self.card_path = ev.get("card")
+        self.status.setText(f"done: {ev.get('out')}")
+        report = Path(ev.get("out", "")) / "report.html"
+        if report.is_file():
+            self.report.setHtml(report.read_text(encoding="utf-8"))
+        self.use_button.setEnabled(bool(self.card_path))
+        self._notify(f"training finished: {json.dumps(ev.get('metrics'))}")
+
+    def _on_failed(self, message: str, tail: str) -> None:
+        self._done_buttons()
+        self.status.setText(message)
+        self._notify(message, details=tail, level="error")
+
+    def _on_cancelled(self, out: str) -> None:
+        self._done_buttons()
+        self.status.setText("cancelled")
+
+    def use_model(self) -> None:
+        """Switch to the new model; the old model and its files stay as they were."""
+        if not self.card_path:
+            return
+        self.chosen_model = self.card_path
+        self.model_ready.emit(self.card_path)
+        model_panel = getattr(self.window, "model_panel", None)
+        if model_panel is not None and hasattr(model_panel, "use_model"):
+            model_panel.use_model(self.card_path)
+
+    def _notify(self, text, details=None, level="info") -> None:
+        if self.window is not None and hasattr(self.window, "notify"):
+            self.window.notify(text, details=details, level=level)
