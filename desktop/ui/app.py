@@ -8,10 +8,6 @@ import sys
 def make_app():
     from PySide6.QtWidgets import QApplication
 
-    from desktop.ui.viewer.pyside_fix import protect_none
-
-    protect_none()
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Loupe")
     app.setOrganizationName("Loupe")

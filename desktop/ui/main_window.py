@@ -11,7 +11,6 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu
 
 from desktop.core.imaging import ImageReadError, read_image
-from desktop.ui.viewer import pyside_fix  # noqa: F401 - keeps None alive under PySide6 6.12
 from desktop.ui.viewer import settings as saved
 from desktop.ui.viewer.actions import build_actions
 from desktop.ui.viewer.cache import ImageCache

@@ -3,7 +3,6 @@ marked with their reason (icon, red text, tooltip)."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 
 from PySide6.QtCore import (
@@ -24,13 +23,6 @@ from .workers import ThumbnailJob, WorkQueue
 THUMB = 64
 
 
-def _no_value():
-    """None for "no data in this role", with a reference added first: PySide6 6.12 on Python
-    3.11 drops one reference to None for each None a Python `data()` returns to C++, and None's
-    count reaching zero aborts the interpreter (seen after ~10,000 rows were painted). Extra
-    references to None are harmless (decision 0014)."""
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
-    return None
 ErrorRole = Qt.UserRole + 1
 PathRole = Qt.UserRole + 2
 
@@ -82,7 +74,7 @@ class ImageListModel(QAbstractListModel):
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
-            return _no_value()
+            return None
         path = self.paths[index.row()]
         if role == Qt.DisplayRole:
             return os.path.relpath(path, self.root) if self.root else os.path.basename(path)
@@ -102,8 +94,8 @@ class ImageListModel(QAbstractListModel):
         if role == PathRole:
             return path
         if role == ErrorRole:
-            return self.errors.get(path) or _no_value()
-        return _no_value()
+            return self.errors.get(path) or None
+        return None
 
     def _request(self, path: str) -> None:
         if path in self._requested:
