@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QScrollArea
 
 from desktop.ui.model_panel.panel import ModelPanel, editor_hide_action, models_dir
 
@@ -20,7 +21,11 @@ WEIGHTS_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".tar", ".ckpt")
 def install(window) -> ModelPanel:
     panel = ModelPanel(window)
     window.model_panel = panel
-    window.add_panel("Models", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    scroll = QScrollArea()  # the panel grows with bars and saliency: scroll on small screens
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(panel)
+    panel.dock = window.add_panel("Models", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
     for seq in ("Ctrl+Return", "Ctrl+Enter"):
         QShortcut(QKeySequence(seq), window, activated=lambda: panel.run("this"))
     hide = editor_hide_action(window)
@@ -95,7 +100,7 @@ def add_weights(panel: ModelPanel, weights: Path):
 
     job = panel.jobs.submit(recognise, name=f"Adding {weights.name}", device="cpu")
     panel.set_busy(True, f"Recognising {weights.name}…")
-    job.finished.connect(lambda: panel.set_busy(False, ""))
+    job.finished.connect(lambda: panel.set_busy(False, None))
     job.result.connect(lambda card_path: (panel.window.notify(
         f"Added {weights.name}: its card is {card_path}", None, "info"), panel.use_model(card_path)))
     return job

@@ -54,7 +54,6 @@ class ModelPanel(QWidget):
         self._loaded: dict[tuple[str, str], object] = {}  # (spec, weights) -> model
         self.load_job = None
         self.annotations_shown = True
-        self._probs: dict[str, dict[str, float]] = {}
         self.runs = RunController(self)
         self._build()
         self.refresh_models()
@@ -225,7 +224,7 @@ class ModelPanel(QWidget):
         job = self.jobs.submit(load, name=f"Loading {entry.name}", device=device)
         self.set_busy(True, f"Loading {entry.name}…")
         job.result.connect(lambda m: (self._loaded.__setitem__(key, m), self._set_model(m, entry)))
-        job.finished.connect(lambda: self.set_busy(False, ""))
+        job.finished.connect(lambda: self.set_busy(False, None))
         job.error.connect(lambda text, _d: self.status.setText(text))
         return job
 
@@ -234,7 +233,7 @@ class ModelPanel(QWidget):
                                device=device)
         self.set_busy(True, f"Moving {entry.name} to {self.device.currentText()}…")
         job.result.connect(lambda m: self._set_model(m, entry))
-        job.finished.connect(lambda: self.set_busy(False, ""))
+        job.finished.connect(lambda: self.set_busy(False, None))
         return job
 
     def _device_changed(self) -> None:
@@ -264,9 +263,10 @@ class ModelPanel(QWidget):
         self.caption.setVisible(task == "captioning")
         self.saliency.setVisible(task is not None and self.controls.method.count() > 0)
 
-    def set_busy(self, busy: bool, text: str) -> None:
+    def set_busy(self, busy: bool, text: str | None) -> None:
+        """Show or hide the busy indicator; `text` (when not None) replaces the status line."""
         self.busy.setVisible(busy)
-        if text or busy:
+        if text is not None:
             self.status.setText(text)
 
     def _choose_folder(self) -> None:
@@ -323,7 +323,6 @@ class ModelPanel(QWidget):
         if item.task == "detection" and editor is not None:
             editor.reload()
         elif item.task == "classification":
-            self._probs[item.path] = item.value
             self.bars.set_probabilities(item.value, is_multi_label(self.entry.card, item.value))
         elif item.task == "captioning":
             self.caption.set_text(item.value, f"by {self.model.name}; edit and save")
@@ -333,9 +332,9 @@ class ModelPanel(QWidget):
         if self.model is None or not path:
             return
         path = str(path)
-        item = self.runs.results.get(path)
+        item = self.runs.results.get((self.model.name, path))
         if self.model.task == "classification":
-            probs = self._probs.get(path, {})
+            probs = item.value if item else {}
             self.bars.set_probabilities(probs, is_multi_label(self.entry.card, probs) if probs else False)
         elif self.model.task == "captioning":
             store = store_of(self.window)

@@ -61,7 +61,8 @@ class RunController:
         self.job = None
         self.failed: list[tuple[str, str]] = []
         self.ledger: RunLedger | None = None
-        self.results: dict[str, ItemResult] = {}
+        self.results: dict[tuple[str, str], ItemResult] = {}  # (model name, path) -> result
+        self.model = None
 
     def start(self, scope: str, skip_done: bool = True):
         panel, window = self.panel, self.window
@@ -86,6 +87,7 @@ class RunController:
                               "(untick 'Skip images already done' to run again).", None, "info")
                 return None
         self.failed = []
+        self.model = model
         current = None
         cur = window.current_path()
         if cur and str(cur) in paths and hasattr(window, "current_rgb"):
@@ -115,13 +117,14 @@ class RunController:
             if self.ledger:
                 self.ledger.mark_failed(item.path, item.error)
             return
-        self.results[item.path] = item
+        model = self.model
+        self.results[(model.name, item.path)] = item
         store = store_of(window)
         try:
             if store is not None:
                 iid = store.ensure_image(rel_path(store, item.path), item.size[0], item.size[1])
                 if item.task == "detection":
-                    store.replace_predictions(iid, panel.model.name, item.value)
+                    store.replace_predictions(iid, model.name, item.value)
                 elif item.task == "captioning" and not store.caption(iid):
                     store.set_caption(iid, item.value)  # never over a person's note (decision 0052)
             elif item.task == "detection":
@@ -134,7 +137,7 @@ class RunController:
         if self.ledger:
             self.ledger.mark_done(item.path)
         cur = window.current_path()
-        if cur and str(cur) == item.path:
+        if cur and str(cur) == item.path and panel.model is model:
             panel.show_result(item)
 
     def _finished(self, job) -> None:

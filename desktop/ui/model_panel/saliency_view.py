@@ -103,7 +103,9 @@ class SaliencyView(QGroupBox):
         if self.job is job:
             self.job = None
         self.explain_button.setEnabled(True)
-        self.panel.set_busy(False, "")
+        outcome = job.outcome
+        failed = outcome is not None and outcome.error is not None
+        self.panel.set_busy(False, "Saliency failed: see the notification below" if failed else "")
 
     def _show(self, res, rgb) -> None:
         if str(self.window.current_path()) != res.path:
