@@ -74,12 +74,12 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
+    from e2e_helpers import build_preset_weights
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from desktop.core.samples import ensure_samples
     from desktop.ui.main_window import MainWindow
-    from e2e_helpers import build_preset_weights
 
     app = QApplication.instance() or QApplication([])
     work = Path(tempfile.mkdtemp(prefix="loupe-shots-"))
