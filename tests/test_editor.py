@@ -88,7 +88,7 @@ def test_predictions_dashed_filter_accept_and_edit(qtbot, win, tmp_path):
                                                              ("lung", 50, 50, 30, 30, 0.3)])
     with qtbot.waitSignal(editor.boxes_changed):
         editor.reload()
-    assert all(editor.items[i]._pen.style() == Qt.DashLine for i in ids)
+    assert all(editor.items[i].pen().style() == Qt.DashLine for i in ids)
     editor.set_prediction_filter(0.5, None)
     assert editor.items[ids[0]].isVisible() and not editor.items[ids[1]].isVisible()
     editor.set_prediction_filter(0.0, {"lung"})
@@ -96,7 +96,7 @@ def test_predictions_dashed_filter_accept_and_edit(qtbot, win, tmp_path):
     editor.set_prediction_filter(0.0, None)
     qtbot.keyClick(win.canvas, Qt.Key_Return)  # accept all on the image
     assert {r[6] for r in disk_boxes(store)} == {"accepted"}
-    assert editor.items[ids[0]]._pen.style() == Qt.SolidLine
+    assert editor.items[ids[0]].pen().style() == Qt.SolidLine
     editor.undo_stack.undo()
     assert {r[6] for r in disk_boxes(store)} == {"unreviewed"}
     editor._select([ids[0]])

@@ -13,12 +13,14 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QGraphicsItem
 
-from desktop.ui.editor.box_item import BoxItem, BoxLayer
+from desktop.ui.editor.box_item import BoxItem, BoxLayer, LabelOverlay
 from desktop.ui.editor.commands import AddBoxes, BoxSpec, ChangeBoxes, DeleteBoxes, SetReviewStatus, snapshot
 from desktop.ui.editor.geometry import clamp_rect, move_rect
 
 NUDGE_MERGE_ID = 3001
+LOD_MIN_BOXES, LOD_MAX_SCALE = 300, 0.5
 DEFAULT_LABEL = "unlabelled"
 
 
@@ -36,6 +38,8 @@ class BoxEditor(QObject):
         self._size = (0, 0)
         self.items: dict[int, BoxItem] = {}
         self.layer: BoxLayer | None = None
+        self.overlay: LabelOverlay | None = None
+        self.hovered: BoxItem | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(0)  # no limit: a day's corrections can all be undone
         self.drawing = False
@@ -49,6 +53,8 @@ class BoxEditor(QObject):
         self._flush_timer.timeout.connect(self._flush)
         window.folder_opened.connect(self.open_folder)
         window.current_image_changed.connect(self.show_image)
+        if hasattr(self.canvas, "zoom_changed"):
+            self.canvas.zoom_changed.connect(self.update_detail)
 
     # -- store and image ---------------------------------------------------------------------
     def open_folder(self, folder: str) -> None:
@@ -107,7 +113,29 @@ class BoxEditor(QObject):
         return self._size
 
     def view_scale(self) -> float:
-        return self.canvas.transform().m11() or 1.0
+        return max(self.canvas.transform().m11(), 1e-6)
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.canvas.mapToScene(self.canvas.viewport().rect()).boundingRect()
+
+    def update_detail(self, *_args) -> None:
+        """Level of detail: with many boxes and the image small on screen, the boxes stop painting
+        themselves (they still take clicks) and the overlay draws all outlines in batches."""
+        if self.overlay is None:
+            return
+        summary = len(self.items) > LOD_MIN_BOXES and self.view_scale() < LOD_MAX_SCALE
+        self.overlay.summary = summary
+        for item in self.items.values():
+            item.setFlag(QGraphicsItem.ItemHasNoContents, summary)
+        self.overlay.invalidate()
+
+    def set_hovered(self, item) -> None:
+        self.hovered = item
+        self.overlay_changed()
+
+    def overlay_changed(self) -> None:
+        if self.overlay is not None:
+            self.overlay.invalidate()
 
     def _image_size_now(self) -> tuple[int, int] | None:
         pixmap = self.canvas.image_item.pixmap()
@@ -122,18 +150,22 @@ class BoxEditor(QObject):
     def _clear_items(self) -> None:
         if self.layer is not None:
             self.canvas.scene().removeItem(self.layer)
-        self.layer = None
+        self.layer = self.overlay = self.hovered = None
         self.items = {}
 
     def _rebuild(self) -> None:
         self._clear_items()
         self.layer = BoxLayer()
         self.layer.setVisible(self._visible)
+        self.overlay = LabelOverlay(self)
+        self.overlay.set_bounds(*self._size)
+        self.overlay.setParentItem(self.layer)
         self._colors = {c.name: c.color for c in self.store.categories()}
         for box in self.store.boxes(self.image_id):
             self.items[box.id] = BoxItem(box, self._colors.get(box.category, "#ffffff"), self, self.layer)
         self.canvas.scene().addItem(self.layer)
         self._apply_filter()
+        self.update_detail()
         self.boxes_changed.emit(self.image_path or "")
 
     def after_change(self, image_id: int, select: list[int] | None = None, added=None, removed=None,
@@ -154,6 +186,8 @@ class BoxEditor(QObject):
         for box_id in list(self.items):
             if box_id not in boxes:
                 item = self.items.pop(box_id)
+                if item is self.hovered:
+                    self.hovered = None
                 self.canvas.scene().removeItem(item)
         for box_id, box in boxes.items():
             color = self._colors.get(box.category, "#ffffff")
@@ -162,6 +196,7 @@ class BoxEditor(QObject):
             else:
                 self.items[box_id] = BoxItem(box, color, self, self.layer)
         self._apply_filter()
+        self.update_detail()
         if select is not None:
             self._select([self.store._rid(i) for i in select])
         if not self.store.pending and self.store.review_status(image_id) == "unreviewed":
@@ -198,6 +233,7 @@ class BoxEditor(QObject):
             item.setVisible(show)
             if not show:
                 item.setSelected(False)
+        self.overlay_changed()
 
     def set_annotations_visible(self, visible: bool) -> None:
         self._visible = bool(visible)
@@ -205,6 +241,11 @@ class BoxEditor(QObject):
             self.layer.setVisible(self._visible)
             if not visible:
                 self.canvas.scene().clearSelection()
+
+    @property
+    def visible(self) -> bool:
+        """Whether the boxes are shown (H toggles it)."""
+        return self._visible
 
     def toggle_visible(self) -> None:
         self.set_annotations_visible(not self._visible)
