@@ -123,4 +123,5 @@ def test_startup_probe_sees_the_first_window_without_torch(tmp_path):
                          env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert probe.exists(), f"no window was shown (exit {out.returncode}): {out.stderr[-2000:]}"
     result = json.loads(probe.read_text())
-    assert result["torch"] is False, "opening the main window imported torch: it must load with a model only"
+    assert result["torch"] is False, ("opening the main window imported torch (it must load with a model only), "
+                                      f"from: {result['torch_importer']}")

@@ -4,7 +4,9 @@ tests/benchmarks/bench_startup.py (run before `desktop.cli.main` from source). I
 
 It wraps `MainWindow.show` as soon as `desktop.ui.main_window` is imported; one event-loop turn
 after the first show (the window has been exposed and painted) it writes JSON
-`{"t": <time.time()>, "torch": <was torch imported>, "modules": <count>}` and exits 0.
+`{"t": <time.time()>, "torch": <was torch imported>, "torch_importer": <where from>, "modules": <count>}`
+and exits 0. `torch_importer` names the first Loupe source lines on the stack of the first
+`import torch`, so an eager import is easy to find.
 """
 
 import os
@@ -18,9 +20,13 @@ def _install(target: str) -> None:
     import json
     import time
 
+    importer: list[str] = []
+
     def report() -> None:
+        data = {"t": time.time(), "torch": "torch" in sys.modules, "torch_importer": importer,
+                "modules": len(sys.modules)}
         with open(target, "w", encoding="utf-8") as fh:
-            json.dump({"t": time.time(), "torch": "torch" in sys.modules, "modules": len(sys.modules)}, fh)
+            json.dump(data, fh)
         os._exit(0)
 
     def patch(module) -> None:
@@ -37,12 +43,22 @@ def _install(target: str) -> None:
 
     class Finder(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target_module=None):
+            if name == "torch" and not importer:
+                import traceback
+
+                ours = [f"{f.filename}:{f.lineno}" for f in traceback.extract_stack()
+                        if ("desktop" in f.filename or "models" in f.filename) and "site-packages" not in f.filename]
+                importer.extend(ours[-4:] or ["(outside Loupe)"])
+                return None
             if name != "desktop.ui.main_window":
                 return None
-            sys.meta_path.remove(self)
             import importlib.util
 
-            spec = importlib.util.find_spec(name)
+            sys.meta_path.remove(self)
+            try:
+                spec = importlib.util.find_spec(name)
+            finally:
+                sys.meta_path.insert(0, self)
             if spec is None or spec.loader is None:
                 return spec
             exec_module = spec.loader.exec_module
