@@ -91,8 +91,9 @@ def write_json_atomic(path: Path, data) -> Path:
     """Write JSON to a temporary file beside `path`, then replace: a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    text = json.dumps(data, separators=(",", ":"))  # dumps uses the C encoder; dump does not
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, separators=(",", ":"))
+        f.write(text)
     os.replace(tmp, path)
     return path
 

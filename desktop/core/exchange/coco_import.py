@@ -8,6 +8,8 @@ from pathlib import Path
 
 from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
 
+_NUM = (int, float)  # exact types: a JSON true/false is not a coordinate
+
 
 def parent_placeholders(categories: list[dict], annotated: set) -> set:
     """Ids of Roboflow's parent placeholder categories (named as another category's supercategory
@@ -59,8 +61,8 @@ def parse_coco(path: Path) -> Parsed:
             out.problems.append(Problem(src, where, "not an object"))
             continue
         bbox = a.get("bbox")
-        if not (isinstance(bbox, list) and len(bbox) == 4
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox)):
+        if not (type(bbox) is list and len(bbox) == 4 and type(bbox[0]) in _NUM and type(bbox[1]) in _NUM
+                and type(bbox[2]) in _NUM and type(bbox[3]) in _NUM):
             out.problems.append(Problem(src, where, f"bbox must be [x, y, w, h] numbers, not {bbox!r}"))
             continue
         if a.get("image_id") not in images:
@@ -70,7 +72,8 @@ def parse_coco(path: Path) -> Parsed:
         if cid not in cats or cid in skip:
             out.problems.append(Problem(src, where, f"unknown category id {cid!r}"))
             continue
-        out.boxes.append(ParsedBox(images[a["image_id"]], cats[cid], *map(float, bbox), where=where))
+        out.boxes.append(ParsedBox(images[a["image_id"]], cats[cid], float(bbox[0]), float(bbox[1]),
+                                   float(bbox[2]), float(bbox[3]), where))
     return out
 
 

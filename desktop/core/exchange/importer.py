@@ -189,9 +189,12 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
 
 
 def check_box(x: float, y: float, w: float, h: float, size: tuple[int, int] | None) -> str | None:
-    values = (x, y, w, h)
-    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-        return f"box {list(values)} is not four finite numbers"
+    try:
+        finite = math.isfinite(x) and math.isfinite(y) and math.isfinite(w) and math.isfinite(h)
+    except TypeError:
+        finite = False
+    if not finite:
+        return f"box {[x, y, w, h]} is not four finite numbers"
     if w <= 0 or h <= 0:
         return f"negative or zero size: width {w}, height {h}"
     if size is None:
