@@ -178,3 +178,24 @@ def test_store_opened_signal_and_locked_database_message(qtbot, win, tmp_path):
     other.close()
     editor._flush()
     assert editor.store.pending == 0 and len(disk_boxes(editor.store)) == 1
+
+
+def test_undo_of_a_change_on_another_image_shows_that_image(qtbot, win, tmp_path):
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs"))
+    qtbot.waitUntil(lambda: len(win.image_paths()) == 3)
+    editor.add_box((10, 10, 20, 20), "heart")
+    first = editor.image_id
+    win.go_next()
+    qtbot.waitUntil(lambda: editor.image_id not in (None, first))
+    editor.undo_stack.undo()
+    assert editor.image_id == first and win.current_path().endswith("img_0.png")
+    assert editor.items == {} and editor.store.boxes(first) == []
+
+
+def test_rubber_band_selects_the_boxes_inside(qtbot, win, tmp_path):
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs"))
+    for rect in ((10, 10, 20, 20), (40, 10, 20, 20), (150, 120, 20, 20)):
+        editor.add_box(rect, "heart")
+    win.canvas.scene().clearSelection()
+    drag_scene(win.canvas, (5, 5), (70, 40))
+    assert sorted(i.rect_tuple()[0] for i in editor.selected_items()) == [10, 40]

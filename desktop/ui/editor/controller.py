@@ -172,7 +172,9 @@ class BoxEditor(QObject):
                      changed=None) -> None:
         """The store changed (a command ran): bring the canvas in line. While edits wait in memory
         (locked/full/read-only disk) the canvas shows what the command did, not the stale disk."""
-        if image_id != self.image_id or self.layer is None:
+        if image_id != self.image_id and not self._go_to_image(image_id):
+            return
+        if self.layer is None:
             return
         self._colors = {c.name: c.color for c in self.store.categories()}
         if self.store.pending:
@@ -202,6 +204,19 @@ class BoxEditor(QObject):
         if not self.store.pending and self.store.review_status(image_id) == "unreviewed":
             self.store.set_review_status(image_id, "in_progress")
         self.boxes_changed.emit(self.image_path or "")
+
+    def _go_to_image(self, image_id: int) -> bool:
+        """Undo/redo of a change on another image shows that image first, so the change is seen."""
+        from models.errors import LoupeError
+
+        try:
+            path = self.store.folder / self.store.image(image_id).rel_path
+        except LoupeError:
+            return False
+        if not path.exists():
+            return False
+        self.window.show_image(str(path))
+        return image_id == self.image_id
 
     def review_changed(self, image_id: int) -> None:
         if image_id == self.image_id:
