@@ -1,0 +1,119 @@
+"""RF-DETR: seeded weights saved as Heartformer's safetensors and as old/new rfdetr training
+checkpoints, loaded through load_model; detections must equal `RFDETRNano.predict` on the same
+weights and real image (same code path arithmetic: boxes within 1e-3 px, scores within 1e-6)."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+import torch
+from models_helpers import real_rgb
+from safetensors.torch import save_file
+
+from models import WeightsError, load_model
+from models.detection.rfdetr import _checkpoint_parts
+from models.registry import card_for_weights
+from models.weights import read_weights
+
+pytestmark = pytest.mark.shared_data
+HEART = ["heart-anatomy-images", "heart_cadaver", "heart_cell", "heart_ct_scan", "heart_drawing",
+         "heart_textbook", "heart_wall", "heart_xray"]
+RBC = "coco_rbc/test"
+
+
+def build_reference(cls_name: str, num_classes: int, seed: int):
+    import rfdetr
+
+    torch.manual_seed(seed)
+    rf = getattr(rfdetr, cls_name)(num_classes=num_classes, pretrain_weights=None, device="cpu")
+    with torch.no_grad():  # random heads score ~0.01 everywhere; spread them so some pass 0.3
+        rf.model.model.class_embed.bias.normal_(0.0, 1.5)
+    return rf
+
+
+def assert_same(dets, ref):
+    assert len(dets) == len(ref) > 0
+    np.testing.assert_array_equal(dets.class_ids, ref.class_id)
+    np.testing.assert_allclose(dets.scores, ref.confidence, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(dets.xyxy, ref.xyxy, atol=1e-3, rtol=0)
+
+
+@pytest.fixture(scope="module")
+def nano(tmp_path_factory):
+    return build_reference("RFDETRNano", 8, seed=5), tmp_path_factory.mktemp("rfdetr")
+
+
+@pytest.fixture(scope="module")
+def image(shared_data):
+    first = sorted((shared_data / RBC).glob("*.jpg"))[0]
+    return real_rgb(shared_data, f"{RBC}/{first.name}")
+
+
+def test_heartformer_safetensors_matches_predict(nano, image):
+    rf, tmp = nano
+    sd = rf.model.model.state_dict()
+    sd.pop("_kp_active_mask")  # published v0.1 predates it
+    assert len(sd) == 465 and sd["class_embed.weight"].shape == (9, 256)
+    path = tmp / "heartformer-v0.1.safetensors"
+    save_file(sd, path)
+    m = load_model("heartformer", weights=path, device="cpu")
+    assert m.task == "detection" and m.class_names == HEART and m.card.default_threshold == 0.3
+    dets = m.detect(image)  # the card's default threshold
+    ref = rf.predict(image, threshold=0.3)
+    assert_same(dets, ref)
+    assert dets.class_names == [(HEART + ["__background__"])[i] for i in ref.class_id]
+    assert dets.xyxy.dtype == np.float32 and dets.xyxy[:, 2:].max() <= image.shape[1]
+    # raw per-query outputs for saliency
+    x = m.preprocess(image)
+    assert tuple(x.shape) == (1, 3, 384, 384)
+    with torch.no_grad():
+        out = m.raw_outputs(x)
+    assert out["pred_logits"].shape == (1, 300, 9) and out["pred_boxes"].shape == (1, 300, 4)
+
+
+def test_old_and_new_training_checkpoints(nano, image):
+    rf, tmp = nano
+    sd = rf.model.model.state_dict()
+    old = tmp / "checkpoint_best_ema_old.pth"
+    torch.save({"model": sd, "ema_model": sd, "optimizer": {}, "lr_scheduler": {}, "epoch": 11,
+                "args": argparse.Namespace(num_classes=8, lr=1e-4, resolution=384)}, old)
+    new = tmp / "checkpoint_best_ema_new.pth"
+    names = [f"kind_{i}" for i in range(8)]
+    torch.save({"model": sd, "state_dict": {f"model.{k}": v for k, v in sd.items()}, "epoch": 3,
+                "args": {"num_classes": 8, "class_names": names}, "model_name": "RFDETRNano"}, new)
+    lightning_like = tmp / "last.pth"
+    torch.save({"state_dict": {f"model.{k}": v for k, v in sd.items()}, "args": {"class_names": names}},
+               lightning_like)
+    ref = rf.predict(image, threshold=0.3)
+    m_old = load_model("heartformer", weights=old, device="cpu")
+    assert_same(m_old.detect(image, 0.3), ref)
+    card = card_for_weights(new)  # a bare file: variant from the position grid, names from args
+    assert card.architecture == "rfdetr-nano" and card.class_names == names
+    m_new = load_model(new, device="cpu")
+    dets = m_new.detect(image, threshold=0.3)
+    assert_same(dets, ref)
+    assert dets.class_names == [(names + ["__background__"])[i] for i in ref.class_id]
+    got, got_names, _ = _checkpoint_parts(read_weights(lightning_like), lightning_like)
+    assert got_names == names and set(got) == set(sd) and all(torch.equal(got[k], sd[k]) for k in sd)
+
+
+def test_wrong_class_count_is_named(nano, tmp_path):
+    rf, _ = nano
+    sd = dict(rf.model.model.state_dict())
+    sd["class_embed.weight"] = sd["class_embed.weight"][:4]
+    save_file(sd, tmp_path / "bad.safetensors")
+    with pytest.raises(WeightsError, match=r"bad.safetensors: this is an RF-DETR checkpoint with 3 classes "
+                       r"\(class_embed.weight \(4, 256\)\); the heartformer preset expects 8 classes"):
+        load_model("heartformer", weights=tmp_path / "bad.safetensors", device="cpu")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["Small", "Medium", "Large"])
+def test_bigger_variants_match_predict(variant, image, tmp_path):
+    rf = build_reference(f"RFDETR{variant}", 3, seed=6)
+    save_file(rf.model.model.state_dict(), tmp_path / "w.safetensors")
+    m = load_model(f"rfdetr-{variant.lower()}", weights=tmp_path / "w.safetensors", device="cpu")
+    assert card_for_weights(tmp_path / "w.safetensors").architecture == f"rfdetr-{variant.lower()}"
+    assert_same(m.detect(image, 0.3), rf.predict(image, threshold=0.3))
