@@ -28,7 +28,7 @@ ARCHITECTURES: dict[str, str] = {
     "rfdetr-small": "models.detection.rfdetr:load",
     "rfdetr-medium": "models.detection.rfdetr:load",
     "rfdetr-large": "models.detection.rfdetr:load",
-    "effdet-lite3": "models.detection.effdet:load",
+    "effdet-lite3": "models.detection.efficientdet:load",
     "chexnet": "models.classification.chexnet:load",
     "qing": "models.classification.qing:load",
     "oasis-resnet18": "models.classification.oasis:load_resnet18",
