@@ -23,7 +23,11 @@ def build_preset_weights(name: str, models_dir: Path) -> Path:
     options = {}
     if card.architecture == "roco-captioner":  # its vocabulary lives beside its weights
         options["vocab"] = str(_tiny_vocab(models_dir / card.extra["vocab"]))
-    kind, obj = _published(card, _random_module(card, options))
+    if card.architecture.startswith("rfdetr"):  # its loader needs a file: build the module as published
+        module = _random_rfdetr(card)
+    else:
+        module = _random_module(card, options)
+    kind, obj = _published(card, module)
     path = models_dir / Path(card.weights).name
     if kind == "safetensors":
         from safetensors.torch import save_file
@@ -33,6 +37,19 @@ def build_preset_weights(name: str, models_dir: Path) -> Path:
         torch.save(obj, path)
     clear_cache()
     return path
+
+
+def _random_rfdetr(card):
+    """The LWDETR module of `rfdetr.RFDETR<Variant>(num_classes=len(classes) - 1)`, seeded, offline."""
+    import rfdetr
+    import torch
+
+    from models.detection.rfdetr import VARIANTS
+
+    torch.manual_seed(0)
+    rf = getattr(rfdetr, VARIANTS[card.architecture])(num_classes=len(card.class_names) - 1,
+                                                    pretrain_weights=None, device="cpu")
+    return rf.model.model
 
 
 def make_images(folder: Path, n: int = 3, size: int = 64, bad: tuple[int, ...] = ()) -> list[Path]:

@@ -16,6 +16,7 @@ import numpy as np
 # Predictions are stored down to this score, so the threshold slider can show more or fewer of them
 # later without running the model again (decision 0050).
 STORE_FLOOR = 0.05
+MIN_FLOOR = 0.01  # a DETR scores all its 300 queries: below this it is noise, never stored
 
 
 @dataclass
@@ -44,7 +45,7 @@ def detection_rows(dets) -> list[tuple[str, float, float, float, float, float]]:
 def run_one(model, rgb: np.ndarray, options: dict) -> Any:
     task = model.task
     if task == "detection":
-        floor = min(float(options.get("threshold", STORE_FLOOR)), STORE_FLOOR)
+        floor = max(MIN_FLOOR, min(float(options.get("threshold", STORE_FLOOR)), STORE_FLOOR))
         return detection_rows(model.detect(rgb, threshold=floor))
     if task == "classification":
         return {str(k): float(v) for k, v in model.classify(rgb).items()}

@@ -308,7 +308,8 @@ class ModelPanel(QWidget):
         if outcome is not None and outcome.cancelled:
             self.progress_label.setText(f"Cancelled after {done} of {total}; run again to resume.")
         elif outcome is not None and outcome.error is None:
-            self.progress_label.setText(f"Done: {done} image{'s' if done != 1 else ''}"
+            ok = done - len(failed)
+            self.progress_label.setText(f"Done: {ok} image{'s' if ok != 1 else ''}"
                                         + (f", {len(failed)} skipped (listed below)" if failed else ""))
         if failed:
             self.window.notify(f"{len(failed)} file(s) could not be run and were skipped.",
@@ -393,7 +394,7 @@ class ModelPanel(QWidget):
 
     def follow_editor_visibility(self) -> None:
         editor = getattr(self.window, "box_editor", None)
-        self.annotations_shown = bool(getattr(editor, "_visible", True))
+        self.annotations_shown = bool(getattr(editor, "visible", getattr(editor, "_visible", True)))
         self.saliency._apply_visibility()
 
     def shutdown(self) -> None:
