@@ -61,10 +61,11 @@ def tiny_classifier(n_out=2, names=("healthy", "disease"), seed=0):
     return TinyClassifier(card, Tiny(), torch.device("cpu"))
 
 
-def rbc_subset(dst: Path, n_train: int, shared: Path) -> Path:
+def rbc_subset(dst: Path, n_train: int, shared: Path, n_valid: int | None = None) -> Path:
     """A small Roboflow-layout copy of ../shared/data/coco_rbc (first n images of each split)."""
     src = shared / "coco_rbc"
-    for split, k in (("train", n_train), ("valid", max(2, n_train // 4)), ("test", max(2, n_train // 4))):
+    n_valid = n_valid or max(2, n_train // 4)
+    for split, k in (("train", n_train), ("valid", n_valid), ("test", n_valid)):
         d = json.loads((src / split / "_annotations.coco.json").read_text())
         imgs = d["images"][:k]
         ids = {i["id"] for i in imgs}

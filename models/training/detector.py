@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -109,7 +110,11 @@ def check_roboflow_layout(data: Path) -> list[str]:
         raise TrainingInputError(f"{data / 'train' / '_annotations.coco.json'}: cannot read it ({exc})") from None
     if not d.get("annotations"):
         raise TrainingInputError(f"{data}: the training split has no boxes")
-    return [c["name"] for c in sorted(d.get("categories", []), key=lambda c: c["id"])]
+    # rfdetr's own filter: a Roboflow parent category (no boxes) takes no output slot and no label index
+    from rfdetr.datasets.coco import annotated_category_ids, filter_parent_categories
+
+    kept = filter_parent_categories(d.get("categories", []), annotated_category_ids(d))
+    return [c["name"] for c in kept]
 
 
 def _base_checkpoint(weights: Path, out: Path) -> str:
@@ -151,7 +156,10 @@ def train_detector(data_dir, out: Path, hp: dict, progress: Progress, stop: Stop
     import importlib.util
 
     aug = None  # rfdetr's built-in augmentation (horizontal flips, scale jitter)
-    if "colour" in str(hp.get("augment", "")):
+    if str(hp.get("augment", "")).lower() == "none":
+        aug = {}  # rfdetr: an empty aug_config disables all augmentation
+    elif "colour" in str(hp.get("augment", "")):
+        os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no update check over the network
         if importlib.util.find_spec("albumentations"):
             aug = {"HorizontalFlip": {"p": 0.5}, "VerticalFlip": {"p": 0.5},
                    "RandomBrightnessContrast": {"brightness_limit": 0.1, "contrast_limit": 0.1, "p": 0.3}}
