@@ -1,0 +1,85 @@
+"""`loupe classify`: run a classifier on images (or folders) and write {file: {class: probability}}.
+
+    loupe classify IMAGES... --model chexnet --weights model.pth.tar [--device auto] [--out probs.json]
+    loupe classify SCANS... --model oasis-temporal --weights head.pt --backbone-weights checkpoint.pt
+                   [--pattern '(?P<patient>OAS2_\\d+)_MR(?P<date>\\d+)']
+
+The temporal model sees each image together with the same patient's earlier images: patient and
+date come from DICOM PatientID/StudyDate, or from the file name with --pattern (named groups
+`patient` and `date`). Files that cannot be read are reported on stderr and left out.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from desktop.commands.detect import add_model_arguments, expand, load_for, read_rgb, write_json
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("images", nargs="+", help="image files or folders (PNG, JPEG, DICOM, ...)")
+    add_model_arguments(parser)
+    parser.add_argument("--backbone-weights", help="temporal model: the backbone's checkpoint.pt")
+    parser.add_argument("--pattern", help="temporal model: regex with (?P<patient>...) and (?P<date>...)")
+    parser.add_argument("--out", help="write the JSON here (default: print it)")
+
+
+def patient_and_date(path, pattern: str | None) -> tuple[str, str]:
+    from models.classification.sequences import parse_name
+
+    if pattern:
+        return parse_name(path, pattern)
+    from desktop.core.imaging import read_image
+
+    ds = getattr(read_image(path), "dataset", None)
+    patient = str(getattr(ds, "PatientID", "") or "") if ds is not None else ""
+    date = str(getattr(ds, "StudyDate", "") or "") if ds is not None else ""
+    return (patient or str(path)), date
+
+
+def classify_sequences(model, paths, pattern) -> tuple[dict, dict]:
+    from models.classification.sequences import history
+    from models.errors import LoupeError
+
+    items, errors, cache = [], {}, {}
+    for p in paths:
+        try:
+            items.append((str(p), *patient_and_date(p, pattern)))
+        except LoupeError as exc:
+            errors[str(p)] = str(exc)
+    probs = {}
+    for path, _, _ in items:
+        try:
+            seq = history(items, path)
+            for q in seq:
+                if q not in cache:
+                    cache[q] = read_rgb(q)
+            probs[path] = model.classify_sequence([cache[q] for q in seq])
+        except LoupeError as exc:
+            errors[path] = str(exc)
+    return probs, errors
+
+
+def run(args) -> int:
+    from models import load_model
+    from models.batch import run_batch
+
+    if args.backbone_weights:
+        model = load_model(args.model, weights=args.weights, device=args.device,
+                           backbone_weights=args.backbone_weights)
+    else:
+        model = load_for(args, "classification")
+    paths = expand(args.images)
+    if hasattr(model, "classify_sequence"):
+        probs, errors = classify_sequences(model, paths, args.pattern)
+    else:
+        probs, errors = {}, {}
+        for r in run_batch(model, paths, read_rgb):
+            if r.ok:
+                probs[str(r.path)] = r.value
+            else:
+                errors[str(r.path)] = r.error
+    for path, msg in errors.items():
+        print(f"loupe classify: skipped {path}: {msg}", file=sys.stderr)
+    write_json(probs, args.out, "classify")
+    return 0 if probs or not paths else 1

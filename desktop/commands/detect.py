@@ -1,0 +1,106 @@
+"""`loupe detect`: run a detector on images (or folders of them) and write COCO JSON.
+
+    loupe detect IMAGES... --model heartformer --weights heartformer-v0.1.safetensors
+                 [--threshold 0.3] [--classes a,b] [--device auto|cpu|cuda|mps] [--out dets.json]
+
+Output: a COCO dataset whose `annotations` are the detections (COCO results entries: image_id,
+category_id, bbox x y w h in pixels, score), with the image list (`images`: id, file_name, width,
+height), `categories` (the model's class ids and names), and `errors` ({path: reason}) for files
+that could not be read. Category ids are the model's own class ids.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("images", nargs="+", help="image files or folders (PNG, JPEG, DICOM, ...)")
+    add_model_arguments(parser)
+    parser.add_argument("--threshold", type=float, default=None, help="score threshold (default: the card's)")
+    parser.add_argument("--classes", help="comma-separated class names to keep")
+    parser.add_argument("--out", help="write the JSON here (default: print it)")
+
+
+def add_model_arguments(parser) -> None:
+    parser.add_argument("--model", required=True, help="preset name, model card JSON or weights file")
+    parser.add_argument("--weights", help="weights file for a preset (default: the user's models folder)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+
+
+def read_rgb(path):
+    """RGB uint8 of any image Loupe reads (DICOM included), as displayed."""
+    from desktop.core.imaging import read_image
+
+    return read_image(path).display()
+
+
+def expand(inputs) -> list[Path]:
+    """Files as given; folders replaced by their images (natural order)."""
+    from desktop.core.folder import list_images
+
+    out: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        out.extend(list_images(p) if p.is_dir() else [p])
+    return out
+
+
+def load_for(args, task: str):
+    from models import load_model
+    from models.errors import ModelSpecError
+
+    model = load_model(args.model, weights=args.weights, device=args.device)
+    if model.task != task:
+        raise ModelSpecError(f"{args.model} is a {model.task} model; loupe {task_verb(task)} needs a "
+                             f"{task} model")
+    return model
+
+
+def task_verb(task: str) -> str:
+    return {"detection": "detect", "classification": "classify"}.get(task, task)
+
+
+def write_json(data, out, what: str) -> None:
+    text = json.dumps(data, indent=2)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        print(f"loupe {what}: wrote {out}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def coco_results(model, results, classes: set[str] | None, threshold) -> dict:
+    images, annotations, errors = [], [], {}
+    for image_id, r in enumerate(results, start=1):
+        if not r.ok:
+            errors[str(r.path)] = r.error
+            print(f"loupe detect: skipped {r.path}: {r.error}", file=sys.stderr)
+            continue
+        h, w = r.size
+        images.append({"id": image_id, "file_name": str(r.path), "width": int(w), "height": int(h)})
+        dets = r.value.filter(0.0, classes) if classes else r.value
+        for box, score, cid in zip(dets.xyxy.tolist(), dets.scores.tolist(), dets.class_ids.tolist()):
+            x1, y1, x2, y2 = box
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": int(cid),
+                                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1),
+                                "score": float(score), "iscrowd": 0})
+    names = model.class_names
+    return {"info": {"model": model.name, "architecture": model.card.architecture,
+                     "threshold": model.card.default_threshold if threshold is None else threshold},
+            "images": images, "categories": [{"id": i, "name": n} for i, n in enumerate(names)],
+            "annotations": annotations, "errors": errors}
+
+
+def run(args) -> int:
+    from models.batch import run_batch
+
+    model = load_for(args, "detection")
+    paths = expand(args.images)
+    classes = {c.strip() for c in args.classes.split(",")} if args.classes else None
+    results = list(run_batch(model, paths, read_rgb, threshold=args.threshold))
+    write_json(coco_results(model, results, classes, args.threshold), args.out, "detect")
+    return 0 if any(r.ok for r in results) or not results else 1

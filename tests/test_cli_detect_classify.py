@@ -1,0 +1,104 @@
+"""`loupe detect` and `loupe classify` end to end: files written, read back by pycocotools / json,
+bad files reported and skipped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from desktop.cli import main
+from models import registry
+from models.base import Detections, LoupeModel
+
+pytestmark = pytest.mark.shared_data
+
+
+class FixedDetector(LoupeModel):
+    """A stand-in detector registered through the architecture seam: one box at a known place."""
+
+    task = "detection"
+
+    def detect(self, rgb, threshold=None):
+        h, w = rgb.shape[:2]
+        boxes = np.array([[w * 0.1, h * 0.2, w * 0.5, h * 0.6], [0, 0, 10, 10]], np.float32)
+        dets = Detections(boxes, np.array([0.9, 0.2], np.float32), np.array([1, 0], np.int64),
+                          [self.card.class_names[1], self.card.class_names[0]])
+        return dets.filter(self.card.default_threshold if threshold is None else threshold)
+
+
+def load_fixed(card, weights, device, **options):
+    return FixedDetector(card, nn.Identity(), device)
+
+
+@pytest.fixture
+def images(shared_data, tmp_path):
+    a = shared_data / "nih/images/00000032_037.png"
+    b = shared_data / "coco_rbc/test" / sorted(p.name for p in (shared_data / "coco_rbc/test").glob("*.jpg"))[0]
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    return [a, b, bad]
+
+
+def test_detect_writes_coco_that_pycocotools_reads(images, tmp_path, monkeypatch, capsys):
+    from pycocotools.coco import COCO
+
+    monkeypatch.setitem(registry.ARCHITECTURES, "fixed-test", f"{__name__}:load_fixed")
+    card = {"name": "fixed", "architecture": "fixed-test", "task": "detection",
+            "class_names": ["parent", "thing"], "default_threshold": 0.3}
+    (tmp_path / "fixed.json").write_text(json.dumps(card))
+    out = tmp_path / "dets.json"
+    rc = main(["detect", *map(str, images), "--model", str(tmp_path / "fixed.json"), "--device", "cpu",
+               "--out", str(out)])
+    assert rc == 0
+    assert "skipped" in capsys.readouterr().err
+    data = json.loads(out.read_text())
+    assert [im["file_name"] for im in data["images"]] == [str(images[0]), str(images[1])]
+    assert str(images[2]) in data["errors"] and "broken.png" in data["errors"][str(images[2])]
+    coco = COCO()
+    coco.dataset = data
+    coco.createIndex()
+    res = coco.loadRes(data["annotations"])  # a valid COCO results list for these images
+    ann = res.loadAnns(res.getAnnIds(imgIds=[1]))
+    assert len(ann) == 1 and ann[0]["category_id"] == 1 and ann[0]["score"] == pytest.approx(0.9)
+    assert ann[0]["bbox"] == pytest.approx([102.4, 204.8, 409.6, 409.6])  # on the 1024x1024 image
+    assert coco.loadCats(1)[0]["name"] == "thing"
+    # --threshold lowers the card's default
+    main(["detect", str(images[1]), "--model", str(tmp_path / "fixed.json"), "--threshold", "0.1",
+          "--out", str(out)])
+    assert len(json.loads(out.read_text())["annotations"]) == 2
+
+
+def test_classify_writes_probabilities(images, tmp_path, capsys):
+    torch.manual_seed(8)
+    net = torchvision.models.resnet18(weights=None)
+    net.fc = nn.Linear(512, 2)
+    torch.save(net.state_dict(), tmp_path / "checkpoint.pt")
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for p in images:
+        shutil.copy(p, folder / p.name)
+    out = tmp_path / "probs.json"
+    rc = main(["classify", str(folder), "--model", "oasis-resnet18", "--weights", str(tmp_path / "checkpoint.pt"),
+               "--device", "cpu", "--out", str(out)])
+    assert rc == 0
+    probs = json.loads(out.read_text())
+    assert sorted(probs) == sorted(str(folder / p.name) for p in images[:2])
+    from PIL import Image
+
+    from models import load_model
+
+    m = load_model("oasis-resnet18", weights=tmp_path / "checkpoint.pt", device="cpu")
+    want = m.classify(np.asarray(Image.open(images[0]).convert("RGB")))
+    assert probs[str(folder / images[0].name)] == pytest.approx(want, abs=1e-5)
+    assert "broken.png" in capsys.readouterr().err
+
+
+def test_classify_with_missing_weights_exits_2(tmp_path, capsys):
+    rc = main(["classify", str(tmp_path / "x.png"), "--model", "chexnet", "--weights", str(tmp_path / "no.pth")])
+    assert rc == 2 and "weights file not found" in capsys.readouterr().err

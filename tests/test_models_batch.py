@@ -1,0 +1,77 @@
+"""Folder inference: decoding runs ahead in threads, results keep their order, bad files are
+reported and skipped."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from torch import nn
+
+from models.base import LoupeModel, ModelCard
+from models.batch import run_batch
+from models.errors import LoupeError
+
+
+class Counting(LoupeModel):
+    task = "classification"
+
+    def classify(self, rgb):
+        if rgb.shape[0] == 13:
+            raise RuntimeError("shape not supported")
+        return {"mean": float(rgb.mean())}
+
+
+@pytest.fixture
+def model():
+    return Counting(ModelCard("c", "x", "classification", ["mean"]), nn.Identity(), "cpu")
+
+
+def reader(started):
+    def read(path):
+        started.append(path)
+        if path == "bad.png":
+            raise LoupeError("bad.png: cannot be decoded (truncated)")
+        size = 13 if path == "odd.png" else 4
+        return np.full((size, size, 3), int(path.split(".")[0][-1]) if path[0] == "i" else 0, np.uint8)
+    return read
+
+
+def test_order_errors_and_values(model):
+    started = []
+    paths = ["img1.png", "bad.png", "img2.png", "odd.png", "img3.png"]
+    out = list(run_batch(model, paths, reader(started), prefetch=2))
+    assert [r.path for r in out] == paths
+    assert [r.value["mean"] for r in out if r.ok] == [1.0, 2.0, 3.0]
+    assert out[1].error == "bad.png: cannot be decoded (truncated)"
+    assert out[3].error == "odd.png: shape not supported" and out[3].size == (13, 13)
+
+
+def test_next_images_decode_while_the_model_runs(model):
+    read_in = []
+    second_started = threading.Event()
+
+    def read(path):
+        read_in.append(threading.current_thread().name)
+        if path == "img2.png":
+            second_started.set()
+        return np.zeros((4, 4, 3), np.uint8)
+
+    def slow_model(rgb):
+        # while image 1 is in the model, image 2 is already being decoded in the background
+        assert second_started.wait(5), "the next image was not decoded ahead"
+        return 1
+
+    results = list(run_batch(model, ["img1.png", "img2.png", "img3.png"], read, fn=slow_model, prefetch=2))
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert all(name.startswith("loupe-decode") for name in read_in)
+
+
+def test_cancel_stops_early(model):
+    seen = []
+    results = run_batch(model, [f"img{i}.png" for i in range(1, 9)], reader([]),
+                        cancel=lambda: len(seen) >= 2)
+    for r in results:
+        seen.append(r)
+    assert len(seen) == 2
