@@ -68,7 +68,10 @@ def test_gradcam_overlay_appears_and_window_stays_responsive(qtbot, window):
     win = window
     panel = win.model_panel
     load_preset(qtbot, win, "oasis-resnet18")
-    pytest.importorskip("models.saliency.gradcam", reason="models.saliency has not landed")
+    try:
+        from models.saliency import explain  # noqa: F401
+    except ImportError:
+        pytest.skip("models.saliency.explain has not landed")
     panel.controls.method.setCurrentText("gradcam")
     job = panel.saliency.explain()
     stall = longest_stall_while(qtbot, job)

@@ -252,3 +252,20 @@ def test_presets_listed_with_what_they_are_and_missing_weights(tmp_path):
     assert "heartformer-v0.1.safetensors" in text and str(tmp_path) in text and "Hugging Face" in text
     (tmp_path / "heartformer-v0.1.safetensors").write_bytes(b"x")
     assert {e.name: e for e in list_models(tmp_path)}["heartformer"].weights_present
+
+
+def test_attention_map_offered_and_shown_image_aligned(qtbot, env):
+    win, panel, cards, built, paths = env
+    load(qtbot, panel, cards["fake-classifier"])
+    methods = [panel.controls.method.itemText(i) for i in range(panel.controls.method.count())]
+    assert methods[0] == "attention" and "gradcam" in methods
+    panel.controls.method.setCurrentText("attention")
+    job = panel.saliency.explain()
+    qtbot.waitSignal(job.finished, timeout=5000).wait()
+    heat = panel.saliency.result.heat
+    assert heat.shape == (48, 56)  # the 7x7 map resized onto the image
+    assert heat[0, 0] == pytest.approx(1.0) and heat[-1, -1] == pytest.approx(0.0)
+    assert panel.saliency.overlay.isVisible()
+    # moving to another image drops the map of the previous one
+    win.show_image(paths[1])
+    assert not panel.saliency.overlay.isVisible()
