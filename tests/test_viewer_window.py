@@ -33,7 +33,7 @@ def sample_folder(tmp_path_factory):
     return folder
 
 
-def _drag(canvas, button, start, end, steps=5):
+def _drag(canvas, button, start, end, steps=5, release=True):
     vp = canvas.viewport()
     from PySide6.QtWidgets import QApplication
 
@@ -45,7 +45,18 @@ def _drag(canvas, button, start, end, steps=5):
     send(QEvent.MouseButtonPress, start, button, button)
     for k in range(1, steps + 1):
         send(QEvent.MouseMove, start + (end - start) * (k / steps), button, Qt.NoButton)
-    send(QEvent.MouseButtonRelease, end, Qt.NoButton, button)
+    if release:
+        send(QEvent.MouseButtonRelease, end, Qt.NoButton, button)
+
+
+def _pixmap_rgb(canvas) -> np.ndarray:
+    """What the image item really holds, read back from its pixmap as RGB."""
+    from PySide6.QtGui import QImage
+
+    image = canvas.image_item.pixmap().toImage().convertToFormat(QImage.Format_RGB888)
+    h, w = image.height(), image.width()
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
+    return rows[:, : 3 * w].reshape(h, w, 3).copy()
 
 
 def test_open_folder_lists_and_shows_the_first_image(qtbot, window, sample_folder):
@@ -113,6 +124,36 @@ def test_right_drag_changes_window_level_and_the_pixels(qtbot, window, sample_fo
     np.testing.assert_array_equal(window.canvas.shown_pixels(), reset)
 
 
+def test_drag_moves_only_render_and_the_release_saves_once(qtbot, window, sample_folder):
+    """During a right-drag each move re-renders (the pixmap equals the reference display()), but
+    settings are written and the preset menu rebuilt only when the button is released."""
+    open_and_wait(qtbot, window, sample_folder)
+    window.show_image(sample_folder / "07_ct_phantom_rescaled.dcm")
+    writes, rebuilds = [], []
+    real_set_value = window.settings.setValue
+    window.settings.setValue = lambda *a: (writes.append(a[0]), real_set_value(*a))
+    combo = window.wl_panel.presets.model()
+    combo.rowsInserted.connect(lambda *a: rebuilds.append("rows"))
+    combo.modelReset.connect(lambda *a: rebuilds.append("reset"))
+    shown = []
+    window.canvas.image_shown.connect(lambda: shown.append(window.wl.user))
+    _drag(window.canvas, Qt.RightButton, QPointF(100, 100), QPointF(160, 40), steps=6, release=False)
+    assert len(shown) == 6 and len(set(shown)) == 6  # one render per move, each a new window
+    assert writes == [] and rebuilds == []
+    assert window.wl_panel.width.value() == pytest.approx(window.wl.user.width, abs=0.05)  # fields follow live
+    image = window.current_image()
+    np.testing.assert_array_equal(_pixmap_rgb(window.canvas), image.display(window.wl.user))
+    vp = window.canvas.viewport()
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.sendEvent(vp, QMouseEvent(QEvent.MouseButtonRelease, QPointF(160, 40),
+                                           QPointF(vp.mapToGlobal(QPointF(160, 40).toPoint())),
+                                           Qt.RightButton, Qt.NoButton, Qt.NoModifier))
+    assert len(writes) == 1 and writes[0].startswith("window_level/")
+    assert rebuilds and window.wl_panel.presets.currentText() == "Manual"
+    assert len(shown) == 6  # the release itself does not render again
+
+
 def test_presets_fields_invert_and_reset(qtbot, window, sample_folder):
     open_and_wait(qtbot, window, sample_folder)
     window.show_image(sample_folder / "07_ct_phantom_rescaled.dcm")
@@ -128,6 +169,7 @@ def test_presets_fields_invert_and_reset(qtbot, window, sample_folder):
     np.testing.assert_array_equal(window.canvas.shown_pixels(), image.render((40, 80)))
     window.wl_panel.invert.setChecked(True)
     np.testing.assert_array_equal(window.canvas.shown_pixels(), 255 - image.render((40, 80)))
+    np.testing.assert_array_equal(_pixmap_rgb(window.canvas), 255 - image.display((40, 80)))
     window.wl_panel.reset.click()
     np.testing.assert_array_equal(window.canvas.shown_pixels(), image.render())
 

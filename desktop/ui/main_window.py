@@ -51,8 +51,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view_area)
         self.view_area.frame_changed.connect(self._frame_changed)
         self.wl = WindowLevelState(self)
-        self.wl.changed.connect(self._window_level_changed)
+        self.wl.changed.connect(self._render)
+        self.wl.settled.connect(self._save_window_level)
         self.canvas.window_drag.connect(self.wl.drag)
+        self.canvas.window_drag_finished.connect(self.wl.end_drag)
 
         self.image_list = ImageListPanel(self)
         self.image_list.activated.connect(self.show_image)
@@ -255,16 +257,17 @@ class MainWindow(QMainWindow):
     def _render(self, new_image: bool = False) -> None:
         if self._image is None:
             return
-        shown = self._image.render(self.wl.effective(), self._frame, self.wl.invert_flag())
-        self.canvas.set_pixels(shown, new_image=new_image)
+        raw = self._image.raw(self._frame)
+        out = self.canvas.buffer_for(raw.shape if raw.ndim == 3 else raw.shape[:2])
+        self._image.render(self.wl.effective(), self._frame, self.wl.invert_flag(), out=out)
+        self.canvas.present(new_image=new_image)
 
     def _frame_changed(self, frame: int) -> None:
         if self._image is not None and frame != self._frame:
             self._frame = self.wl.frame = frame
             self._render()
 
-    def _window_level_changed(self) -> None:
-        self._render()
+    def _save_window_level(self) -> None:
         if self._folder is not None:
             saved.save_window_level(self.settings, str(self._folder), self.wl.user, self.wl.invert)
 

@@ -98,27 +98,33 @@ class LoupeImage:
         lo, hi = self.value_range(index)
         return full_range_window(lo, hi, integer=np.issubdtype(self.frame(index).dtype, np.integer))
 
-    def render(self, window=None, frame: int = 0, invert: bool | None = None) -> np.ndarray:
+    def render(self, window=None, frame: int = 0, invert: bool | None = None,
+               out: np.ndarray | None = None) -> np.ndarray:
         """8-bit screen values: (H, W) for grey, (H, W, 3) for colour. `invert=None` inverts
-        MONOCHROME1 (as DICOM asks); True/False force it."""
+        MONOCHROME1 (as DICOM asks); True/False force it. `out`, a C-contiguous uint8 array of
+        that shape, receives the values without a new allocation (the viewer's W/L drag)."""
         import cv2
 
         raw = self.raw(frame)
+        if out is not None:
+            shape = raw.shape if raw.ndim == 3 else raw.shape[:2]
+            if out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
+                raise ValueError(f"out must be C-contiguous uint8 {shape}, got {out.dtype} {out.shape}")
         win = as_window(window) if window is not None else self.default_window(frame)
         if win is None:  # VOI LUT from the file
-            out = self._table_render(raw, ("voi",), lambda d: self.voi_lut(self._modality(d)))
+            res = self._table_render(raw, ("voi",), lambda d: self.voi_lut(self._modality(d)), out=out)
         elif self.is_color:
             table = window_table(np.arange(256), lambda d: d, win)
-            out = cv2.LUT(raw, table)
+            res = cv2.LUT(raw, table) if out is None else cv2.LUT(raw, table, dst=out)
         else:
-            out = None
+            res = None
             if self.linear is not None:
-                out = linear_ramp_u8(raw, self.linear[0], self.linear[1], win)
-            if out is None:
-                out = self._table_render(raw, ("win", win.center, win.width), None, win)
+                res = linear_ramp_u8(raw, self.linear[0], self.linear[1], win, out=out)
+            if res is None:
+                res = self._table_render(raw, ("win", win.center, win.width), None, win, out=out)
         if self.monochrome1 if invert is None else invert:
-            out = cv2.bitwise_not(out)
-        return out
+            res = cv2.bitwise_not(res, dst=res)
+        return res
 
     def display(self, window=None, frame: int = 0, invert: bool | None = None) -> np.ndarray:
         """RGB uint8 (H, W, 3) as shown on screen."""
@@ -131,7 +137,7 @@ class LoupeImage:
     def _modality(self, values: np.ndarray) -> np.ndarray:
         return values if self.modality is None else self.modality(values)
 
-    def _table_render(self, raw, key, transfer, win: Window | None = None) -> np.ndarray:
+    def _table_render(self, raw, key, transfer, win: Window | None = None, out=None) -> np.ndarray:
         from .window import ramp
 
         if not np.issubdtype(raw.dtype, np.integer) or (
@@ -139,11 +145,15 @@ class LoupeImage:
         ):  # float or very wide integer data: compute directly
             values = self._modality(raw)
             y = transfer(raw) if transfer is not None else ramp(values, win)
-            return np.rint(np.clip(y, 0, 255)).astype(np.uint8)
+            res = np.rint(np.clip(y, 0, 255)).astype(np.uint8)
+            if out is None:
+                return res
+            out[...] = res
+            return out
         lo, hi = (int(v) for v in (raw.min(), raw.max())) if raw.dtype.itemsize > 2 else (0, 0)
         domain, offset = lut_domain(raw.dtype, lo, hi)
         if transfer is not None:
             table = np.rint(np.clip(transfer(domain), 0, 255)).astype(np.uint8)
         else:
             table = window_table(domain, self._modality, win)
-        return apply_table(raw, table, offset)
+        return apply_table(raw, table, offset, out=out)

@@ -78,20 +78,24 @@ def lut_domain(dtype: np.dtype, lo: int, hi: int) -> tuple[np.ndarray, int]:
     return np.arange(lo, hi + 1, dtype=np.int64), lo
 
 
-def apply_table(raw: np.ndarray, table: np.ndarray, offset: int) -> np.ndarray:
-    """Look each stored value up in `table` (uint8); the gather that makes W/L interactive."""
+def apply_table(raw: np.ndarray, table: np.ndarray, offset: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Look each stored value up in `table` (uint8); the gather that makes W/L interactive.
+    `out` (uint8, raw's shape) receives the result without a new allocation."""
     if raw.dtype == np.uint8:
         import cv2
 
-        return cv2.LUT(raw, table)
+        return cv2.LUT(raw, table) if out is None else cv2.LUT(raw, table, dst=out)
     if raw.dtype == np.uint16:
-        return np.take(table, raw)
-    if raw.dtype == np.int16:
-        return np.take(table, raw.view(np.uint16))
-    return np.take(table, raw.astype(np.int64) - offset)
+        index = raw
+    elif raw.dtype == np.int16:
+        index = raw.view(np.uint16)
+    else:
+        index = raw.astype(np.int64) - offset
+    return np.take(table, index, out=out)
 
 
-def linear_ramp_u8(raw: np.ndarray, slope: float, intercept: float, window: Window) -> np.ndarray | None:
+def linear_ramp_u8(raw: np.ndarray, slope: float, intercept: float, window: Window,
+                   out: np.ndarray | None = None) -> np.ndarray | None:
     """Evaluate ramp(raw*slope+intercept) with OpenCV for integer data; None when not exact enough.
 
     The error of this path is below one grey level only when one stored-value step changes the
@@ -110,15 +114,18 @@ def linear_ramp_u8(raw: np.ndarray, slope: float, intercept: float, window: Wind
     start = math.ceil(lo_raw)
     info = np.iinfo(raw.dtype)
     if start <= info.min:  # the whole stored range lies on or above the ramp's start
-        return cv2.convertScaleAbs(raw, alpha=alpha, beta=-alpha * lo_raw)
+        return cv2.convertScaleAbs(raw, dst=out, alpha=alpha, beta=-alpha * lo_raw)
     if start > info.max:
-        return np.zeros(raw.shape, np.uint8)
+        if out is None:
+            return np.zeros(raw.shape, np.uint8)
+        out.fill(0)
+        return out
     if raw.dtype == np.uint16:
         shifted = cv2.subtract(raw, np.array([float(start)]))  # saturates at 0
     else:
         shifted = cv2.subtract(cv2.max(raw, np.array([float(start)])), np.array([float(start)]))
     # y = alpha * (raw - lo_raw) = alpha * shifted + alpha * (start - lo_raw) for raw >= start
-    return cv2.convertScaleAbs(shifted, alpha=alpha, beta=alpha * (start - lo_raw))
+    return cv2.convertScaleAbs(shifted, dst=out, alpha=alpha, beta=alpha * (start - lo_raw))
 
 
 def window_table(domain: np.ndarray, modality: Callable[[np.ndarray], np.ndarray], window: Window) -> np.ndarray:

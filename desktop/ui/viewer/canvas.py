@@ -3,7 +3,10 @@
 The image is `image_item` (a QGraphicsPixmapItem at (0, 0), one scene unit per pixel); other panels
 add their own items to `canvas.scene()`. Left-button events go to the scene (the box editor uses
 them); middle-drag or Space+left-drag pans; right-drag emits `window_drag(dx, dy)` for
-window/level; the wheel zooms about the cursor.
+window/level and `window_drag_finished` on release; the wheel zooms about the cursor.
+
+Rendering goes through one reused `DisplayBuffer`: `buffer_for(shape)` gives the uint8 array to
+render into and `present()` puts it on screen, so a window/level drag allocates nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+
+from .display_buffer import DisplayBuffer
 
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
@@ -33,6 +38,7 @@ def to_qimage(pixels: np.ndarray) -> QImage:
 class ImageCanvas(QGraphicsView):
     image_shown = Signal()  # a new image (or frame) is on screen
     window_drag = Signal(float, float)  # right-drag in screen pixels since the last event
+    window_drag_finished = Signal()  # the right button was released
     zoom_changed = Signal(float)
 
     def __init__(self, parent=None):
@@ -49,6 +55,7 @@ class ImageCanvas(QGraphicsView):
         self.setFocusPolicy(Qt.StrongFocus)
         self.setAcceptDrops(False)  # drops go to the main window
         self._pixels: np.ndarray | None = None
+        self._buffer = DisplayBuffer()
         self._fit = True
         self._pan_from: QPointF | None = None
         self._wl_from: QPointF | None = None
@@ -57,18 +64,34 @@ class ImageCanvas(QGraphicsView):
 
     # ----- content ------------------------------------------------------------------------------
     def set_pixels(self, pixels: np.ndarray | None, new_image: bool = True) -> None:
-        """Show uint8 grey/RGB pixels; `new_image` refits when the canvas is in fit mode."""
-        self._pixels = pixels
+        """Show uint8 grey/RGB pixels (copied); `new_image` refits when the canvas is in fit mode."""
         if pixels is None:
+            self._pixels = None
             self.image_item.setPixmap(QPixmap())
-        else:
-            self.image_item.setPixmap(QPixmap.fromImage(to_qimage(pixels)))
+            if new_image and self._fit:
+                self.fit()
+            self.viewport().update()
+            self.image_shown.emit()
+            return
+        np.copyto(self.buffer_for(pixels.shape), pixels)
+        self.present(new_image)
+
+    def buffer_for(self, shape: tuple[int, ...]) -> np.ndarray:
+        """The reused uint8 array ((H, W) grey or (H, W, 3) RGB) that `present` shows."""
+        return self._buffer.ensure(shape)
+
+    def present(self, new_image: bool = False) -> None:
+        """Put the buffer on screen: only the pixmap is replaced unless the size changed."""
+        pixels = self._buffer.pixels
+        resized = self._pixels is None or self._pixels.shape[:2] != pixels.shape[:2]
+        self._pixels = pixels
+        self.image_item.setPixmap(self._buffer.pixmap())
+        if resized or new_image:
             h, w = pixels.shape[:2]
             self.scene().setSceneRect(QRectF(-w, -h, 3 * w, 3 * h))
             self.message = ""
         if new_image and self._fit:
             self.fit()
-        self.viewport().update()
         self.image_shown.emit()
 
     def show_message(self, text: str) -> None:
@@ -78,6 +101,7 @@ class ImageCanvas(QGraphicsView):
         self.viewport().update()
 
     def shown_pixels(self) -> np.ndarray | None:
+        """The 8-bit pixels on screen (the reused buffer: copy them to keep them)."""
         return self._pixels
 
     # ----- zoom ---------------------------------------------------------------------------------
@@ -163,6 +187,7 @@ class ImageCanvas(QGraphicsView):
             return
         if self._wl_from is not None and event.button() == Qt.RightButton:
             self._wl_from = None
+            self.window_drag_finished.emit()
             event.accept()
             return
         super().mouseReleaseEvent(event)

@@ -1,5 +1,10 @@
 """Window/level controls: right-drag on the canvas, numeric fields, the file's and CT presets,
-invert and reset. The chosen window sticks across the images of a folder until reset."""
+invert and reset. The chosen window sticks across the images of a folder until reset.
+
+`changed` fires on every change (the canvas re-renders); `settled` fires once a change is final:
+at once for fields, presets, invert and reset, and at the end of a drag. Settings are written and
+the preset menu is updated on `settled` only, so a drag move costs the render alone
+(docs/decisions/0015-window-level-drag-path.md)."""
 
 from __future__ import annotations
 
@@ -22,11 +27,13 @@ class WindowLevelState(QObject):
     relative to the image's own polarity (MONOCHROME1 is already inverted)."""
 
     changed = Signal()
+    settled = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.user: Window | None = None
         self.invert = False
+        self.dragging = False
         self.image = None  # the LoupeImage shown, for defaults and drag sensitivity
         self.frame = 0
 
@@ -44,16 +51,27 @@ class WindowLevelState(QObject):
     def set_window(self, window) -> None:
         """A Window, a (centre, width[, name]) tuple, or None for each image's own default."""
         self.user = as_window(window) if window is not None else None
-        self.changed.emit()
+        self._changed()
 
     def set_invert(self, invert: bool) -> None:
         if invert != self.invert:
             self.invert = invert
-            self.changed.emit()
+            self._changed()
 
     def reset(self) -> None:
         self.user, self.invert = None, False
+        self._changed()
+
+    def _changed(self) -> None:
         self.changed.emit()
+        if not self.dragging:
+            self.settled.emit()
+
+    def end_drag(self) -> None:
+        """The right button was released: the dragged window is final."""
+        if self.dragging:
+            self.dragging = False
+            self.settled.emit()
 
     def drag(self, dx: float, dy: float) -> None:
         """Radiology convention: right/left widens/narrows, down/up raises/lowers the level."""
@@ -67,7 +85,9 @@ class WindowLevelState(QObject):
         step = max(hi - lo, 1.0) / 512.0  # a drag across ~500 px sweeps the whole range
         width = max(base.width + dx * step * 2, 1.0)
         center = base.center + dy * step
-        self.set_window(Window(center, width, "Manual"))
+        self.dragging = True
+        self.user = Window(center, width, "Manual")
+        self.changed.emit()
 
 
 class WindowLevelPanel(QWidget):
@@ -97,15 +117,21 @@ class WindowLevelPanel(QWidget):
         form.addRow("Window (width)", self.width)
         form.addRow(self.invert)
         form.addRow(self.reset)
-        state.changed.connect(self.refresh)
+        state.changed.connect(self.refresh_fields)
+        state.settled.connect(self.refresh)
 
-    def refresh(self) -> None:
+    def refresh_fields(self) -> None:
+        """The numbers follow a drag live (two spin boxes; the preset menu waits for `settled`)."""
         win = self.state.effective()
         with QSignalBlocker(self.center), QSignalBlocker(self.width), QSignalBlocker(self.invert):
             if win is not None:
                 self.center.setValue(win.center)
                 self.width.setValue(win.width)
             self.invert.setChecked(self.state.invert)
+
+    def refresh(self) -> None:
+        """Fields and the preset menu (the file's presets, CT presets, the user's window)."""
+        self.refresh_fields()
         with QSignalBlocker(self.presets):
             self.presets.clear()
             self.presets.addItem("Image default", None)
