@@ -76,3 +76,17 @@ def test_training_command_runs_the_same_executable(tmp_path):
     assert cmd[:3] == [sys.executable, "-m", "desktop"]
     assert cmd[3:5] == ["train", "detector"] and "--progress" in cmd and "jsonl" in cmd
     assert cmd[cmd.index("--epochs") + 1] == "3" and "--no-ema" in cmd and "--stop-file" in cmd
+
+
+def test_cancel_asked_on_every_step_still_stops_politely(qtbot, tmp_path):
+    """A second Cancel while the child is stopping must not send the second signal that ends it at
+    once: the child still finishes its step and reports "cancelled"."""
+    sup = TrainingSupervisor(grace_s=30.0)
+    got = {}
+    sup.progress.connect(lambda ev: sup.cancel())
+    sup.cancelled.connect(lambda out: got.update(cancelled=out))
+    sup.failed.connect(lambda m, t: got.update(failed=m))
+    sup.start([sys.executable, CHILD, "slow", str(tmp_path), str(sup.stop_file)])
+    qtbot.waitUntil(lambda: bool(got), timeout=60000)
+    sup.wait()
+    assert got == {"cancelled": str(tmp_path)} and sup.proc.returncode == 3

@@ -3,13 +3,15 @@
 The app's training panel runs this same command as a child process with `--progress jsonl`.
 Detector data: a Roboflow COCO export (train/, valid/, test/). Classifier data: an ImageFolder or a
 COCO export with image labels. The output folder is never overwritten: a non-empty one gets a
-numbered sibling (`--no-renumber` refuses instead). Multi-GPU (detector): `torchrun --nproc_per_node N
--m desktop train detector ... --device cuda`.
+numbered sibling (`--no-renumber` refuses instead). Multi-GPU (detector): `--devices N` (Lightning
+launches the other processes), or `torchrun --nproc_per_node N -m desktop train detector ... --device cuda
+--devices N`; see docs/training.md.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +37,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers (0 is safe everywhere)")
+    parser.add_argument("--devices", type=int, help="detector: GPUs on this machine (DDP through Lightning; "
+                                                     "or start under torchrun with the same number)")
+    parser.add_argument("--strategy", help="detector, several GPUs: Lightning strategy (default ddp)")
     parser.add_argument("--keep-checkpoints", action="store_true", help="detector: keep rfdetr's .pth/.ckpt")
     parser.add_argument("--progress", choices=("text", "jsonl", "none"), default="text")
     parser.add_argument("--stop-file", help="training stops after the current step once this file exists")
@@ -48,7 +53,7 @@ def _hparams(args, defaults: dict) -> dict:
     flags = {"epochs": args.epochs, "batch_size": args.batch_size, "grad_accum_steps": args.grad_accum,
              "lr": args.lr, "weight_decay": args.weight_decay, "resolution": args.resolution,
              "warmup_epochs": args.warmup_epochs, "freeze": args.freeze, "augment": args.augment,
-             "seed": args.seed}
+             "seed": args.seed, "devices": getattr(args, "devices", None), "strategy": getattr(args, "strategy", None)}
     hp.update({k: v for k, v in flags.items() if v is not None})
     if args.patience is not None:
         hp["early_stopping_patience" if "early_stopping_patience" in hp else "patience"] = args.patience
@@ -69,6 +74,14 @@ def _device(name: str) -> str:
     return "cpu"
 
 
+def _launcher_rank() -> int:
+    """This process's rank under torchrun / Lightning's DDP launcher (0 when not distributed)."""
+    for var in ("RANK", "LOCAL_RANK"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
+
+
 def _classify_error(exc: BaseException) -> str:
     text = str(exc).lower()
     return "oom" if isinstance(exc, MemoryError) or "out of memory" in text else "crash"
@@ -79,11 +92,17 @@ def run(args) -> int:
     from models.training.outputs import fresh_out_dir
     from models.training.progress import Progress, StopFlag, TrainingCancelled
 
-    progress = Progress.for_child(args.progress)
+    rank = _launcher_rank()
+    progress = Progress.for_child(args.progress if rank == 0 else "none")
     stop = StopFlag(args.stop_file)
     stop.install_signal_handlers()
-    out = fresh_out_dir(args.out, numbered=not args.no_renumber)
-    progress.attach_log(out / "metrics.jsonl")
+    if rank > 0:  # a further DDP process (Lightning's launcher or torchrun): rank 0 owns the folder
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        several = (args.devices or 1) > 1 or "LOCAL_RANK" in os.environ
+        out = fresh_out_dir(args.out, numbered=not (args.no_renumber or several))
+        progress.attach_log(out / "metrics.jsonl")
     if str(out) != str(Path(args.out)):
         progress.emit("log", message=f"{args.out} is not empty; writing to {out}")
     try:

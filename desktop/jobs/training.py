@@ -152,8 +152,10 @@ class TrainingSupervisor(QObject):
 
     # -- cancel ------------------------------------------------------------------------------------
     def cancel(self) -> None:
-        """Ask the child to stop after its current step; kill its process group after grace_s."""
-        if not self.is_running():
+        """Ask the child to stop after its current step; kill its process group after grace_s.
+        Asking again while a stop is under way does nothing (a second signal would end the child at
+        once, without its "cancelled" event); `kill()` is the hard way."""
+        if not self.is_running() or self._cancel_requested:
             return
         self._cancel_requested = True
         self._stop_file.touch()

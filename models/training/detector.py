@@ -32,12 +32,15 @@ def _progress_callback(progress: Progress, stop: StopFlag, epochs: int):
             self.step_t0 = None
             self.eta = None
             self.epoch_seen = 0
+            self.zero = True
 
         def on_train_start(self, trainer, pl_module):
+            self.zero = trainer.is_global_zero  # DDP: one progress stream, from rank 0
             steps = int(trainer.num_training_batches) if trainer.num_training_batches != float("inf") else 0
             self.eta = EtaClock(epochs * max(steps, 1))
-            progress.emit("start", task="detection", epochs=epochs, steps_per_epoch=steps,
-                          device=str(pl_module.device), out=str(trainer.default_root_dir))
+            if self.zero:
+                progress.emit("start", task="detection", epochs=epochs, steps_per_epoch=steps,
+                              device=str(pl_module.device), out=str(trainer.default_root_dir))
 
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
             self.step_t0 = time.perf_counter()
@@ -45,7 +48,7 @@ def _progress_callback(progress: Progress, stop: StopFlag, epochs: int):
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
             left = self.eta.tick()
             now = time.monotonic()
-            if now - self.last_emit > 1.0 or batch_idx == 0:
+            if self.zero and (now - self.last_emit > 1.0 or batch_idx == 0):
                 self.last_emit = now
                 loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
                 n = len(batch[1]) if isinstance(batch, (list, tuple)) and len(batch) > 1 else None
@@ -59,6 +62,8 @@ def _progress_callback(progress: Progress, stop: StopFlag, epochs: int):
                 raise TrainingCancelled("training stopped on request")
 
         def on_train_epoch_end(self, trainer, pl_module):
+            if not self.zero:
+                return
             m = {k: v for k, v in trainer.callback_metrics.items()}
 
             def g(*keys):
@@ -133,6 +138,50 @@ def _base_checkpoint(weights: Path, out: Path) -> str:
     return str(path)
 
 
+def augmentation(hp: dict, progress: Progress | None = None) -> dict | None:
+    """rfdetr's `aug_config` for the hyperparameters' `augment`: "none" -> {} (all off); the seeds'
+    "flips+colour" -> flips and brightness/contrast jitter through rfdetr[augment] (albumentations);
+    without albumentations -> None (rfdetr's built-in flips), said in the log."""
+    import importlib.util
+
+    kind = str(hp.get("augment", "")).lower()
+    if kind == "none":
+        return {}
+    if "colour" not in kind and "color" not in kind:
+        return None
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no update check over the network
+    if importlib.util.find_spec("albumentations"):
+        return {"HorizontalFlip": {"p": 0.5}, "VerticalFlip": {"p": 0.5},
+                "RandomBrightnessContrast": {"brightness_limit": 0.1, "contrast_limit": 0.1, "p": 0.3}}
+    if progress is not None:
+        progress.emit("log", message="colour jitter needs rfdetr[augment] (albumentations); "
+                                     "training with rfdetr's built-in flips only")
+    return None
+
+
+def rfdetr_train_kwargs(data_dir, work: Path, hp: dict, device: str = "cpu", num_workers: int = 0,
+                        progress: Progress | None = None) -> dict:
+    """The keyword arguments Loupe passes to `RFDETR.train` (the benchmark calls rfdetr with the same)."""
+    kwargs = dict(
+        dataset_dir=str(data_dir), output_dir=str(work), epochs=int(hp["epochs"]), batch_size=int(hp["batch_size"]),
+        grad_accum_steps=int(hp["grad_accum_steps"]), lr=float(hp["lr"]), weight_decay=float(hp["weight_decay"]),
+        warmup_epochs=float(hp.get("warmup_epochs", 0)), lr_scheduler=hp.get("lr_scheduler", "cosine"),
+        early_stopping=int(hp.get("early_stopping_patience", 0)) > 0,
+        early_stopping_patience=max(1, int(hp.get("early_stopping_patience", 8))),
+        use_ema=bool(hp.get("ema", True)), resolution=int(hp["resolution"]), device=device,
+        num_workers=num_workers, tensorboard=False, progress_bar=None, seed=int(hp.get("seed", 0)),
+        aug_config=augmentation(hp, progress), multi_scale=bool(hp.get("multi_scale", False)),
+        compute_val_loss=True, run_test=False,
+    )
+    if device.startswith("mps") or device == "cpu":
+        kwargs["amp_dtype"] = None  # mixed precision off on MPS (and pointless on CPU)
+    devices = int(hp.get("devices", 1) or 1)
+    if devices > 1:  # several GPUs: Lightning's DDP (its own launcher, or torchrun's environment)
+        kwargs.update(devices=devices, strategy=hp.get("strategy") or "ddp")
+        kwargs["device"] = device.split(":")[0]
+    return kwargs
+
+
 def train_detector(data_dir, out: Path, hp: dict, progress: Progress, stop: StopFlag,
                    architecture: str = "rfdetr-nano", weights: Path | None = None, base_card=None,
                    device: str = "cpu", num_workers: int = 0, keep_checkpoints: bool = False) -> Path:
@@ -153,33 +202,8 @@ def train_detector(data_dir, out: Path, hp: dict, progress: Progress, stop: Stop
     work.mkdir(parents=True, exist_ok=True)
     pretrain = _base_checkpoint(Path(weights), out) if weights else None
     model = getattr(rfdetr, VARIANTS[architecture])(pretrain_weights=pretrain, num_classes=len(class_names))
-    import importlib.util
-
-    aug = None  # rfdetr's built-in augmentation (horizontal flips, scale jitter)
-    if str(hp.get("augment", "")).lower() == "none":
-        aug = {}  # rfdetr: an empty aug_config disables all augmentation
-    elif "colour" in str(hp.get("augment", "")):
-        os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no update check over the network
-        if importlib.util.find_spec("albumentations"):
-            aug = {"HorizontalFlip": {"p": 0.5}, "VerticalFlip": {"p": 0.5},
-                   "RandomBrightnessContrast": {"brightness_limit": 0.1, "contrast_limit": 0.1, "p": 0.3}}
-        else:
-            progress.emit("log", message="colour jitter needs rfdetr[augment] (albumentations); "
-                                         "training with rfdetr's built-in flips only")
-    epochs = int(hp["epochs"])
-    kwargs = dict(
-        dataset_dir=str(data_dir), output_dir=str(work), epochs=epochs, batch_size=int(hp["batch_size"]),
-        grad_accum_steps=int(hp["grad_accum_steps"]), lr=float(hp["lr"]), weight_decay=float(hp["weight_decay"]),
-        warmup_epochs=float(hp.get("warmup_epochs", 0)), lr_scheduler=hp.get("lr_scheduler", "cosine"),
-        early_stopping=int(hp.get("early_stopping_patience", 0)) > 0,
-        early_stopping_patience=max(1, int(hp.get("early_stopping_patience", 8))),
-        use_ema=bool(hp.get("ema", True)), resolution=int(hp["resolution"]), device=device,
-        num_workers=num_workers, tensorboard=False, progress_bar=None, seed=int(hp.get("seed", 0)),
-        aug_config=aug, multi_scale=bool(hp.get("multi_scale", False)), compute_val_loss=True,
-        run_test=False,
-    )
-    if device.startswith("mps") or device == "cpu":
-        kwargs["amp_dtype"] = None  # mixed precision off on MPS (and pointless on CPU)
+    kwargs = rfdetr_train_kwargs(data_dir, work, hp, device, num_workers, progress)
+    epochs = kwargs["epochs"]
     callback = _progress_callback(progress, stop, epochs)
     try:
         with _with_callback(callback) as attached:
@@ -189,6 +213,9 @@ def train_detector(data_dir, out: Path, hp: dict, progress: Progress, stop: Stop
         raise
     if not attached:
         raise RuntimeError("rfdetr did not build its trainer through rfdetr.training.build_trainer")
+    if not attached[-1].is_global_zero:  # DDP: only rank 0 writes the model, card and report
+        _remove_big_files(work, keep_checkpoints)
+        return out / CARD_NAME
     class_names = list(getattr(model.model, "class_names", None) or class_names)
     best = next((work / n for n in ("checkpoint_best_total.pth", "checkpoint_best_ema.pth")
                  if (work / n).is_file()), None)

@@ -125,6 +125,19 @@ class TrainingPanel(QWidget):
             opts["resolution"] = self.resolution.value()
         return opts
 
+    def models_folder(self) -> Path:
+        """Where new models go: the model panel's folder (the window's settings), so the model
+        picker lists them; a non-empty `<name>-finetuned` gets a numbered sibling, never overwritten."""
+        settings = getattr(self.window, "settings", None)
+        try:
+            from desktop.ui.model_panel.panel import models_dir
+
+            return models_dir(settings)
+        except ImportError:  # pragma: no cover - the model panel is not installed
+            from models.resources import user_models_dir
+
+            return user_models_dir()
+
     # -- running -------------------------------------------------------------------------------------
     def export_snapshot(self) -> Path:
         """Reviewed images of the current folder -> a Roboflow-layout snapshot (deterministic split)."""
@@ -144,9 +157,7 @@ class TrainingPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - shown to the user, the app goes on
             self._notify(f"cannot export the reviewed images: {exc}", level="error")
             return None
-        from models.resources import user_models_dir
-
-        out = Path(out_dir) if out_dir else user_models_dir() / f"{card.name}-finetuned"
+        out = Path(out_dir) if out_dir else self.models_folder() / f"{card.name}-finetuned"
         kind = "detector" if card.task == "detection" else "classifier"
         cmd = training_command(kind, str(data), card.name, str(out), self.options(),
                                stop_file=str(self.supervisor.stop_file))
