@@ -123,7 +123,7 @@ class FakeDetector(LoupeModel):
     """Two boxes per image, scores 0.9 (lesion) and 0.2 (nodule); sleeps `delay` per image."""
 
     task = "detection"
-    controls = ("threshold", "class_filter", "device")
+    controls = ("threshold", "class_filter", "saliency_method", "device")
 
     def __init__(self, card, delay=0.0):
         import torch

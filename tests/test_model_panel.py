@@ -56,7 +56,7 @@ def run(qtbot, panel, scope):
 def test_detector_run_on_all_stores_predictions_and_filters_live(qtbot, env):
     win, panel, cards, built, paths = env
     load(qtbot, panel, cards["fake-detector"])
-    assert panel.controls.visible_controls() == {"threshold", "class_filter"}
+    assert panel.controls.visible_controls() == {"threshold", "class_filter", "saliency_method"}
     assert panel.controls.threshold_value() == pytest.approx(0.3)  # the card's default
     run(qtbot, panel, "all")
     store = win.box_editor.store
@@ -269,3 +269,26 @@ def test_attention_map_offered_and_shown_image_aligned(qtbot, env):
     # moving to another image drops the map of the previous one
     win.show_image(paths[1])
     assert not panel.saliency.overlay.isVisible()
+
+
+def test_detector_saliency_explains_the_selected_box(qtbot, env, monkeypatch):
+    import sys
+    import types
+
+    win, panel, cards, built, paths = env
+    load(qtbot, panel, cards["fake-detector"])
+    calls = []
+
+    def explain(model, rgb, method, target=None, box=None, **opts):
+        calls.append((method, box, opts))
+        return np.ones(rgb.shape[:2], np.float32)
+
+    monkeypatch.setitem(sys.modules, "models.saliency", types.SimpleNamespace(explain=explain))
+    panel.saliency.explain()  # nothing selected: says what to do, computes nothing
+    assert "Select a box first" in win.notes[-1][0] and calls == []
+    # the fake's second detection is (1, 1)-(10, 12): the editor's box nearly there maps to index 1
+    win.box_editor.selected = types.SimpleNamespace(rect=(1.5, 1.0, 8.0, 11.0))
+    panel.controls.method.setCurrentText("gradcam")
+    job = panel.saliency.explain()
+    qtbot.waitSignal(job.finished, timeout=5000).wait()
+    assert calls == [("gradcam", 1, {"threshold": 0.01})]

@@ -7,7 +7,6 @@ yielded as an `ItemResult` with `error` set: the run goes on and the panel lists
 
 from __future__ import annotations
 
-import concurrent.futures
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,54 +55,32 @@ def run_one(model, rgb: np.ndarray, options: dict) -> Any:
 
 
 def run_images(model, paths: list[str], options: dict, current: tuple[str, np.ndarray] | None = None):
-    """A generator job over `paths`; decodes the next image while the model runs on this one.
+    """A generator job over `paths` through `models.batch.run_batch`, which decodes the next images
+    in a background thread while the model runs on this one; one `ItemResult` per image.
 
     `current` is (path, rgb) of the image on screen (already decoded with the user's window/level).
     """
 
+    def read(path):
+        if current is not None and current[0] == path and current[1] is not None:
+            return current[1]
+        return read_rgb(path)
+
     def job(ctx):
+        from models.batch import run_batch
+
         total = len(paths)
         done = 0
         ctx.progress(0, total, "")
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="loupe-decode") as pool:
-            pending = pool.submit(_decode, paths[0], current) if paths else None
-            for i, path in enumerate(paths):
-                if ctx.cancelled():
-                    break
-                decoded = pending.result()
-                pending = pool.submit(_decode, paths[i + 1], current) if i + 1 < total else None
-                yield _run_decoded(model, path, decoded, options)
-                done += 1
-                ctx.progress(done, total, _name(path))
+        for r in run_batch(model, paths, read=read, fn=lambda rgb: run_one(model, rgb, options),
+                           prefetch=2, workers=1, cancel=ctx.cancelled):
+            size = (r.size[1], r.size[0]) if r.size else (0, 0)
+            yield ItemResult(str(r.path), size, model.task, r.value, r.error)
+            done += 1
+            ctx.progress(done, total, _name(str(r.path)))
         return done
 
     return job
-
-
-def _decode(path: str, current):
-    if current is not None and current[0] == path and current[1] is not None:
-        return current[1]
-    try:
-        return read_rgb(path)
-    except Exception as exc:  # a bad file is skipped and listed, never the end of the run
-        return exc
-
-
-def _run_decoded(model, path: str, decoded, options: dict) -> ItemResult:
-    if isinstance(decoded, BaseException):
-        return ItemResult(path, task=model.task, error=_reason(decoded))
-    h, w = decoded.shape[:2]
-    try:
-        value = run_one(model, decoded, options)
-    except Exception as exc:
-        return ItemResult(path, (w, h), model.task, error=_reason(exc))
-    return ItemResult(path, (w, h), model.task, value)
-
-
-def _reason(exc: BaseException) -> str:
-    from models.errors import LoupeError
-
-    return str(exc) if isinstance(exc, LoupeError) else f"{type(exc).__name__}: {exc}"
 
 
 def _name(path: str) -> str:
@@ -127,13 +104,34 @@ def saliency_job(model, path: str, rgb: np.ndarray, method: str, box=None, targe
         else:
             from models.saliency import explain
 
-            heat = np.asarray(explain(model, rgb, method, target=target, box=box), dtype=np.float32)
+            opts, index = {}, None
+            if box is not None:  # the editor's box (pixels) -> the index of the detection it is
+                index, opts["threshold"] = detection_index(model, rgb, box)
+            heat = np.asarray(explain(model, rgb, method, target=target, box=index, **opts), dtype=np.float32)
             if heat.shape != rgb.shape[:2]:
                 heat = resize_heat(heat, rgb.shape[:2])
         ctx.progress(1, 1, method)
         return SaliencyResult(path, method, normalise(heat))
 
     return job
+
+
+def detection_index(model, rgb: np.ndarray, xyxy) -> tuple[int, float]:
+    """(index, threshold): the detection of `model.detect(rgb, threshold)` that best overlaps the
+    box `xyxy` (a stored prediction, or a person's box: then the model's nearest detection)."""
+    from models.errors import LoupeError
+
+    threshold = MIN_FLOOR
+    dets = model.detect(rgb, threshold=threshold)
+    if len(dets) == 0:
+        raise LoupeError(f"{model.name} finds nothing on this image, so no box can be explained")
+    b = np.asarray(xyxy, np.float32)
+    d = dets.xyxy
+    ix = np.clip(np.minimum(d[:, 2], b[2]) - np.maximum(d[:, 0], b[0]), 0, None)
+    iy = np.clip(np.minimum(d[:, 3], b[3]) - np.maximum(d[:, 1], b[1]), 0, None)
+    inter = ix * iy
+    union = (d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return int(np.argmax(inter / np.maximum(union, 1e-9))), threshold
 
 
 def resize_heat(heat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
