@@ -105,8 +105,16 @@ def main() -> int:
     pump(app, 0.5)
 
     if "heartformer" in available and load(app, win, "heartformer"):
-        win.model_panel.controls.threshold.setValue(5)  # random weights score low: show some boxes
+        win.model_panel.controls.threshold.setValue(2)  # random weights score low: show some boxes
         run(app, win, "all")
+        editor = getattr(win, "box_editor", None)
+        items = sorted(editor.items.values(), key=lambda i: -(i.box.score or 0)) if editor else []
+        if items:
+            editor._select([items[0].box_id])
+            try:
+                explain(app, win, "gradcam")
+            except Exception as exc:
+                print("no detector saliency:", exc)
         shot(app, win, out, "model-panel-detection.png")
     if "chexnet" in available and load(app, win, "chexnet"):
         run(app, win, "this")

@@ -69,8 +69,7 @@ class ModelControls(QWidget):
         self.max_length.setSuffix(" tokens")
         form.addRow("Max length", self.max_length)
 
-        self.method = QComboBox()
-        form.addRow("Saliency", self.method)
+        self.method = QComboBox()  # shown in the panel's Saliency group, next to what it drives
 
         self.threshold.valueChanged.connect(self._threshold_moved)
         self.classes.itemChanged.connect(lambda _item: self._emit())

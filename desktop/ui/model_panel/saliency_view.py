@@ -21,6 +21,7 @@ class SaliencyView(QGroupBox):
         self.result = None
 
         form = QFormLayout(self)
+        form.addRow("Method", panel.controls.method)
         row = QHBoxLayout()
         self.explain_button = QPushButton("Explain this image")
         self.explain_button.setToolTip("Compute the saliency map of the current image (for a detector: "
