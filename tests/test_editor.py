@@ -89,6 +89,9 @@ def test_predictions_dashed_filter_accept_and_edit(qtbot, win, tmp_path):
     with qtbot.waitSignal(editor.boxes_changed):
         editor.reload()
     assert all(editor.items[i].pen().style() == Qt.DashLine for i in ids)
+    assert editor.items[ids[0]].label() == "heart 0.90"  # what hovering shows
+    editor.set_hovered(editor.items[ids[0]])
+    assert editor.hovered is editor.items[ids[0]]
     editor.set_prediction_filter(0.5, None)
     assert editor.items[ids[0]].isVisible() and not editor.items[ids[1]].isVisible()
     editor.set_prediction_filter(0.0, {"lung"})
@@ -110,6 +113,10 @@ def test_space_marks_reviewed_and_goes_next(qtbot, win, tmp_path):
     editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs"))
     qtbot.waitUntil(lambda: len(win.image_paths()) == 3)
     first = editor.image_id
+    qtbot.keyPress(win.canvas, Qt.Key_Space)  # Space + drag pans: not "reviewed"
+    drag_scene(win.canvas, (50, 50), (60, 60))
+    qtbot.keyRelease(win.canvas, Qt.Key_Space)
+    assert win.current_path().endswith("img_0.png") and editor.store.review_status(first) != "done"
     qtbot.keyClick(win.canvas, Qt.Key_Space)
     qtbot.waitUntil(lambda: win.current_path().endswith("img_1.png"))
     assert editor.store.review_status(first) == "done"

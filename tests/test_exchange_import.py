@@ -166,3 +166,25 @@ def test_cli_import_then_export(tmp_path):
     path.write_text("{broken")
     out = subprocess.run([*run, "import", str(folder), str(path), "--format", "coco"], capture_output=True, text=True)
     assert out.returncode == 2 and "bad JSON" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_roboflow_and_corrections_exports(tmp_path):
+    from exchange_helpers import filled_store
+
+    store = filled_store(tmp_path / "imgs")
+    store.close()
+    run = [sys.executable, "-m", "desktop", "export", str(tmp_path / "imgs")]
+    out = subprocess.run([*run, "--format", "roboflow", "--out", str(tmp_path / "rf"), "--split", "0.5,0.5,0"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    train = json.loads((tmp_path / "rf" / "train" / "_annotations.coco.json").read_text())
+    valid = json.loads((tmp_path / "rf" / "valid" / "_annotations.coco.json").read_text())
+    assert len(train["images"]) + len(valid["images"]) == 3  # only the reviewed images
+    out = subprocess.run([*run, "--format", "corrections", "--out", str(tmp_path / "c.json")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    counts = json.loads((tmp_path / "c.json").read_text())["counts"]
+    assert counts["deleted"] == counts["accepted"] == counts["relabelled"] == 6
+    out = subprocess.run([*run, "--format", "roboflow", "--out", str(tmp_path / "rf2"), "--split", "a,b"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "--split" in out.stderr

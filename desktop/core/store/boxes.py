@@ -165,9 +165,12 @@ class BoxesMixin:
     def bulk_add_boxes(self, rows, source: str = "person", state: str = "drawn") -> int:
         """Add many boxes in one transaction: (image_id, category_id, x, y, w, h) each."""
         now = time.time()
-        data = [(None, i, c, float(x), float(y), float(w), float(h), source, None, None, state, 0,
-                 None, None, None, None, None, now, now) for i, c, x, y, w, h in rows]
-        self.writer.write(lambda conn: conn.executemany(_INSERT, data), f"{len(data)} box(es)", queue=False)
+        data = [(i, c, x, y, w, h) for i, c, x, y, w, h in rows]
+        sql = ("INSERT INTO boxes(image_id, category_id, x, y, w, h, source, state, created, modified) "
+               f"VALUES (?,?,?,?,?,?,'{source}','{state}',{now!r},{now!r})")
+        if source not in ("person", "model") or state not in BOX_STATES:
+            raise StoreError(f"bad source/state {source!r}/{state!r}")
+        self.writer.write(lambda conn: conn.executemany(sql, data), f"{len(data)} box(es)", queue=False)
         return len(data)
 
     # -- ids -----------------------------------------------------------------------------------
