@@ -58,17 +58,20 @@ class MainWindow(QMainWindow):
 
         self.image_list = ImageListPanel(self)
         self.image_list.activated.connect(self.show_image)
-        self.add_panel("Images", self.image_list, Qt.LeftDockWidgetArea)
+        images_dock = self.add_panel("Images", self.image_list, Qt.LeftDockWidgetArea)
         self.wl_panel = WindowLevelPanel(self.wl, self)
-        self.add_panel("Window / Level", self.wl_panel)
+        wl_dock = self.add_panel("Window / Level", self.wl_panel, Qt.LeftDockWidgetArea)
         self.inspector = Inspector(self)
-        self.add_panel("Inspector", self.inspector)
+        inspector_dock = self.add_panel("Inspector", self.inspector)
         self.notifications = NotificationArea(self)
         self.statusBar().addWidget(self.notifications, 1)
         self.zoom_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.canvas.zoom_changed.connect(lambda s: self.zoom_label.setText(f"{s * 100:.0f}%"))
         self.actions_ = build_actions(self)
+        # first start: the image gets the room; the list and W/L on the left, the inspector right
+        self.resizeDocks([images_dock, inspector_dock], [270, 400], Qt.Horizontal)
+        self.resizeDocks([images_dock, wl_dock], [600, 160], Qt.Vertical)
         self._restore_geometry()
 
         self.extensions: list[str] = []

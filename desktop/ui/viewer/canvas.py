@@ -53,6 +53,10 @@ class ImageCanvas(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setFocusPolicy(Qt.StrongFocus)
+        # panning is middle-drag or Space+drag; the scene is larger than the image, so scroll bars
+        # would always show and steal room from the image
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setAcceptDrops(False)  # drops go to the main window
         self._pixels: np.ndarray | None = None
         self._buffer = DisplayBuffer()

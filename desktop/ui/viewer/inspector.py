@@ -29,6 +29,8 @@ class Inspector(QWidget):
         self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels(["Tag", "Name", "Value"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)  # compact rows
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.Stretch)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         layout = QVBoxLayout(self)
@@ -64,6 +66,12 @@ class Inspector(QWidget):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setToolTip(text)  # long names and UIDs are elided in their columns
+                self.table.setItem(r, c, item)
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
+        name_cap = self.fontMetrics().horizontalAdvance("Media Storage SOP Class")
+        if self.table.columnWidth(1) > name_cap:  # leave the value column room
+            self.table.setColumnWidth(1, name_cap)
