@@ -148,10 +148,11 @@ def test_copy_paste_between_images_duplicate_lock_hide_tab(qtbot, win, tmp_path)
     qtbot.keyClick(win.canvas, Qt.Key_H)
     assert editor.layer.isVisible()
     editor.canvas.scene().clearSelection()
-    editor.select_next(1)
+    win.canvas.setFocus()
+    qtbot.keyClick(win.canvas, Qt.Key_Tab)
     first = editor.selected_items()[0].box_id
-    editor.select_next(1)
-    assert editor.selected_items()[0].box_id != first
+    qtbot.keyClick(win.canvas, Qt.Key_Tab)
+    assert editor.selected_items()[0].box_id != first and win.canvas.hasFocus()
 
 
 def test_label_picker_filters_and_takes_new_names(qtbot):

@@ -6,14 +6,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 
-def _add(window, menu, text, slot, keys=()) -> QAction:
+def _add(window, menu, text, slot, keys=(), on=None) -> QAction:
+    """An action in `menu`; its keys work anywhere in the window, or only while `on` (the canvas)
+    has focus, for keys other widgets need (Tab moves focus, Enter activates list items)."""
     action = QAction(text, window)
     if keys:
         action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setShortcutContext(Qt.WindowShortcut)
+        action.setShortcutContext(Qt.WidgetWithChildrenShortcut if on is not None else Qt.WindowShortcut)
     action.triggered.connect(slot)
     menu.addAction(action)
-    window.addAction(action)
+    (on if on is not None else window).addAction(action)
     return action
 
 
@@ -30,9 +32,11 @@ def build_edit_menu(window, editor, canvas_input) -> dict[str, QAction]:
         window.addAction(a[key])
     menu.addSeparator()
     a["draw"] = _add(window, menu, "&Draw Box", canvas_input.start_drawing, ["W", "R"])
-    a["accept"] = _add(window, menu, "&Accept All Predictions", editor.accept_predictions,
-                       [Qt.Key_Return, Qt.Key_Enter])
-    a["reviewed"] = _add(window, menu, "Mark Reviewed and &Next", editor.mark_reviewed_and_next, ["Space"])
+    canvas = window.canvas
+    a["accept"] = _add(window, menu, "&Accept All Predictions\tEnter", editor.accept_predictions,
+                       [Qt.Key_Return, Qt.Key_Enter], on=canvas)
+    # Space on the canvas (pressed and released without panning): see canvas_input.py
+    a["reviewed"] = _add(window, menu, "Mark Reviewed and &Next\tSpace", editor.mark_reviewed_and_next)
     menu.addSeparator()
     a["relabel"] = _add(window, menu, "Re&label…", lambda: pick_label(window, editor), ["Ctrl+E"])
     a["delete"] = _add(window, menu, "De&lete Box", editor.delete_selected, [QKeySequence.Delete, "Backspace"])
@@ -41,8 +45,9 @@ def build_edit_menu(window, editor, canvas_input) -> dict[str, QAction]:
     a["paste"] = _add(window, menu, "&Paste Boxes", editor.paste, [QKeySequence.Paste])
     a["lock"] = _add(window, menu, "Loc&k/Unlock Box", editor.toggle_lock, ["Ctrl+L"])
     menu.addSeparator()
-    a["next_box"] = _add(window, menu, "Select Next Box", lambda: editor.select_next(1), ["Tab"])
-    a["prev_box"] = _add(window, menu, "Select Previous Box", lambda: editor.select_next(-1), ["Shift+Tab"])
+    a["next_box"] = _add(window, menu, "Select Next Box\tTab", lambda: editor.select_next(1), ["Tab"], on=canvas)
+    a["prev_box"] = _add(window, menu, "Select Previous Box\tShift+Tab", lambda: editor.select_next(-1),
+                         ["Shift+Tab"], on=canvas)
     a["select_all"] = _add(window, menu, "Select All Boxes", lambda: editor._select(list(editor.items)),
                            [QKeySequence.SelectAll])
     a["hide"] = _add(window, menu, "&Hide/Show Boxes", editor.toggle_visible, ["H"])

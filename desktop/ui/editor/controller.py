@@ -53,6 +53,11 @@ class BoxEditor(QObject):
         self._flush_timer.timeout.connect(self._flush)
         window.folder_opened.connect(self.open_folder)
         window.current_image_changed.connect(self.show_image)
+        from PySide6.QtCore import QCoreApplication
+
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.close_store)  # saves what waits in memory, if it can
         if hasattr(self.canvas, "zoom_changed"):
             self.canvas.zoom_changed.connect(self.update_detail)
 
@@ -85,6 +90,8 @@ class BoxEditor(QObject):
     def show_image(self, path: str) -> None:
         self._clear_items()
         self.image_id, self.image_path = None, path
+        if getattr(self, "input", None) is not None:
+            self.input.stop_drawing()
         self.drawing = False
         if self.store is None or not path:
             return
