@@ -106,18 +106,20 @@ def wait_job(qtbot, job, timeout: int = 120000):
     return job
 
 
-def longest_stall_while(qtbot, job, interval_ms: int = 10, timeout: float = 120.0) -> float:
-    """Runs the event loop until `job` finishes; the longest gap between 10 ms timer ticks (s)."""
+def ticks_while(qtbot, job, interval_ms: int = 10, timeout: float = 120.0) -> tuple[int, float]:
+    """Runs the event loop until `job` finishes. Returns how many 10 ms timer ticks the GUI thread
+    handled while the job was running (0 if the work froze the event loop) and the longest gap (s)."""
     from PySide6.QtCore import QTimer
 
     ticks = []
     timer = QTimer()
     timer.setInterval(interval_ms)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), job.state == "running")))
     timer.start()
     end = time.monotonic() + timeout
     while job.state != "done" and time.monotonic() < end:
         qtbot.wait(20)
     timer.stop()
-    gaps = np.diff(ticks) if len(ticks) > 1 else np.array([0.0])
-    return float(gaps.max())
+    times = np.array([t for t, _ in ticks]) if ticks else np.zeros(1)
+    gaps = np.diff(times) if len(times) > 1 else np.array([0.0])
+    return sum(running for _, running in ticks), float(gaps.max())
