@@ -40,7 +40,9 @@ def run_app(folder=None, samples: bool = False) -> int:
     window = MainWindow()
     window.show()
     if samples:
-        window.open_samples()
+        from desktop.ui.viewer.actions import open_samples
+
+        open_samples(window)
     elif folder:
         window.open_folder(folder)
     else:

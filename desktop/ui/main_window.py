@@ -8,22 +8,22 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
 
 from desktop.core.imaging import ImageReadError, read_image
+from desktop.ui.viewer import drops
 from desktop.ui.viewer import settings as saved
 from desktop.ui.viewer.actions import build_actions
 from desktop.ui.viewer.cache import ImageCache
 from desktop.ui.viewer.canvas import ImageCanvas
 from desktop.ui.viewer.image_list import ImageListPanel
 from desktop.ui.viewer.inspector import Inspector
+from desktop.ui.viewer.menus import Menus
+from desktop.ui.viewer.navigation import neighbour, prefetch_targets
 from desktop.ui.viewer.notifications import NotificationArea
 from desktop.ui.viewer.view_area import ViewArea
 from desktop.ui.viewer.window_level import WindowLevelPanel, WindowLevelState
 from desktop.ui.viewer.workers import FolderScanJob, WorkQueue
-
-MENU_ORDER = ("File", "Edit", "View", "Models", "Train", "Help")
-PREFETCH_AHEAD, PREFETCH_BEHIND = 2, 1
 
 
 class MainWindow(QMainWindow):
@@ -35,7 +35,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Loupe")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else saved.default_settings()
-        self._menus: dict[str, QMenu] = {}
+        self._menus = Menus(self.menuBar(), self)
         self._folder: Path | None = None
         self._current: str | None = None
         self._image = None
@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         # first start: the image gets the room; the list and W/L on the left, the inspector right
         self.resizeDocks([images_dock, inspector_dock], [270, 400], Qt.Horizontal)
         self.resizeDocks([images_dock, wl_dock], [600, 160], Qt.Vertical)
-        self._restore_geometry()
+        saved.restore_window(self, self.settings)
 
         self.extensions: list[str] = []
         self._install_extensions()
@@ -119,21 +119,7 @@ class MainWindow(QMainWindow):
 
     def menu(self, name: str) -> QMenu:
         """The menu `name`, created on demand; File, Edit, View, Models, Train, Help keep that order."""
-        if name in self._menus:
-            return self._menus[name]
-        menu = QMenu(name.replace("&", ""), self)
-        rank = MENU_ORDER.index(name) if name in MENU_ORDER else MENU_ORDER.index("Help") - 0.5
-        before = None
-        for other, existing in self._menus.items():
-            other_rank = MENU_ORDER.index(other) if other in MENU_ORDER else MENU_ORDER.index("Help") - 0.5
-            if other_rank > rank and (before is None or other_rank < before[0]):
-                before = (other_rank, existing)
-        if before is None:
-            self.menuBar().addMenu(menu)
-        else:
-            self.menuBar().insertMenu(before[1].menuAction(), menu)
-        self._menus[name] = menu
-        return menu
+        return self._menus.get(name)
 
     def add_panel(self, title: str, widget, area=Qt.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -230,22 +216,13 @@ class MainWindow(QMainWindow):
         self.current_image_changed.emit(path)
         return image is not None
 
-    def _neighbour(self, step: int) -> str | None:
-        paths = self.image_list.visible_paths()
-        if not paths:
-            return None
-        if self._current not in paths:
-            return paths[0]
-        i = paths.index(self._current) + step
-        return paths[i] if 0 <= i < len(paths) else None
-
     def go_next(self) -> None:
-        target = self._neighbour(+1)
+        target = neighbour(self.image_list.visible_paths(), self._current, +1)
         if target:
             self.show_image(target)
 
     def go_previous(self) -> None:
-        target = self._neighbour(-1)
+        target = neighbour(self.image_list.visible_paths(), self._current, -1)
         if target:
             self.show_image(target)
 
@@ -254,8 +231,7 @@ class MainWindow(QMainWindow):
         row = model.row_of.get(path)
         if row is None:
             return
-        rows = [row + k for k in range(1, PREFETCH_AHEAD + 1)] + [row - k for k in range(1, PREFETCH_BEHIND + 1)]
-        self.cache.prefetch([model.paths[r] for r in rows if 0 <= r < len(model.paths)])
+        self.cache.prefetch(prefetch_targets(model.paths, row))
 
     def _render(self, new_image: bool = False) -> None:
         if self._image is None:
@@ -274,53 +250,15 @@ class MainWindow(QMainWindow):
         if self._folder is not None:
             saved.save_window_level(self.settings, str(self._folder), self.wl.user, self.wl.invert)
 
-    # ----- menus' slots, drops, geometry ----------------------------------------------------------
-    def choose_folder(self) -> None:
-        start = str(self._folder or Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Open folder", start)
-        if folder:
-            self.open_folder(folder)
-
-    def fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for folder in saved.recent_folders(self.settings):
-            self.recent_menu.addAction(folder, lambda f=folder: self.open_folder(f))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none)").setEnabled(False)
-
-    def open_samples(self) -> None:
-        from desktop.core.samples import ensure_samples
-
-        self.open_folder(ensure_samples())
-
-    def show_about(self) -> None:
-        from desktop import __version__
-
-        self.notify(f"Loupe {__version__}: local medical image viewer and box editor")
-
+    # ----- drops, closing ------------------------------------------------------------------------
     def dragEnterEvent(self, event):
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
+        drops.accept_drag(event)
 
     def dropEvent(self, event):
-        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if urls:
-            event.acceptProposedAction()
-            self.open_folder(urls[0])
-
-    def _restore_geometry(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        drops.open_drop(self, event)
 
     def closeEvent(self, event):
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        saved.save_window(self, self.settings)
         if self._scan is not None:
             self._scan.cancel()
         super().closeEvent(event)

@@ -1,4 +1,4 @@
-"""The viewer's menus and keyboard shortcuts.
+"""The viewer's menu actions, their keyboard shortcuts and the File/Help menus' slots.
 
 Navigation keys are window-wide QActions (Qt.WindowShortcut). The canvas accepts the
 ShortcutOverride of the arrow keys while a scene item is selected, so the box editor can nudge a
@@ -7,8 +7,13 @@ selected box with them (docs/decisions/0013-navigation-keys.md).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog
+
+from . import settings as saved
 
 
 def _action(window, menu, text, slot, shortcuts=(), tip=None) -> QAction:
@@ -28,10 +33,10 @@ def _action(window, menu, text, slot, shortcuts=(), tip=None) -> QAction:
 def build_actions(window) -> dict[str, QAction]:
     file_menu, view = window.menu("File"), window.menu("View")
     a = {}
-    a["open"] = _action(window, file_menu, "&Open Folder…", window.choose_folder, [QKeySequence.Open])
+    a["open"] = _action(window, file_menu, "&Open Folder…", lambda: choose_folder(window), [QKeySequence.Open])
     window.recent_menu = file_menu.addMenu("Open &Recent")
-    window.recent_menu.aboutToShow.connect(window.fill_recent_menu)
-    a["samples"] = _action(window, file_menu, "Open &Sample Folder", window.open_samples)
+    window.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(window))
+    a["samples"] = _action(window, file_menu, "Open &Sample Folder", lambda: open_samples(window))
     file_menu.addSeparator()
     a["quit"] = _action(window, file_menu, "&Quit", window.close, [QKeySequence.Quit])
 
@@ -48,5 +53,34 @@ def build_actions(window) -> dict[str, QAction]:
     a["reset_wl"] = _action(window, view, "&Reset Window/Level", window.wl.reset, ["Ctrl+R"])
     view.addSeparator()
     help_menu = window.menu("Help")
-    a["about"] = _action(window, help_menu, "&About Loupe", window.show_about)
+    a["about"] = _action(window, help_menu, "&About Loupe", lambda: show_about(window))
     return a
+
+
+def choose_folder(window) -> None:
+    start = str(window.folder or Path.home())
+    folder = QFileDialog.getExistingDirectory(window, "Open folder", start)
+    if folder:
+        window.open_folder(folder)
+
+
+def fill_recent_menu(window) -> None:
+    menu = window.recent_menu
+    menu.clear()
+    for folder in saved.recent_folders(window.settings):
+        menu.addAction(folder, lambda f=folder: window.open_folder(f))
+    if menu.isEmpty():
+        menu.addAction("(none)").setEnabled(False)
+
+
+def open_samples(window) -> None:
+    """The bundled sample folder, generated on first use (desktop.core.samples)."""
+    from desktop.core.samples import ensure_samples
+
+    window.open_folder(ensure_samples())
+
+
+def show_about(window) -> None:
+    from desktop import __version__
+
+    window.notify(f"Loupe {__version__}: local medical image viewer and box editor")

@@ -1,5 +1,5 @@
-"""What the viewer remembers in QSettings: recent folders and the last window/level per folder
-(window geometry is saved by the main window)."""
+"""What the viewer remembers in QSettings: window geometry and dock layout, recent folders and
+the last window/level per folder."""
 
 from __future__ import annotations
 
@@ -57,3 +57,20 @@ def load_window_level(settings: QSettings, folder: str) -> tuple[Window | None, 
         return window, invert == "1"
     except ValueError:
         return None, False
+
+
+def restore_window(window, settings: QSettings, default_size=(1280, 820)) -> None:
+    """Geometry and dock layout of the last session; `default_size` on a first start."""
+    geometry = settings.value("window/geometry")
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    else:
+        window.resize(*default_size)
+    state = settings.value("window/state")
+    if state is not None:
+        window.restoreState(state)
+
+
+def save_window(window, settings: QSettings) -> None:
+    settings.setValue("window/geometry", window.saveGeometry())
+    settings.setValue("window/state", window.saveState())
