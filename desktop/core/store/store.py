@@ -16,6 +16,7 @@ from pathlib import Path
 
 from desktop.core.store.boxes import BoxesMixin
 from desktop.core.store.categories import CategoriesMixin
+from desktop.core.store.category_state import CategoryStateMixin
 from desktop.core.store.errors import StoreError
 from desktop.core.store.location import content_hash, store_path
 from desktop.core.store.records import ImageRecord
@@ -37,7 +38,7 @@ def open_store(folder: str | Path, busy_timeout_ms: int = 2000) -> AnnotationSto
     return AnnotationStore(path, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms)
 
 
-class AnnotationStore(CategoriesMixin, BoxesMixin):
+class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
     def __init__(self, db_path: str | Path, folder: str | Path | None = None, note: str | None = None,
                  busy_timeout_ms: int = 2000):
         self.path = Path(db_path)
