@@ -14,7 +14,15 @@ EXCLUDED_MODULES = [
     "tkinter", "triton", "IPython", "jupyter_client", "notebook", "pytest", "_pytest", "pytestqt",
     "hypothesis", "importlinter", "grimp", "ruff", "pytorch_grad_cam", "tensorboard",
     "torch.utils.tensorboard", "PyInstaller",
+    # optional back ends pulled in by narwhals, peft, sympy, supervision's video reader, hub clients:
+    # rfdetr, transformers, supervision and captum import and run without them (checked)
+    "pyarrow", "av", "sklearn", "lxml", "dask", "polars", "roboflow", "onnx", "onnxruntime",
+    "tensorflow", "torchcodec",
 ]
+
+# transformers resolves `from transformers import X` by name at run time: the model families Loupe
+# builds (ROCO captioner: ResNet + BERT tokenizer; RF-DETR: DINOv2 backbone) are collected explicitly.
+TRANSFORMERS_FAMILIES = ["resnet", "bert", "dinov2", "dinov2_with_registers", "auto"]
 
 # The nvidia-* wheels as packages: with them excluded, only the libraries torch links against come in
 # (through PyInstaller's analysis of torch's own libraries), not every library of every wheel.
