@@ -134,6 +134,12 @@ class FakeDetector(LoupeModel):
         self.release = threading.Event()
         self.release.set()
 
+    def to(self, device):
+        """Records the move (this machine has only a CPU to really move to)."""
+        self.moves = getattr(self, "moves", []) + [str(device)]
+        self.device = str(device)
+        return self
+
     def detect(self, rgb, threshold=None):
         self.release.wait(10)
         self.calls.append(rgb.shape)

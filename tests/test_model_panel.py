@@ -41,8 +41,8 @@ def env(qtbot, tmp_path, monkeypatch):
 
 def load(qtbot, panel, spec):
     job = panel.select(str(spec))
-    if job is not None:
-        qtbot.waitSignal(job.finished, timeout=5000).wait()
+    if job is not None:  # the first load imports torch: seconds on a loaded machine
+        qtbot.waitSignal(job.finished, timeout=60000).wait()
     assert panel.model is not None and panel.model.name == panel.entry.name
 
 
@@ -292,3 +292,31 @@ def test_detector_saliency_explains_the_selected_box(qtbot, env, monkeypatch):
     job = panel.saliency.explain()
     qtbot.waitSignal(job.finished, timeout=5000).wait()
     assert calls == [("gradcam", 1, {"threshold": 0.01})]
+
+
+def test_changing_device_moves_the_loaded_model(qtbot, tmp_path, monkeypatch):
+    import models
+    from models import devices
+
+    cards = write_fake_cards(tmp_path / "models")
+    monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setattr(devices, "available_devices", lambda: [("cpu", "CPU"), ("cuda:0", "CUDA: Test GPU")])
+    built = {}
+    monkeypatch.setattr(models, "load_model", fake_load_model(built))
+    make_folder(tmp_path / "images", n=1)
+    win = FakeWindow()
+    qtbot.addWidget(win)
+    win.open_folder(tmp_path / "images")
+    from desktop.ui.model_panel import install
+
+    panel = install(win)
+    assert [panel.device.itemText(i) for i in range(panel.device.count())] == ["CPU", "CUDA: Test GPU"]
+    load(qtbot, panel, cards["fake-detector"])
+    model = panel.model
+    panel.device.setCurrentIndex(1)
+    job = panel.load_job
+    assert job is not None and job.device == "cuda:0"  # queued on the GPU, not the CPU
+    qtbot.waitSignal(job.finished, timeout=5000).wait()
+    assert model.moves == ["cuda:0"] and panel.model is model  # moved, not loaded again
+    assert "ready on CUDA: Test GPU" in panel.status.text()
+    win.jobs.shutdown()
