@@ -18,15 +18,36 @@ class BoxSpec:
     h: float
 
 
-class AddBoxes(QUndoCommand):
-    def __init__(self, editor, image_id: int, specs: list[BoxSpec], text: str):
+class BoxCommand(QUndoCommand):
+    """A change of boxes on one image. The first edit of an unreviewed image marks it
+    "in_progress" in the same transaction; undo puts the status it had back."""
+
+    def __init__(self, editor, image_id: int, text: str):
         super().__init__(text)
-        self.editor, self.image_id, self.specs = editor, image_id, specs
+        self.editor, self.image_id = editor, image_id
+        self.status_before: str | None = None
+
+    def mark_started(self) -> None:
+        if self.status_before is None:
+            self.status_before = self.editor.review_status_of(self.image_id)
+        if self.status_before == "unreviewed":
+            self.editor.write_review_status(self.image_id, "in_progress")
+
+    def restore_status(self) -> None:
+        if self.status_before == "unreviewed":
+            self.editor.write_review_status(self.image_id, "unreviewed")
+
+
+class AddBoxes(BoxCommand):
+    def __init__(self, editor, image_id: int, specs: list[BoxSpec], text: str):
+        super().__init__(editor, image_id, text)
+        self.specs = specs
         self.ids: list[int] = []
 
     def redo(self) -> None:
         store = self.editor.store
         with store.batch(queue=True):
+            self.mark_started()
             if self.ids:
                 for i in self.ids:
                     store.restore_box(i)
@@ -39,6 +60,7 @@ class AddBoxes(QUndoCommand):
         with self.editor.store.batch(queue=True):
             for i in self.ids:
                 self.editor.store.delete_box(i)
+            self.restore_status()
         self.editor.after_change(self.image_id, removed=self.ids)
 
 
@@ -50,14 +72,15 @@ def drawn_box(box_id: int, image_id: int, spec: BoxSpec):
                "drawn", False, False, 0.0, 0.0)
 
 
-class DeleteBoxes(QUndoCommand):
+class DeleteBoxes(BoxCommand):
     def __init__(self, editor, image_id: int, boxes: list, text: str):
-        super().__init__(text)
-        self.editor, self.image_id, self.boxes = editor, image_id, list(boxes)
+        super().__init__(editor, image_id, text)
+        self.boxes = list(boxes)
         self.ids = [b.id for b in self.boxes]
 
     def redo(self) -> None:
         with self.editor.store.batch(queue=True):
+            self.mark_started()
             for i in self.ids:
                 self.editor.store.delete_box(i)
         self.editor.after_change(self.image_id, removed=self.ids)
@@ -66,6 +89,7 @@ class DeleteBoxes(QUndoCommand):
         with self.editor.store.batch(queue=True):
             for i in self.ids:
                 self.editor.store.restore_box(i)
+            self.restore_status()
         self.editor.after_change(self.image_id, select=self.ids, added={b.id: b for b in self.boxes})
 
 
@@ -77,15 +101,14 @@ def snapshot(box) -> dict:
             "locked": box.locked}
 
 
-class ChangeBoxes(QUndoCommand):
+class ChangeBoxes(BoxCommand):
     """Any change of boxes' fields: move, resize, nudge, relabel, lock, accept. `after` holds only
     the fields that change; the state a change implies (a moved prediction becomes "modified") is
     worked out by the store on the first redo and kept for the next ones."""
 
     def __init__(self, editor, image_id: int, before: dict[int, dict], after: dict[int, dict], text: str,
                  merge_id: int = -1):
-        super().__init__(text)
-        self.editor, self.image_id = editor, image_id
+        super().__init__(editor, image_id, text)
         self.before, self.after = before, after
         self._merge_id = merge_id
         self._done: dict[int, dict] | None = None
@@ -103,6 +126,7 @@ class ChangeBoxes(QUndoCommand):
     def redo(self) -> None:
         store = self.editor.store
         with store.batch(queue=True):
+            self.mark_started()
             for i, fields in (self._done or self.after).items():
                 store.update_box(i, **fields)
         if self._done is None and not store.pending:
@@ -113,6 +137,7 @@ class ChangeBoxes(QUndoCommand):
         with self.editor.store.batch(queue=True):
             for i, fields in self.before.items():
                 self.editor.store.update_box(i, **fields)
+            self.restore_status()
         self.editor.after_change(self.image_id, select=list(self.before), changed=self.before)
 
 
@@ -122,9 +147,7 @@ class SetReviewStatus(QUndoCommand):
         self.editor, self.image_id, self.before, self.after = editor, image_id, before, after
 
     def redo(self) -> None:
-        self.editor.store.set_review_status(self.image_id, self.after)
-        self.editor.review_changed(self.image_id)
+        self.editor.write_review_status(self.image_id, self.after)
 
     def undo(self) -> None:
-        self.editor.store.set_review_status(self.image_id, self.before)
-        self.editor.review_changed(self.image_id)
+        self.editor.write_review_status(self.image_id, self.before)

@@ -3,13 +3,15 @@ canvas, and turns every edit into an undo command (one store transaction each).
 
 Other panels use it as `window.box_editor`: `.store`, `store_opened(object)`, `boxes_changed(str)`,
 `.reload()`, `.set_prediction_filter(threshold, classes)`, `.selected_box()`, `.undo_stack`,
-`.set_annotations_visible(bool)`.
+`.set_annotations_visible(bool)`, `.category_changed` / `labels_changed()` after a label-set edit;
+for the image list: `review_status_changed(path, status)` and `.review_statuses()` (path -> status).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtGui import QUndoStack
@@ -27,6 +29,8 @@ DEFAULT_LABEL = "unlabelled"
 class BoxEditor(QObject):
     store_opened = Signal(object)
     boxes_changed = Signal(str)
+    review_status_changed = Signal(str, str)  # absolute image path, "unreviewed"/"in_progress"/"done"
+    labels_changed = Signal()  # the label set (names, colours, keys, order) changed
 
     def __init__(self, window):
         super().__init__(window)
@@ -48,6 +52,8 @@ class BoxEditor(QObject):
         self._visible = True
         self._filter: tuple[float, set[str] | None] = (0.0, None)
         self._colors: dict[str, str] = {}
+        self._statuses: dict[int, str] = {}  # statuses written by this editor (they may wait in memory)
+        self._folder = ""
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(2000)
         self._flush_timer.timeout.connect(self._flush)
@@ -72,6 +78,7 @@ class BoxEditor(QObject):
         except LoupeError as exc:
             self.window.notify(f"Annotations cannot be kept for {folder}", details=str(exc), level="error")
             return
+        self._folder = str(folder)
         self.store.add_listener(self._store_message)
         if self.store.note:
             self.window.notify(self.store.note, level="warning")
@@ -81,6 +88,7 @@ class BoxEditor(QObject):
 
     def close_store(self) -> None:
         self.undo_stack.clear()
+        self._statuses = {}
         self._clear_items()
         self.image_id = self.image_path = None
         if self.store is not None:
@@ -208,8 +216,6 @@ class BoxEditor(QObject):
         self.update_detail()
         if select is not None:
             self._select([self.store._rid(i) for i in select])
-        if not self.store.pending and self.store.review_status(image_id) == "unreviewed":
-            self.store.set_review_status(image_id, "in_progress")
         self.boxes_changed.emit(self.image_path or "")
 
     def _go_to_image(self, image_id: int) -> bool:
@@ -225,9 +231,39 @@ class BoxEditor(QObject):
         self.window.show_image(str(path))
         return image_id == self.image_id
 
-    def review_changed(self, image_id: int) -> None:
+    # -- review status ---------------------------------------------------------------------------
+    def review_status_of(self, image_id: int) -> str:
+        """The image's review status, counting a change that still waits in memory."""
+        return self._statuses.get(image_id) or self.store.review_status(image_id)
+
+    def write_review_status(self, image_id: int, status: str) -> None:
+        """Set the status (inside the running command's transaction) and tell the image list."""
+        self.store.set_review_status(image_id, status)
+        self._statuses[image_id] = status
+        path = self._path_of(image_id)
+        if path:
+            self.review_status_changed.emit(path, status)
         if image_id == self.image_id:
             self.boxes_changed.emit(self.image_path or "")
+
+    def review_statuses(self) -> dict[str, str]:
+        """Every known image's review status by absolute path (for the image list)."""
+        if self.store is None:
+            return {}
+        out = {iid: (rel, st) for iid, rel, st in self.store.conn.execute(
+            "SELECT id, rel_path, review_status FROM images")}
+        for iid, st in self._statuses.items():
+            if iid in out:
+                out[iid] = (out[iid][0], st)
+        return {str(Path(self._folder) / rel): st for rel, st in out.values()}
+
+    def _path_of(self, image_id: int) -> str | None:
+        from models.errors import LoupeError
+
+        try:
+            return str(Path(self._folder) / self.store.image(image_id).rel_path)
+        except LoupeError:
+            return None
 
     def _select(self, ids) -> None:
         self.canvas.scene().clearSelection()
@@ -373,7 +409,7 @@ class BoxEditor(QObject):
 
     def mark_reviewed_and_next(self) -> None:
         if self._ready():
-            before = self.store.review_status(self.image_id)
+            before = self.review_status_of(self.image_id)
             if before != "done":
                 self.undo_stack.push(SetReviewStatus(self, self.image_id, before, "done", "Mark image reviewed"))
         self.window.go_next()
