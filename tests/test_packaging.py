@@ -125,3 +125,15 @@ def test_startup_probe_sees_the_first_window_without_torch(tmp_path):
     result = json.loads(probe.read_text())
     assert result["torch"] is False, ("opening the main window imported torch (it must load with a model only), "
                                       f"from: {result['torch_importer']}")
+
+
+def test_torchvision_operator_libraries_are_collected():
+    """torchvision loads nms & co. from *_stable.so by path: the hook must collect every one of them."""
+    import runpy
+
+    pytest.importorskip("PyInstaller")
+    torchvision_dir = Path(pytest.importorskip("torchvision").__file__).parent
+    expected = {p.name for p in torchvision_dir.iterdir() if p.suffix in {".so", ".dylib", ".dll", ".pyd"}}
+    hook = runpy.run_path(str(PACKAGING / "hooks" / "hook-torchvision.py"))
+    collected = {Path(src).name for src, dest in hook["binaries"] if dest == "torchvision"}
+    assert expected and expected <= collected
