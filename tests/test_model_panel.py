@@ -12,6 +12,7 @@ pytest.importorskip("PySide6")
 
 
 from model_panel_helpers import FakeWindow, fake_load_model, make_folder, write_fake_cards  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -320,3 +321,26 @@ def test_changing_device_moves_the_loaded_model(qtbot, tmp_path, monkeypatch):
     assert model.moves == ["cuda:0"] and panel.model is model  # moved, not loaded again
     assert "ready on CUDA: Test GPU" in panel.status.text()
     win.jobs.shutdown()
+
+
+def test_dropping_files_on_the_window_only_takes_weights(qtbot, env, tmp_path, monkeypatch):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    import desktop.ui.model_panel as mp
+
+    win, panel, cards, built, paths = env
+    added = []
+    monkeypatch.setattr(mp, "add_weights", lambda p, w: added.append(w))
+
+    def drop(*files):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+        event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        return win._weights_drop.eventFilter(win, event)
+
+    assert drop(tmp_path / "a.safetensors", tmp_path / "b.pth") is True
+    assert [p.name for p in added] == ["a.safetensors", "b.pth"]
+    assert drop(tmp_path / "images") is False  # a folder goes on to the viewer
+    assert drop(tmp_path / "x.png", tmp_path / "c.pt") is False

@@ -17,7 +17,7 @@ import logging
 import traceback
 from collections import deque
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
 
 from desktop.jobs.core import JobContext, Outcome, Progress, run_job
 from models.errors import LoupeError
@@ -209,4 +209,7 @@ def runner_for(window) -> JobRunner:
     notify = getattr(window, "notify", None)
     runner = JobRunner(notify=notify, parent=window if isinstance(window, QObject) else None)
     window.jobs = runner
+    app = QCoreApplication.instance()
+    if app is not None:  # on quit: cancel, and let running items end before Python goes away
+        app.aboutToQuit.connect(runner.shutdown)
     return runner
