@@ -1,5 +1,6 @@
 """The box editor: boxes on the canvas, undo/redo, the Edit menu. `install(window)` is called by
-desktop/ui/extensions.py and sets `window.box_editor` (see controller.BoxEditor for its seam)."""
+desktop/ui/extensions.py and sets `window.box_editor` (see controller.BoxEditor for its seam); the
+label set dock is `window.box_editor.labels_panel`."""
 
 from __future__ import annotations
 
@@ -16,4 +17,8 @@ def install(window):
     editor.actions = build_edit_menu(window, editor, editor.input)
     window.canvas.setDragMode(QGraphicsView.RubberBandDrag)  # left-drag on empty canvas selects
     window.box_editor = editor
+    from desktop.ui.editor.labels_panel import LabelsPanel
+
+    editor.labels_panel = LabelsPanel(editor)
+    editor.labels_dock = window.add_panel("Labels", editor.labels_panel)
     return editor

@@ -231,6 +231,16 @@ class BoxEditor(QObject):
         self.window.show_image(str(path))
         return image_id == self.image_id
 
+    def labels_edited(self) -> None:
+        """A label-set command ran: new names and colours on the canvas, the panels told."""
+        if self.store is None:
+            return
+        names = {c.name for c in self.store.categories()}
+        if self.current_category not in names:
+            self.current_category = None
+        self.reload()
+        self.labels_changed.emit()
+
     # -- review status ---------------------------------------------------------------------------
     def review_status_of(self, image_id: int) -> str:
         """The image's review status, counting a change that still waits in memory."""
