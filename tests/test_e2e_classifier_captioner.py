@@ -118,3 +118,24 @@ def test_cancel_in_the_middle_of_a_run(qtbot, tmp_path, models_dir):
     assert done < 12 and "Cancelled after" in panel.progress_label.text()
     win.jobs.shutdown()
     np.testing.assert_equal(panel.cancel_button.isEnabled(), False)
+
+
+@pytest.mark.slow
+def test_qing_attention_map_over_the_film(qtbot, tmp_path, models_dir):
+    build_preset_weights("qing", models_dir)
+    make_images(tmp_path / "films", n=1, size=64)
+    win = open_window(qtbot, tmp_path, tmp_path / "films", models_dir, 1)
+    panel = win.model_panel
+    model = load_preset(qtbot, win, "qing")
+    methods = [panel.controls.method.itemText(i) for i in range(panel.controls.method.count())]
+    assert methods[0] == "attention"
+    panel.controls.method.setCurrentText("attention")
+    job = panel.saliency.explain()
+    ticks, _ = ticks_while(qtbot, job)
+    assert job.outcome.error is None, win.notifications.history[-1]
+    from desktop.ui.model_panel.inference import normalise, resize_heat
+
+    want = normalise(resize_heat(model.attention_map(win.current_rgb()), (64, 64)))
+    np.testing.assert_allclose(panel.saliency.result.heat, want, atol=1e-5)
+    assert panel.saliency.overlay.isVisible()
+    win.jobs.shutdown()
