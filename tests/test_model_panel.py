@@ -344,3 +344,18 @@ def test_dropping_files_on_the_window_only_takes_weights(qtbot, env, tmp_path, m
     assert [p.name for p in added] == ["a.safetensors", "b.pth"]
     assert drop(tmp_path / "images") is False  # a folder goes on to the viewer
     assert drop(tmp_path / "x.png", tmp_path / "c.pt") is False
+
+
+def test_unreviewed_and_selected_scopes(qtbot, env):
+    win, panel, cards, built, paths = env
+    load(qtbot, panel, cards["fake-detector"])
+    store = win.box_editor.store
+    iid = store.ensure_image("img001.png", 56, 48)
+    store.set_review_status(iid, "done")
+    panel.skip_done.setChecked(False)
+    run(qtbot, panel, "unreviewed")
+    assert len(built["fake-detector"].calls) == 3
+    assert store.boxes(iid) == []  # the reviewed image was left alone
+    win._selected = [paths[1], paths[3]]
+    run(qtbot, panel, "selected")
+    assert len(built["fake-detector"].calls) == 5 and len(store.boxes(iid)) == 2
