@@ -24,17 +24,18 @@ def _key(model_key: str) -> str:
 class RunLedger:
     def __init__(self, folder: str | os.PathLike, model_key: str):
         self.folder = Path(folder)
+        self._root = os.path.abspath(self.folder)
         runs = self.folder / ".loupe" / "runs"
         self.done_file = runs / f"{_key(model_key)}.done"
         self.failed_file = runs / f"{_key(model_key)}.failed"
         self._done: set[str] | None = None
 
     def _rel(self, path: str | os.PathLike) -> str:
-        p = Path(path)
-        try:
-            return p.resolve().relative_to(self.folder.resolve()).as_posix()
-        except ValueError:
-            return p.resolve().as_posix()
+        # abspath, not resolve(): no file-system calls, so 10,000 paths take milliseconds
+        p = os.path.abspath(path)
+        if p.startswith(self._root + os.sep):
+            p = p[len(self._root) + 1:]
+        return p.replace(os.sep, "/")
 
     def done(self) -> set[str]:
         """Relative paths of the images finished in earlier runs."""
