@@ -40,6 +40,9 @@ def box_rows(store: AnnotationStore, include_predictions: bool = False, predicti
         f"WHERE deleted = 0 AND {cond} ORDER BY image_id, id").fetchall()
 
 
+INFO = {"description": "Exported by Loupe", "version": "1"}
+
+
 def coco_categories(store: AnnotationStore) -> list[dict]:
     return [{"id": c.id, "name": c.name, "supercategory": "none"} for c in store.categories()]
 
@@ -60,7 +63,7 @@ def coco_dict(store: AnnotationStore, *, only_reviewed: bool = False, include_pr
             ann["score"] = score
         annotations.append(ann)
     return {
-        "info": {"description": "Exported by Loupe", "version": "1"},
+        "info": dict(INFO),
         "licenses": [],
         "categories": coco_categories(store),
         "images": out_images,
@@ -70,10 +73,13 @@ def coco_dict(store: AnnotationStore, *, only_reviewed: bool = False, include_pr
 
 def export_coco(store: AnnotationStore, out_path: str | Path, *, only_reviewed: bool = False,
                 include_predictions: bool = False, with_scores: bool = False) -> Path:
-    """Write the store as a COCO file at `out_path` (a directory gets `annotations.coco.json`)."""
-    data = coco_dict(store, only_reviewed=only_reviewed, include_predictions=include_predictions,
+    """Write the store as a COCO file at `out_path` (a directory gets `annotations.coco.json`);
+    the text is that of `coco_dict`, built without a dict per box (coco_text)."""
+    from desktop.core.exchange.coco_text import coco_text
+
+    text = coco_text(store, only_reviewed=only_reviewed, include_predictions=include_predictions,
                      with_scores=with_scores)
-    return write_json_atomic(_target(out_path, "annotations.coco.json"), data)
+    return write_text_atomic(_target(out_path, "annotations.coco.json"), text)
 
 
 def export_coco_results(store: AnnotationStore, out_path: str | Path, model: str | None = None) -> Path:
@@ -89,9 +95,12 @@ def export_coco_results(store: AnnotationStore, out_path: str | Path, model: str
 
 def write_json_atomic(path: Path, data) -> Path:
     """Write JSON to a temporary file beside `path`, then replace: a crash never leaves half a file."""
+    return write_text_atomic(path, json.dumps(data, separators=(",", ":")))  # dumps: C encoder; dump is not
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    text = json.dumps(data, separators=(",", ":"))  # dumps uses the C encoder; dump does not
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
