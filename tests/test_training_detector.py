@@ -124,10 +124,6 @@ def test_nano_fine_tune_end_to_end(shared_data, tmp_path):
     # the same weights through rfdetr's own predict give the same boxes
     ref = m.rfdetr.predict(rgb, threshold=0.0)
     np.testing.assert_allclose(np.sort(ref.confidence), np.sort(dets.scores), atol=1e-5)
-    # a second run never overwrites the first
-    first = (out / "weights.safetensors").read_bytes()
-    assert _train(data, out, "--epochs", "1", "--batch-size", "2", "--warmup-epochs", "0") == 0
-    assert (out.with_name("out-2") / "model.json").is_file() and (out / "weights.safetensors").read_bytes() == first
 
 
 @pytest.mark.slow
