@@ -188,3 +188,18 @@ def test_cli_roboflow_and_corrections_exports(tmp_path):
     out = subprocess.run([*run, "--format", "roboflow", "--out", str(tmp_path / "rf2"), "--split", "a,b"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "--split" in out.stderr
+
+
+def test_bulk_import_leaves_foreign_keys_on_and_consistent(tmp_path):
+    folder = _coco_folder(tmp_path)
+    store = store_in(folder)
+    path = tmp_path / "in.json"
+    anns = [{"id": k, "image_id": 1 + k % 2, "category_id": 1 + k % 2, "bbox": [1.5, 2, 3, 4 + k / 7]}
+            for k in range(1, 41)]
+    path.write_text(json.dumps(_coco(anns, [{"id": 1, "name": "heart"}, {"id": 2, "name": "lung"}])))
+    assert import_annotations(store, path, "coco").boxes_imported == 40
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # the checks are back on
+    assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert sorted((b.category, b.h) for i in store.images() for b in store.boxes(i.id)) == sorted(
+        ({1: "heart", 2: "lung"}[1 + k % 2], 4 + k / 7) for k in range(1, 41))
+    store.close()

@@ -11,13 +11,17 @@ from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
 _NUM = (int, float)  # exact types: a JSON true/false is not a coordinate
 
 
-def parent_placeholders(categories: list[dict], annotated: set) -> set:
+def parent_placeholders(categories: list[dict], annotations: list) -> set:
     """Ids of Roboflow's parent placeholder categories (named as another category's supercategory
     and used by no annotation), e.g. id 0 "RBC-WBC" over "rbc" and "wbc"."""
-    names = {c.get("name") for c in categories}
-    parents = {c.get("supercategory") for c in categories
-               if c.get("supercategory") not in (None, "", "none") and c.get("supercategory") != c.get("name")}
-    return {c.get("id") for c in categories if c.get("name") in parents & names and c.get("id") not in annotated}
+    names = {c.get("name") for c in categories if isinstance(c, dict)}
+    parents = {c.get("supercategory") for c in categories if isinstance(c, dict)
+               and c.get("supercategory") not in (None, "", "none") and c.get("supercategory") != c.get("name")}
+    candidates = {c.get("id") for c in categories if isinstance(c, dict) and c.get("name") in parents & names}
+    if not candidates:  # the usual case: no need to look at every annotation
+        return set()
+    annotated = {c for a in annotations if type(a) is dict and isinstance(c := a.get("category_id"), (int, str))}
+    return candidates - annotated
 
 
 def parse_coco(path: Path) -> Parsed:
@@ -53,28 +57,42 @@ def parse_coco(path: Path) -> Parsed:
         w, h = im.get("width"), im.get("height")
         if isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0:
             out.sizes[im["file_name"]] = (int(w), int(h))
-    annotated = {a.get("category_id") for a in data["annotations"] if isinstance(a, dict)}
-    skip = parent_placeholders(data["categories"], annotated)
-    for i, a in enumerate(data["annotations"]):
-        where = f"annotation id {a.get('id', '?')} (#{i})" if isinstance(a, dict) else f"annotation #{i}"
-        if not isinstance(a, dict):
-            out.problems.append(Problem(src, where, "not an object"))
-            continue
-        bbox = a.get("bbox")
-        if not (type(bbox) is list and len(bbox) == 4 and type(bbox[0]) in _NUM and type(bbox[1]) in _NUM
-                and type(bbox[2]) in _NUM and type(bbox[3]) in _NUM):
-            out.problems.append(Problem(src, where, f"bbox must be [x, y, w, h] numbers, not {bbox!r}"))
-            continue
-        if a.get("image_id") not in images:
-            out.problems.append(Problem(src, where, f"unknown image id {a.get('image_id')!r}"))
-            continue
-        cid = a.get("category_id")
-        if cid not in cats or cid in skip:
-            out.problems.append(Problem(src, where, f"unknown category id {cid!r}"))
-            continue
-        out.boxes.append(ParsedBox(images[a["image_id"]], cats[cid], float(bbox[0]), float(bbox[1]),
-                                   float(bbox[2]), float(bbox[3]), where))
+    anns = data["annotations"]
+    skip = parent_placeholders(data["categories"], anns)
+    good = {cid: name for cid, name in cats.items() if cid not in skip}
+    out.place = lambda i: (f"annotation id {anns[i].get('id', '?')} (#{i})" if isinstance(anns[i], dict)
+                           else f"annotation #{i}")
+    boxes, problems = out.boxes, out.problems
+    num = _NUM
+    # the hot loop: plain tuples in ParsedBox's order, the place in the file kept as the index
+    for i, a in enumerate(anns):
+        try:
+            bbox, image_id, cid = a["bbox"], a["image_id"], a["category_id"]
+            x, y, w, h = bbox
+            fine = (type(bbox) is list and type(x) in num and type(y) in num and type(w) in num
+                    and type(h) in num and image_id in images and cid in good)
+        except (TypeError, KeyError, ValueError):
+            fine = False
+        if fine:
+            boxes.append((images[image_id], good[cid], float(x), float(y), float(w), float(h), i, ""))
+        else:
+            problems.append(Problem(src, out.place(i), _annotation_problem(a, images, good)))
     return out
+
+
+def _annotation_problem(a, images: dict, cats: dict) -> str:
+    if not isinstance(a, dict):
+        return "not an object"
+    bbox = a.get("bbox")
+    if not (type(bbox) is list and len(bbox) == 4 and all(type(v) in _NUM for v in bbox)):
+        return f"bbox must be [x, y, w, h] numbers, not {bbox!r}"
+    try:
+        known_image = a.get("image_id") in images
+    except TypeError:  # an unhashable id
+        known_image = False
+    if not known_image:
+        return f"unknown image id {a.get('image_id')!r}"
+    return f"unknown category id {a.get('category_id')!r}"
 
 
 def parse_nih_csv(path: Path) -> Parsed:
