@@ -24,12 +24,12 @@ def _sha(path):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("cls")
-    data = planted_image_folder(root / "planted", n_per_class=(10, 6), size=40)
+    data = planted_image_folder(root / "planted", n_per_class=(8, 5), size=40)
     base = build_preset_weights("oasis-resnet18", root / "models")
     before = _sha(base)
     out = root / "out"
     argv = ["train", "classifier", "--data", str(data), "--model", "oasis-resnet18", "--weights", str(base),
-            "--out", str(out), "--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--freeze", "all_but_head",
+            "--out", str(out), "--epochs", "1", "--batch-size", "8", "--lr", "1e-3", "--freeze", "all_but_head",
             "--augment", "none", "--device", "cpu", "--progress", "none"]
     rc = main(argv)
     return {"rc": rc, "out": out, "data": data, "base": base, "before": before, "argv": argv}
@@ -47,7 +47,7 @@ def test_cli_run_writes_a_card_that_load_model_loads(trained):
     assert card["extra"]["hyperparameters"]["freeze"] == "all_but_head"
     events = read_events(out / "metrics.jsonl")
     assert events[0]["event"] == "start" and events[-1]["event"] == "done"
-    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1]
 
     model = load_model(str(out / "model.json"), device="cpu")
     rgb = np.asarray(Image.open(next((trained["data"] / "test" / "disease").glob("*.png"))).convert("RGB"))
@@ -71,12 +71,15 @@ def test_cli_run_writes_a_card_that_load_model_loads(trained):
     assert not torch.equal(saved["fc.weight"], base_sd["fc.weight"])
 
 
-def test_second_run_never_overwrites(trained):
+def test_second_run_never_overwrites(trained, tmp_path):
+    """A second run into the same --out goes to out-2 (stopped after its first step to keep it short:
+    exit status 3, the "cancelled" event in its own log)."""
     first = _sha(trained["out"] / "weights.safetensors")
-    argv = list(trained["argv"])
-    argv[argv.index("--epochs") + 1] = "1"
-    assert main(argv) == 0
+    stop = tmp_path / "stop"
+    stop.touch()
+    assert main([*trained["argv"], "--stop-file", str(stop)]) == 3
     second = trained["out"].with_name("out-2")
-    assert (second / "model.json").is_file()
+    assert read_events(second / "metrics.jsonl")[-1]["event"] == "cancelled"
+    assert not (second / "weights.safetensors").exists()
     assert _sha(trained["out"] / "weights.safetensors") == first  # the first model is untouched
     assert _sha(trained["base"]) == trained["before"]  # and so is the base model's file
