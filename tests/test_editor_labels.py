@@ -179,6 +179,16 @@ def test_label_set_from_a_model_card_and_presets(setup, tmp_path):
     assert [c[0] for c in disk(store)[0]][:len(first.class_names)] == list(first.class_names)
 
 
+def test_buttons_follow_the_store(qtbot, tmp_path, monkeypatch):
+    win = make_editor_window(qtbot, tmp_path, monkeypatch)
+    panel = win.box_editor.labels_panel
+    assert not panel.buttons["add"].isEnabled()  # no folder, no store
+    open_folder(qtbot, win, image_folder(tmp_path / "imgs"))  # a new store without labels
+    assert panel.buttons["add"].isEnabled() and panel.list.count() == 0
+    panel.add("heart")
+    assert panel.list.count() == 1 and panel.list.item(0).text().split() == ["1", "heart"]
+
+
 def test_buttons_ask_then_edit(setup, monkeypatch):
     from PySide6.QtWidgets import QInputDialog
 

@@ -63,7 +63,7 @@ class LabelsPanel(QWidget):
         store = self.editor.store
         keep = self.selected_id()
         cats = store.categories() if store is not None else []
-        shown = [(c.id, c.name, c.color, c.key) for c in cats]
+        shown = (store is not None, [(c.id, c.name, c.color, c.key) for c in cats])
         if shown == getattr(self, "_shown", None):
             return
         self._shown = shown
