@@ -148,12 +148,28 @@ def _run_detector(args, out, progress, stop) -> None:
         from models.errors import ModelSpecError
 
         raise ModelSpecError(f"{args.model} is a {card.task} model; `loupe train detector` needs a detector")
-    if weights and not Path(weights).is_file():
-        weights = None if card.name == card.architecture else weights  # a bare preset starts from scratch
+    weights = _detector_base_weights(card, weights, progress)
     hp = _hparams(args, detector_defaults())
     train_detector(args.data, out, hp, progress, stop, architecture=card.architecture,
                    weights=Path(weights) if weights else None, base_card=card, device=_device(args.device),
                    num_workers=args.workers, keep_checkpoints=args.keep_checkpoints)
+
+
+def _detector_base_weights(card, weights, progress):
+    """The base model's weights: --weights, else the card's file (beside the card or in the models
+    folder). A bare RF-DETR size without its file starts from random weights (said in the log); a
+    named model (e.g. heartformer) without its file is an error, never a silent random start."""
+    from models.errors import WeightsError
+    from models.registry import resolve_spec
+
+    try:
+        _, path = resolve_spec(card, weights)
+    except WeightsError:
+        if weights is not None or card.name != card.architecture:
+            raise
+        progress.emit("log", message=f"no {card.name} weights file found: starting from random weights")
+        return None
+    return str(path) if path else None
 
 
 def _run_classifier(args, out, progress, stop) -> None:

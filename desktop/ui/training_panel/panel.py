@@ -159,7 +159,11 @@ class TrainingPanel(QWidget):
             return None
         out = Path(out_dir) if out_dir else self.models_folder() / f"{card.name}-finetuned"
         kind = "detector" if card.task == "detection" else "classifier"
-        cmd = training_command(kind, str(data), card.name, str(out), self.options(),
+        options = self.options()
+        weights = self.models_folder() / Path(card.weights or "").name if card.weights else None
+        if weights is not None and weights.is_file():  # the base model's file in the app's models folder
+            options["weights"] = str(weights)
+        cmd = training_command(kind, str(data), card.name, str(out), options,
                                stop_file=str(self.supervisor.stop_file))
         for k in self.curves:
             self.curves[k].clear()
