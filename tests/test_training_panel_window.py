@@ -88,6 +88,7 @@ def test_train_action_curves_and_use_this_model(window, qtbot, tmp_path, monkeyp
         action.trigger()
     qtbot.waitUntil(panel.use_button.isEnabled, timeout=5000)
     assert built["kind"] == "classifier" and built["model"] == "oasis-resnet18"
+    assert built["options"]["weights"] == str(weights)  # the base file from the window's models folder
     data = Path(built["data"])
     assert sum(len(json.loads((data / s / "_annotations.coco.json").read_text())["images"])
                for s in ("train", "valid", "test")) == len(REVIEWED)
