@@ -20,13 +20,18 @@ SALIENCY_METHODS = ("gradcam", "guided-gradcam", "guided-backprop", "gradient-sh
                     "integrated-gradients", "occlusion")
 
 
-def saliency_methods() -> list[str]:
+def saliency_methods(task: str = "classification") -> list[str]:
+    """The methods to offer: a detector explains one box (Grad-CAM of its query) or the whole image
+    (EigenCAM); a classifier gets every attribution method."""
     try:
         from models import saliency
 
         methods = list(getattr(saliency, "METHODS", SALIENCY_METHODS))
+        extra = list(getattr(saliency, "EXTRA_METHODS", ()))
     except Exception:  # not landed, or broken: offer the documented names
-        methods = list(SALIENCY_METHODS)
+        methods, extra = list(SALIENCY_METHODS), []
+    if task == "detection":
+        return ["gradcam"] + (["eigencam"] if "eigencam" in extra else [])
     return methods
 
 

@@ -245,7 +245,7 @@ class ModelPanel(QWidget):
             return  # the user picked another model meanwhile
         self.model = model
         controls = list(getattr(model, "controls", ()) or ()) + entry.controls
-        methods = saliency_methods() if "saliency_method" in controls else []
+        methods = saliency_methods(model.task) if "saliency_method" in controls else []
         if hasattr(model, "attention_map"):
             methods = ["attention"] + methods
         threshold = float(entry.card.get("default_threshold", 0.5))

@@ -81,12 +81,12 @@ class SaliencyView(QGroupBox):
             return None
         method = panel.controls.method.currentText() or "gradcam"
         box = None
-        if model.task == "detection" and method != "attention":
+        if model.task == "detection" and method == "gradcam":
             editor = getattr(window, "box_editor", None)
             box = box_xyxy(editor.selected_box()) if editor is not None else None
             if box is None:
-                window.notify("Select a box first: a detector's saliency map is computed for one box.",
-                              None, "info")
+                window.notify("Select a box first: Grad-CAM explains one box (EigenCAM shows the "
+                              "whole image).", None, "info")
                 return None
         rgb = window.current_rgb()
         if self.job is not None:
