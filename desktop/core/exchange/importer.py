@@ -170,13 +170,15 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
     resolved: dict[str, tuple | None] = {}
     listed = set(parsed.images)
     low = -TOLERANCE
-    for box in parsed.boxes:
-        image, category, x, y, w, h, where, file = box
+    append = rows.append
+    for image, category, x, y, w, h, where, file in parsed.boxes:
         target = resolved.get(image, False)
         if target is False:
             rel = resolver.resolve(image, resolve_by_stem)
             size = None if rel is None else size_of(rel, parsed.sizes.get(image))
-            target = resolved[image] = None if rel is None else (rel, size)
+            # (rel, size, right and bottom limits); no size: limits no box meets, so check_box says why
+            target = resolved[image] = None if rel is None else (
+                rel, size, *((size[0] + TOLERANCE, size[1] + TOLERANCE) if size else (low - 1, low - 1)))
         if target is None:
             if parsed.skip_unknown_images:
                 report.skipped += 1
@@ -184,18 +186,18 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
                 problems.append(Problem(file or report.source, parsed.where_text(where),
                                         f"unknown image {image!r}: not in this folder"))
             continue
-        rel, size = target
         try:
-            ok = (size is not None and w > 0 and h > 0 and x >= low and y >= low
-                  and x + w <= size[0] + TOLERANCE and y + h <= size[1] + TOLERANCE)
+            ok = w > 0 and h > 0 and x >= low and y >= low and x + w <= target[2] and y + h <= target[3]
         except TypeError:
             ok = False
-        if not ok:
-            reason = check_box(x, y, w, h, size)
-            if reason:
-                problems.append(Problem(file or report.source, parsed.where_text(where), f"{reason} (image {image})"))
-                continue
-        rows.append((rel, category, x, y, w, h))
+        if ok:
+            append((target[0], category, x, y, w, h))
+            continue
+        reason = check_box(x, y, w, h, target[1])
+        if reason:
+            problems.append(Problem(file or report.source, parsed.where_text(where), f"{reason} (image {image})"))
+            continue
+        append((target[0], category, x, y, w, h))
     report.problems = problems
     if problems and strict:
         raise ImportProblems(report)
