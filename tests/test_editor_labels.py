@@ -205,3 +205,25 @@ def test_buttons_ask_then_edit(setup, monkeypatch):
     editor.canvas.setFocus()
     editor.undo_stack.undo()
     assert editor.labels_dock.widget() is panel and panel.list.item(panel.list.count() - 1).data(Qt.UserRole)
+
+
+def test_a_locked_store_refuses_label_edits_with_a_message(setup, monkeypatch):
+    win, editor, panel = setup
+    store = editor.store
+    shown = []
+    monkeypatch.setattr(win, "notify", lambda text, details=None, level="info": shown.append((text, details, level)))
+    panel.add("nodule")
+    before_undo = disk(store)
+    store.writer.delay = 0.001
+    store.conn.execute("PRAGMA busy_timeout = 10")
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        panel.rename(ids(store)["heart"], "cardiac")  # refused: nothing pushed
+        assert editor.undo_stack.count() == 1 and "locked" in shown[-1][0]
+        editor.undo_stack.undo()  # the add cannot be undone now: said so, nothing half done
+        assert shown[-1][0] == "Could not undo Add label nodule" and "locked" in shown[-1][1]
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert disk(store) == before_undo

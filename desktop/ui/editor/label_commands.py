@@ -30,15 +30,24 @@ class CategoryEdit(QUndoCommand):
         if self._first:  # done by run() just before the push
             self._first = False
         else:
-            self.editor.store.restore_category_state(self.after, self.affected)
+            self._restore(self.after)
         self.editor.labels_edited()
 
     def undo(self) -> None:
-        store = self.editor.store
         # taken now, not after run(): boxes that others (a model run) added meanwhile come back on redo
-        self.after = store.category_state(self.affected)
-        store.restore_category_state(self.before, self.affected)
+        self.after = self.editor.store.category_state(self.affected)
+        self._restore(self.before)
         self.editor.labels_edited()
+
+    def _restore(self, state) -> None:
+        """Label-set writes are not queued (decision 0026): a store that refuses says so."""
+        from models.errors import LoupeError
+
+        try:
+            self.editor.store.restore_category_state(state, self.affected)
+        except LoupeError as exc:
+            self.editor.window.notify(f"Could not {'undo' if state is self.before else 'redo'} "
+                                      f"{self.text()}", str(exc), "error")
 
 
 def push_category_edit(editor, text: str, edit: Callable, affected: Iterable[int] = ()):
