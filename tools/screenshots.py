@@ -111,10 +111,10 @@ def main() -> int:
         items = sorted(editor.items.values(), key=lambda i: -(i.box.score or 0)) if editor else []
         if items:
             editor._select([items[0].box_id])
-            try:
-                explain(app, win, "gradcam")
-            except Exception as exc:
-                print("no detector saliency:", exc)
+        try:
+            explain(app, win, "eigencam")  # the whole image's map; Grad-CAM needs a box
+        except Exception as exc:
+            print("no detector saliency:", exc)
         shot(app, win, out, "model-panel-detection.png")
     if "chexnet" in available and load(app, win, "chexnet"):
         run(app, win, "this")
