@@ -167,6 +167,8 @@ class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
         """Add many images at once: (rel_path, width, height) each; returns rel_path -> id for
         those given. Content hashes are filled later by ensure_image (imports stay fast)."""
         images = [(_norm(r), int(w), int(h)) for r, w, h in images]
+        if not images:  # an import onto known images: no need to read every image row
+            return {}
         now = time.time()
 
         def op(conn: sqlite3.Connection) -> dict[str, int]:
