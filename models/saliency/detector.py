@@ -64,8 +64,9 @@ def box_gradcam(model, rgb, box: int, target=None, threshold=None) -> np.ndarray
     size = np.asarray(rgb).shape[:2]
     threshold = model.card.default_threshold if threshold is None else float(threshold)
     store, handle = _capture(_projector(model))
+    x = model.preprocess(rgb).detach().requires_grad_(True)  # parameters are frozen while explaining
     try:
-        out = model.raw_outputs(model.preprocess(rgb))
+        out = model.raw_outputs(x)
     finally:
         handle.remove()
     logits = out["pred_logits"]
