@@ -49,7 +49,7 @@ def _describe(exc: BaseException, path) -> str:
 
 
 def run_batch(model, paths: Iterable, read: Callable, fn: Callable | None = None, prefetch: int = 4,
-              workers: int = 2, cancel: Callable[[], bool] | None = None, **options) -> Iterator[BatchResult]:
+              workers: int = 1, cancel: Callable[[], bool] | None = None, **options) -> Iterator[BatchResult]:
     """Yield a BatchResult per path, in order. `fn(rgb)` defaults to the model's task call;
     `prefetch` images are decoded ahead by `workers` threads; `cancel()` True stops early."""
     import torch

@@ -12,6 +12,9 @@ from models.errors import LoupeError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
+# Read by PyTorch when it sets MPS up: set it before torch is imported (importing the registry does).
+os.environ.setdefault("PYTORCH_ENABLE_MPS_FALLBACK", "1")
+
 
 class DeviceError(LoupeError):
     """The device asked for is not available on this machine."""

@@ -19,6 +19,7 @@ import math
 import threading
 from pathlib import Path
 
+import models.devices  # noqa: F401  (sets PYTORCH_ENABLE_MPS_FALLBACK before torch loads)
 from models.base import TASKS, ModelCard
 from models.errors import ModelSpecError, WeightsError
 from models.resources import presets_dir, user_models_dir

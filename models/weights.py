@@ -203,6 +203,8 @@ def load_into(module, sd: dict, path, preset: str, expects: str = "", original: 
     """`module.load_state_dict(sd, strict=True)`, with a message that says what the file looks like
     and lists the first missing and unexpected keys and shape mismatches."""
     own = module.state_dict()
+    # BatchNorm's num_batches_tracked arrived in torch 0.4.1: 2017 files (CheXNet) lack it
+    sd = {**{k: v for k, v in own.items() if k.endswith("num_batches_tracked") and k not in sd}, **sd}
     missing = [k for k in own if k not in sd]
     unexpected = [k for k in sd if k not in own]
     shapes = [f"{k}: file {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}"
