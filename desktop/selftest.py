@@ -87,6 +87,27 @@ def _model_for(ctx: Context, task: str):
     raise NotAvailable(f"skipped: needs the {FORWARD[task]} preset built and loaded")
 
 
+_NETWORK_LIBS = {"socket", "ssl", "http", "urllib", "urllib3", "requests", "httpx", "httpcore", "httpx2",
+                 "httpcore2", "anyio", "h11", "certifi", "selftest"}
+
+
+def _caller_package() -> str:
+    """The innermost package on the stack that is not a network library: who reached out."""
+    import traceback
+
+    for frame in reversed(traceback.extract_stack()):
+        parts = Path(frame.filename).with_suffix("").parts
+        if "site-packages" in parts:
+            name = parts[parts.index("site-packages") + 1]
+        elif "desktop" in parts or "models" in parts:
+            name = ".".join(parts[max(i for i, p in enumerate(parts) if p in ("desktop", "models")):])
+        else:
+            continue
+        if name.split(".")[-1] not in _NETWORK_LIBS and name not in _NETWORK_LIBS:
+            return name
+    return "unknown code"
+
+
 @contextlib.contextmanager
 def block_network(attempts: list[str]):
     """Refuse every internet connection (local sockets still work), recording each attempt."""
@@ -95,7 +116,7 @@ def block_network(attempts: list[str]):
     saved = socket.socket.connect, socket.socket.connect_ex, socket.create_connection, socket.getaddrinfo
 
     def refuse(where) -> OSError:
-        attempts.append(str(where))
+        attempts.append(f"{where} by {_caller_package()}")
         return OSError(f"Loupe self-test: network access is blocked ({where})")
 
     def connect(sock, address):
@@ -233,9 +254,23 @@ def _random_module(card, options: dict):
 
         n_words = len(Path(options["vocab"]).read_text(encoding="utf-8").splitlines())
         return ResNetGraphCaptioner(vocab_size=n_words)
+    if card.architecture.startswith("rfdetr"):  # the engine's variant table, rfdetr's own builder
+        import rfdetr
+
+        from models.detection.rfdetr import VARIANTS
+
+        # named classes: one slot each plus the background slot; COCO-pretrained files have 91 slots
+        n_classes = len(card.class_names) or 90
+        built = getattr(rfdetr, VARIANTS[card.architecture])(num_classes=n_classes, pretrain_weights=None,
+                                                             device="cpu")
+        return built.model.model
+    if card.architecture.startswith("effdet"):
+        from models.detection.efficientdet import build
+
+        return build(len(card.class_names) or 7)
     from models.registry import _loader
 
-    try:
+    try:  # classifiers: the engine's loader builds the network when given no weights file
         return _loader(card.architecture)(card, None, torch.device("cpu"), **options).torch_module
     except ModuleNotFoundError as exc:
         raise NotAvailable(f"not available: {exc}") from exc

@@ -103,7 +103,8 @@ def test_network_is_blocked_and_every_attempt_recorded():
         assert b.recv(2) == b"ok"
         a.close()
         b.close()
-    assert attempts == [str(("huggingface.co", 443)), "download.pytorch.org", str(("203.0.113.1", 80))]
+    assert [a.split(" by ")[0] for a in attempts] == [str(("huggingface.co", 443)), "download.pytorch.org",
+                                                      str(("203.0.113.1", 80))]
     assert socket.getaddrinfo("localhost", 80)  # restored
 
 
