@@ -232,6 +232,15 @@ def test_neighbours_are_prefetched(qtbot, window, sample_folder):
     qtbot.waitUntil(lambda: all(window.cache.get(p) is not None for p in paths[2:6]), timeout=10000)
 
 
+def test_the_first_image_gets_its_neighbours_once_the_scan_lists_them(qtbot, window, sample_folder):
+    """The scan yields the first image alone (shown at once); the next ones, listed later, are
+    decoded ahead too, so the first step is as quick as the others."""
+    open_and_wait(qtbot, window, sample_folder, len(SAMPLE_NAMES) + 1)
+    paths = window.image_paths()
+    assert window.current_path() == paths[0]
+    qtbot.waitUntil(lambda: all(window.cache.get(p) is not None for p in paths[1:3]), timeout=10000)
+
+
 def test_seam_menus_panels_notify_and_selection(qtbot, window, sample_folder):
     models = window.menu("Models")
     window.menu("Edit")

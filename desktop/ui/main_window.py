@@ -19,7 +19,7 @@ from desktop.ui.viewer.canvas import ImageCanvas
 from desktop.ui.viewer.image_list import ImageListPanel
 from desktop.ui.viewer.inspector import Inspector
 from desktop.ui.viewer.menus import Menus
-from desktop.ui.viewer.navigation import neighbour, prefetch_targets
+from desktop.ui.viewer.navigation import PREFETCH_AHEAD, neighbour, prefetch_targets
 from desktop.ui.viewer.notifications import NotificationArea
 from desktop.ui.viewer.view_area import ViewArea
 from desktop.ui.viewer.window_level import WindowLevelPanel, WindowLevelState
@@ -169,11 +169,15 @@ class MainWindow(QMainWindow):
         generation, paths = payload
         if generation != self._generation:
             return
-        self.image_list.model.append(paths)
+        model = self.image_list.model
+        first_new = len(model.paths)
+        model.append(paths)
         if self._current is None:
             target = self._show_first if self._show_first in paths else (None if self._show_first else paths[0])
             if target:
                 self.show_image(target)
+        elif model.row_of.get(self._current, -10) >= first_new - PREFETCH_AHEAD:
+            self._prefetch_neighbours(self._current)  # the image shown first now has neighbours
 
     def _scan_finished(self, generation: int) -> None:
         if generation != self._generation:
