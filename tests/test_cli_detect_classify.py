@@ -102,3 +102,33 @@ def test_classify_writes_probabilities(images, tmp_path, capsys):
 def test_classify_with_missing_weights_exits_2(tmp_path, capsys):
     rc = main(["classify", str(tmp_path / "x.png"), "--model", "chexnet", "--weights", str(tmp_path / "no.pth")])
     assert rc == 2 and "weights file not found" in capsys.readouterr().err
+
+
+def test_classify_temporal_groups_by_file_name_pattern(shared_data, tmp_path):
+    from models import load_model
+    from models.classification.temporal import TemporalHead
+
+    torch.manual_seed(9)
+    net = torchvision.models.resnet18(weights=None)
+    net.fc = nn.Linear(512, 2)
+    torch.save(net.state_dict(), tmp_path / "backbone.pt")
+    head = TemporalHead(512).eval()
+    torch.save(head.state_dict(), tmp_path / "head.pt")
+    src = sorted((shared_data / "nih/images").glob("000*_0*.png"))[:3]
+    names = ["P7_day2.png", "P7_day10.png", "P9_day1.png"]  # natural order: day2 before day10
+    for s, n in zip(src, names):
+        shutil.copy(s, tmp_path / n)
+    out = tmp_path / "seq.json"
+    rc = main(["classify", *(str(tmp_path / n) for n in names), "--model", "oasis-temporal",
+               "--weights", str(tmp_path / "head.pt"), "--backbone-weights", str(tmp_path / "backbone.pt"),
+               "--pattern", r"(?P<patient>P\d+)_day(?P<date>\d+)", "--device", "cpu", "--out", str(out)])
+    assert rc == 0
+    probs = json.loads(out.read_text())
+    m = load_model("oasis-temporal", weights=tmp_path / "head.pt", device="cpu",
+                   backbone_weights=str(tmp_path / "backbone.pt"))
+    from desktop.commands.detect import read_rgb
+
+    day2, day10, other = (read_rgb(tmp_path / n) for n in names)
+    assert probs[str(tmp_path / "P7_day10.png")] == pytest.approx(m.classify_sequence([day2, day10]), abs=1e-6)
+    assert probs[str(tmp_path / "P7_day2.png")] == pytest.approx(m.classify_sequence([day2]), abs=1e-6)
+    assert probs[str(tmp_path / "P9_day1.png")] == pytest.approx(m.classify_sequence([other]), abs=1e-6)
