@@ -119,3 +119,18 @@ def test_bigger_variants_match_predict(variant, image, tmp_path):
     m = load_model(f"rfdetr-{variant.lower()}", weights=tmp_path / "w.safetensors", device="cpu")
     assert card_for_weights(tmp_path / "w.safetensors").architecture == f"rfdetr-{variant.lower()}"
     assert_same(m.detect(image, 0.3), rf.predict(image, threshold=0.3))
+
+
+@pytest.mark.gpu
+def test_detect_on_the_gpu_matches_predict_there(nano, image):
+    rf, tmp = nano
+    path = tmp / "heartformer-gpu.safetensors"
+    save_file(rf.model.model.state_dict(), path)
+    m = load_model("heartformer", weights=path, device="auto")
+    assert m.device.type in ("cuda", "mps")
+    import rfdetr
+
+    ref_model = rfdetr.RFDETRNano(num_classes=8, pretrain_weights=None, device=str(m.device))
+    ref_model.model.model.load_state_dict(rf.model.model.state_dict())
+    ref_model.model.model.to(m.device)
+    assert_same(m.detect(image, 0.3), ref_model.predict(image, threshold=0.3))
