@@ -133,7 +133,10 @@ def main() -> int:
             dtimes.append(time.perf_counter() - t0)
         rows.append(("  baseline: pydicom decode 2048^2 16-bit", float("nan"), statistics.median(dtimes), ""))
 
-        # 3. window/level re-render: right-drag moves through the canvas's real signal path
+        # 3. window/level re-render: right-drag moves through the canvas's real signal path, once
+        # the workers (prefetch, thumbnails of the 2048^2 images) are idle: the W/L path alone
+        queues = (win.cache.pool, win.image_list.model.pool)
+        pump(app, lambda: all(job.finished for q in queues for job in q._queued), timeout=120)
         image = win.current_image()
         raw = image.raw(0)
         win.wl.set_window((2000.0, 3000.0))

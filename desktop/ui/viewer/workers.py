@@ -6,6 +6,8 @@ queued connections, so the widgets are only touched there.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +17,19 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.core.folder import scan_folder
 from desktop.core.imaging import ImageReadError, read_image
+
+WORKER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Linux schedules threads as tasks: a niced worker leaves the CPU to the GUI thread (W/L
+    drags, stepping) when both want it. Elsewhere the workers keep the normal priority."""
+    if sys.platform.startswith("linux"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + WORKER_NICENESS, 19))
+        except OSError:
+            pass
 
 
 class WorkQueue:
@@ -26,7 +41,8 @@ class WorkQueue:
     """
 
     def __init__(self, workers: int = 1):
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loupe-viewer")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loupe-viewer",
+                                            initializer=_lower_priority)
         self._queued: list = []
 
     def start(self, job) -> None:
