@@ -311,10 +311,14 @@ def test_changing_device_moves_the_loaded_model(qtbot, tmp_path, monkeypatch):
     from desktop.ui.model_panel import install
 
     panel = install(win)
-    assert [panel.device.itemText(i) for i in range(panel.device.count())] == ["CPU", "CUDA: Test GPU"]
+    # Opening the panel never imports torch: Automatic and CPU at once, the GPUs once the probe answers.
+    qtbot.waitUntil(lambda: panel.device.count() == 3, timeout=5000)
+    assert [panel.device.itemText(i) for i in range(panel.device.count())] == [
+        "Automatic (CPU)", "CPU", "CUDA: Test GPU"]
+    assert panel.device_id() == "cpu"  # automatic = the best device found, listed first
     load(qtbot, panel, cards["fake-detector"])
     model = panel.model
-    panel.device.setCurrentIndex(1)
+    panel.device.setCurrentIndex(2)
     job = panel.load_job
     assert job is not None and job.device == "cuda:0"  # queued on the GPU, not the CPU
     qtbot.waitSignal(job.finished, timeout=5000).wait()

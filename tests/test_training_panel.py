@@ -39,7 +39,8 @@ def test_presets_prefill_the_seeds_defaults(qtbot):
     assert panel.lr.value() == pytest.approx(1e-4)
     _select(panel, "qing")
     assert panel.lr.value() == pytest.approx(5e-6) and not panel.resolution.isEnabled()
-    assert "slow" in panel.device_note.text()
+    # The CPU warning comes after the first window (finding GPUs imports torch).
+    qtbot.waitUntil(lambda: "slow" in panel.device_note.text(), timeout=5000)
 
 
 def test_curves_report_and_use_this_model(qtbot, tmp_path):

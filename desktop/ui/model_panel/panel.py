@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,6 +39,9 @@ def models_dir(settings: QSettings | None = None) -> Path:
 
     value = (settings if settings is not None else QSettings()).value(SETTINGS_MODELS_DIR)
     return Path(str(value)) if value else user_models_dir()
+
+
+DEVICE_PROBE_DELAY_MS = 1500
 
 
 class ModelPanel(QWidget):
@@ -136,20 +139,43 @@ class ModelPanel(QWidget):
         self._show_task(None)
 
     def _fill_devices(self) -> None:
-        try:
+        """Offer Automatic and CPU at once; ask torch what else this machine has in a light
+        background job, so opening the window never imports torch (it loads with a model)."""
+        self.best_device = "cpu"
+        self.device_probe = None
+        self._set_devices([("auto", "Automatic"), ("cpu", "CPU")])
+        # Let the first window paint and the first image show before torch loads.
+        QTimer.singleShot(DEVICE_PROBE_DELAY_MS, self._probe_devices)
+
+    def _probe_devices(self) -> None:
+        def probe(_ctx):
             from models.devices import available_devices
 
-            devices = available_devices()
-        except Exception as exc:
-            log.warning("no device list: %s", exc)
-            devices = [("cpu", "CPU")]
+            return available_devices()
+
+        job = self.jobs.submit(probe, name="Looking for GPUs", device=None, heavy=False)
+        job.result.connect(self._devices_found)
+        self.device_probe = job
+
+    def _devices_found(self, devices) -> None:
+        self.best_device = devices[0][0] if devices else "cpu"
+        best = devices[0][1] if devices else "CPU"
+        self._set_devices([("auto", f"Automatic ({best})"), *devices])
+
+    def _set_devices(self, devices) -> None:
+        current = self.device.currentData()
         self.device.blockSignals(True)
+        self.device.clear()
         for dev_id, label in devices:
             self.device.addItem(label, dev_id)
+        index = self.device.findData(current) if current is not None else -1
+        self.device.setCurrentIndex(max(index, 0))
         self.device.blockSignals(False)
 
     def device_id(self) -> str:
-        return str(self.device.currentData() or "cpu")
+        """The chosen device; "auto" is the best one found (CPU until the probe has answered)."""
+        chosen = str(self.device.currentData() or "cpu")
+        return self.best_device if chosen == "auto" else chosen
 
     # -- models ------------------------------------------------------------------------------------
     def refresh_models(self, select: str | None = None) -> None:

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -84,7 +84,7 @@ class TrainingPanel(QWidget):
         s.failed.connect(self._on_failed)
         s.cancelled.connect(self._on_cancelled)
         self._prefill()
-        self._device_note()
+        QTimer.singleShot(2000, self._device_note)  # after the first window: it imports torch
 
     # -- setup ---------------------------------------------------------------------------------------
     def _load_presets(self) -> None:
