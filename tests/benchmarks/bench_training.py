@@ -139,6 +139,26 @@ def event_loop_stall(data: Path, out: Path, args) -> tuple[float, int, str]:
     return (max(gaps) if gaps else float("nan")), state["steps"], state["end"]
 
 
+def idle_stall(seconds: float = 20.0) -> float:
+    """The same timer with no training running: what the machine's scheduler alone costs."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.002)
+    timer.stop()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    return max(gaps) if gaps else float("nan")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(HERE.parents[2] / "shared" / "data"))
@@ -176,6 +196,9 @@ def main(argv=None) -> int:
               f"   ({steps} step events, child {end.splitlines()[0]})")
         if end.startswith("failed"):
             print(end)
+        idle = idle_stall()
+        print(f"{'  same timer, no training (ms)':32s} {idle * 1000:22.1f} {'':16s} {'':7s} {'':>8s}"
+              "   (the machine's own scheduling delay)")
     return 0
 
 
