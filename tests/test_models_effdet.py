@@ -52,3 +52,4 @@ def test_effdet_boxes_land_where_the_authors_evaluation_put_them(ckpt, shared_da
     np.testing.assert_allclose(dets.xyxy, want, atol=1e-3)
     np.testing.assert_allclose(dets.scores, raw[:, 4], atol=1e-6)
     assert m.image_positive(dets) == bool(raw[:, 4].max() > 0.3)
+

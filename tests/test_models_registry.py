@@ -80,3 +80,12 @@ def test_recognise_architectures_and_class_counts_from_shapes():
     lw = {"class_embed.weight": torch.zeros(4, 256), "transformer.x": torch.zeros(1),
           "backbone.0.encoder.encoder.embeddings.position_embeddings": torch.zeros(1, 32 * 32 + 1, 384)}
     assert recognise(lw) == ("rfdetr-small", 3)
+
+
+def test_missing_effdet_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "effdet", None)  # as if the optional extra were not installed
+    (tmp_path / "x.ckpt").write_bytes(b"PK")
+    with pytest.raises(ModelSpecError, match=r"needs the optional effdet package.*pip install 'loupe\[effdet\]'"):
+        load_model("xray-effdet", weights=tmp_path / "x.ckpt", device="cpu")
