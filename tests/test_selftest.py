@@ -21,7 +21,7 @@ LINE = re.compile(r"^(PASS|FAIL) (\S+) \([\d.]+ s\): (.*)$")
 PARTS = {
     ("desktop.ui.main_window", "MainWindow"): {"main-window", "lazy-torch"},
     ("models.detection.rfdetr", "load"): {"presets", "detection"},
-    ("models.detection.effdet", "load"): {"presets"},
+    ("models.detection.efficientdet", "build"): {"presets"},
     ("models.classification.oasis", "load_resnet18"): {"presets", "classification", "gradcam"},
     ("models.classification.temporal", "load"): {"presets"},
     ("models.saliency", "explain"): {"gradcam"},
