@@ -134,3 +134,28 @@ def test_detect_on_the_gpu_matches_predict_there(nano, image):
     ref_model.model.model.load_state_dict(rf.model.model.state_dict())
     ref_model.model.model.to(m.device)
     assert_same(m.detect(image, 0.3), ref_model.predict(image, threshold=0.3))
+
+
+def test_fine_tuned_resolution_loads_from_card_and_bare_file(image, tmp_path):
+    """A model trained at another size (the fine-tune recipe's 640 px, here 64 px to stay fast)
+    has a different position-embedding grid: it loads from its card's resolution, and a bare file
+    is sized from the grid itself. Detections still equal rfdetr's own predict at that size."""
+    import json
+
+    import rfdetr
+
+    torch.manual_seed(3)
+    rf = rfdetr.RFDETRNano(num_classes=2, pretrain_weights=None, device="cpu", resolution=64)
+    with torch.no_grad():
+        rf.model.model.class_embed.bias.normal_(0.0, 1.5)
+    path = tmp_path / "weights.safetensors"
+    save_file(rf.model.model.state_dict(), path)
+    card = {"name": "rbc-finetuned", "architecture": "rfdetr-nano", "task": "detection",
+            "class_names": ["rbc", "wbc"], "weights": "weights.safetensors",
+            "preprocessing": {"resolution": 64}}
+    (tmp_path / "model.json").write_text(json.dumps(card))
+    ref = rf.predict(image, threshold=0.3)
+    for spec in (tmp_path / "model.json", path):
+        m = load_model(str(spec), device="cpu")
+        assert m.resolution == 64
+        assert_same(m.detect(image, threshold=0.3), ref)

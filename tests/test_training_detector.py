@@ -140,8 +140,6 @@ def test_nano_fine_tune_end_to_end(fine_tuned):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="models.detection.rfdetr.load builds Nano at its default 384 px and "
-                                       "ignores the card's preprocessing.resolution (engine I's loader)")
 def test_fine_tuned_card_loads_through_load_model(fine_tuned):
     from models import load_model
 
@@ -150,7 +148,7 @@ def test_fine_tuned_card_loads_through_load_model(fine_tuned):
     assert m.class_names == ["rbc", "wbc"] and m.resolution == 32
     rgb = _real_image(data)
     dets = m.detect(rgb, threshold=0.0)
-    assert len(dets.scores) > 0 and set(dets.names) <= {"rbc", "wbc", "__background__"}
+    assert len(dets.scores) > 0 and set(dets.class_names) <= {"rbc", "wbc"}
     ref = m.rfdetr.predict(rgb, threshold=0.0)  # the same weights through rfdetr's own predict
     np.testing.assert_allclose(np.sort(ref.confidence), np.sort(dets.scores), atol=1e-5)
 

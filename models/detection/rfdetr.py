@@ -154,7 +154,9 @@ def load(card, weights, device, **options):
             f"{len(card.class_names)} classes (class_embed ({len(card.class_names) + 1}, 256)). "
             "Load it with the rfdetr preset of its size, or a card that lists its classes.")
     cls = getattr(rfdetr, VARIANTS[card.architecture])
-    rf = cls(num_classes=n_slots - 1, pretrain_weights=None, device=str(device))
+    resolution = _resolution(card, sd, options)
+    extra = {"resolution": resolution} if resolution else {}
+    rf = cls(num_classes=n_slots - 1, pretrain_weights=None, device=str(device), **extra)
     module = rf.model.model
     own = module.state_dict()
     sd = dict(sd)
@@ -167,6 +169,28 @@ def load(card, weights, device, **options):
     rf.model.class_names = names
     module.to(device).eval()
     return RFDETRDetector(card, rf, device, names)
+
+
+def _resolution(card, sd, options) -> int | None:
+    """The input size the weights were trained at. rfdetr sizes the backbone's position-embedding
+    grid from the resolution (grid = resolution / patch), so the file itself says it: the asked size
+    (option, else the card's `preprocessing.resolution`) when it fits that grid, else grid x patch.
+    None keeps rfdetr's default. A fine-tuned model (e.g. Heartformer's recipe at 640 px) only
+    loads at its own size."""
+    asked = options.get("resolution") or (card.preprocessing or {}).get("resolution")
+    pos = next((v for k, v in sd.items() if k.endswith("position_embeddings")), None)
+    import rfdetr.config as cfg
+
+    config = getattr(cfg, VARIANTS[card.architecture] + "Config", None)
+    if pos is None or pos.ndim != 3 or config is None:
+        return int(asked) if asked else None
+    import math
+
+    grid = int(round(math.sqrt(pos.shape[1] - 1)))
+    patch = int(config.model_fields["patch_size"].default)
+    if asked and int(asked) // patch == grid:
+        return int(asked)
+    return None if grid == int(config.model_fields["positional_encoding_size"].default) else grid * patch
 
 
 def load_mismatch(card, weights, sd):
