@@ -16,6 +16,8 @@ from models.errors import LoupeError, ModelSpecError, WeightsError
 # Nothing is ever downloaded at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# rfdetr imports albumentations, which otherwise asks PyPI for a newer version at import.
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 __all__ = ["load_model", "LoupeError", "ModelSpecError", "WeightsError"]
 

@@ -41,6 +41,25 @@ def _missing_parts() -> dict[tuple[str, str], set[str]]:
     return missing
 
 
+# The model checks build and load every preset (about two minutes on 2 cores), which the engine's
+# own tests already do one by one; the whole run is the installer's smoke test, run by the
+# packaging workflow and the slow suite. The default run checks everything that needs no model.
+QUICK_CHECKS = ("samples", "main-window", "decode", "coco-export", "train-entry", "models-folder", "offline")
+
+
+def test_quick_self_test_checks_pass_offline():
+    code = ("import sys; from desktop.selftest import run_self_test;"
+            f"sys.exit(run_self_test(only=set({list(QUICK_CHECKS)!r})))")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HF_HUB_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
+                         timeout=300)
+    results = {m.group(2): (m.group(1), m.group(3)) for m in map(LINE.match, out.stdout.splitlines()) if m}
+    assert set(results) == set(QUICK_CHECKS), out.stdout + out.stderr[-3000:]
+    assert all(status == "PASS" for status, _ in results.values()), out.stdout
+    assert out.returncode == 0
+
+
+@pytest.mark.slow
 def test_whole_self_test_passes_or_names_the_missing_parts():
     """`python -m desktop --self-test` as a user (or CI on a built app) runs it."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HF_HUB_OFFLINE="1")
