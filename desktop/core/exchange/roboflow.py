@@ -15,6 +15,7 @@ from pathlib import Path
 
 from desktop.core.exchange.coco_export import coco_dict, selected_images, write_json_atomic
 from desktop.core.exchange.errors import ExchangeError
+from desktop.core.imaging.formats import has_dicom_marker
 from desktop.core.store import AnnotationStore
 
 SPLITS = ("train", "valid", "test")
@@ -86,14 +87,7 @@ def _patient(store, folder: Path, image_id: int, rel: str) -> str | None:
 
 
 def _is_dicom(path: Path) -> bool:
-    if path.suffix.lower() in (".dcm", ".dicom"):
-        return True
-    try:
-        with open(path, "rb") as f:
-            f.seek(128)
-            return f.read(4) == b"DICM"
-    except OSError:
-        return False
+    return path.suffix.lower() in (".dcm", ".dicom") or has_dicom_marker(path)
 
 
 def _write_image(src: Path, split_dir: Path, image_id: int, window) -> str:
