@@ -109,8 +109,6 @@ def test_detector_gradcam_of_the_selected_box(qtbot, tmp_path, models_dir):
     editor._select([best.box_id])
     job = panel.saliency.explain()
     ticks, _ = ticks_while(qtbot, job)
-    if "does not require grad" in str(job.outcome.error):  # the engine's box Grad-CAM, not this panel
-        pytest.xfail("models.saliency.detector box Grad-CAM fails on RF-DETR: " + str(job.outcome.error))
     assert job.outcome.error is None, win.notifications.history[-1]
     assert ticks >= 1  # the GUI thread handled events while the map computed
     overlay = panel.saliency.overlay
