@@ -26,7 +26,7 @@ IS_WINDOWS = os.name == "nt"
 BIN = VENV / ("Scripts" if IS_WINDOWS else "bin")
 PY = BIN / ("python.exe" if IS_WINDOWS else "python")
 # One environment for both commands, so switching between them never reinstalls.
-EXTRAS = "dev,train,effdet"
+EXTRAS = "dev,train,effdet,packaging"
 
 
 def _say(msg: str) -> None:
