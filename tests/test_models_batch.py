@@ -75,3 +75,37 @@ def test_cancel_stops_early(model):
     for r in results:
         seen.append(r)
     assert len(seen) == 2
+
+
+def test_classifier_batches_equal_classify_one_by_one(tmp_path):
+    """OASIS ResNet-18: preprocessing in the decode threads and 3 images per forward give the
+    probabilities `classify` gives image by image; order kept, a bad file reported in its place."""
+    import torch
+    import torchvision
+
+    from models import load_model
+
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(weights=None)
+    net.fc = nn.Linear(512, 2)
+    torch.save(net.state_dict(), tmp_path / "checkpoint.pt")
+    m = load_model("oasis-resnet18", weights=tmp_path / "checkpoint.pt", device="cpu")
+    assert m.batchable()
+    rng = np.random.default_rng(1)
+    images = {f"img{i}.png": rng.integers(0, 256, (40 + 9 * i, 50, 3), dtype=np.uint8) for i in range(5)}
+
+    def read(path):
+        if path == "bad.png":
+            raise LoupeError("bad.png: cannot be decoded (truncated)")
+        return images[path]
+
+    paths = ["img0.png", "img1.png", "bad.png", "img2.png", "img3.png", "img4.png"]
+    out = list(run_batch(m, paths, read, batch_size=3, prefetch=3))
+    assert [r.path for r in out] == paths
+    assert out[2].error == "bad.png: cannot be decoded (truncated)"
+    for r in out:
+        if r.ok:
+            want = m.classify(images[r.path])
+            assert r.size == images[r.path].shape[:2]
+            assert r.value.keys() == want.keys()
+            np.testing.assert_allclose(list(r.value.values()), list(want.values()), atol=1e-5)

@@ -63,3 +63,18 @@ class TorchClassifier(LoupeModel):
     def classify(self, rgb) -> dict[str, float]:
         with torch.inference_mode():
             return self._as_dict(self.probabilities(self.forward_logits(self.preprocess(rgb)))[0])
+
+    # -- batches (models.batch): preprocessing in the decode threads, one forward per batch -----
+    def batchable(self) -> bool:
+        """True when `classify` is this single-view path (CheXNet's ten-crop overrides it)."""
+        return type(self).classify is TorchClassifier.classify
+
+    def prepare(self, rgb) -> torch.Tensor:
+        """RGB -> the (C, h, w) CPU tensor `classify` feeds the network; safe in a worker thread."""
+        return self.transform(to_pil(rgb))
+
+    def classify_prepared(self, tensors: list[torch.Tensor]) -> list[dict[str, float]]:
+        """`prepare`d tensors -> one {class: probability} per image, in one forward pass."""
+        with torch.inference_mode():
+            logits = self.forward_logits(torch.stack(tensors).to(self.device))
+            return [self._as_dict(p) for p in self.probabilities(logits)]
