@@ -97,7 +97,7 @@ def bench_folder(tmp, device, repeats):
                 pass
 
     def prefetching():
-        for _ in run_batch(m, files, read, prefetch=4, workers=1):
+        for _ in run_batch(m, files, read):  # its defaults: batches of 8, 2 decode threads
             pass
 
     a, b = paired(prefetching, sequential, max(1, repeats // 2))
