@@ -63,51 +63,26 @@ def run_batch(model, paths: Iterable, read: Callable, fn: Callable | None = None
         yield from _run_classifier_batches(model, paths, read, max(prefetch, 2 * batch_size), workers or 2,
                                            cancel, batch_size)
         return
-    workers = workers or 1
     import torch
 
     fn = fn or task_function(model, **options)
-    paths = list(paths)
-    pending: deque = deque()
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="loupe-decode") as pool:
-        it = iter(paths)
-
-        def fill():
-            while len(pending) < max(1, prefetch):
-                try:
-                    p = next(it)
-                except StopIteration:
-                    return
-                pending.append((p, pool.submit(read, p)))
-
-        fill()
-        while pending:
-            if cancel is not None and cancel():
-                for _, fut in pending:
-                    fut.cancel()
-                return
-            path, fut = pending.popleft()
-            fill()  # keep the decoders busy while the model runs
-            try:
-                rgb = fut.result()
-            except Exception as exc:  # a bad file is reported, the batch goes on
-                yield BatchResult(path, error=_describe(exc, path))
-                continue
-            t0 = time.perf_counter()
-            try:
-                with torch.inference_mode():
-                    value = fn(rgb)
-            except Exception as exc:
-                yield BatchResult(path, error=_describe(exc, path), size=tuple(rgb.shape[:2]))
-                continue
-            yield BatchResult(path, value, None, tuple(rgb.shape[:2]), time.perf_counter() - t0)
+    for [(path, rgb, error)] in _decoded(paths, read, prefetch, workers or 1, cancel, take=1):
+        if error is not None:  # a bad file is reported, the batch goes on
+            yield BatchResult(path, error=error)
+            continue
+        t0 = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                value = fn(rgb)
+        except Exception as exc:
+            yield BatchResult(path, error=_describe(exc, path), size=tuple(rgb.shape[:2]))
+            continue
+        yield BatchResult(path, value, None, tuple(rgb.shape[:2]), time.perf_counter() - t0)
 
 
-def _run_classifier_batches(model, paths, read, prefetch, workers, cancel, batch_size):
-    def load(path):
-        rgb = read(path)
-        return tuple(rgb.shape[:2]), model.prepare(rgb)
-
+def _decoded(paths, load, prefetch, workers, cancel, take):
+    """Lists of up to `take` (path, load(path) or None, error or None), in input order, while
+    `workers` threads keep `prefetch` more loading; stops early when `cancel()` says so."""
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="loupe-decode") as pool:
         it = iter(paths)
         pending: deque = deque()
@@ -115,7 +90,7 @@ def _run_classifier_batches(model, paths, read, prefetch, workers, cancel, batch
         def fill():
             for p in it:
                 pending.append((p, pool.submit(load, p)))
-                if len(pending) >= prefetch:
+                if len(pending) >= max(1, prefetch):
                     return
 
         fill()
@@ -124,15 +99,24 @@ def _run_classifier_batches(model, paths, read, prefetch, workers, cancel, batch
                 for _, fut in pending:
                     fut.cancel()
                 return
-            items = []  # (path, (size, tensor) or None, error), in input order
-            while pending and len(items) < batch_size:
-                path, fut = pending.popleft()
+            batch = [pending.popleft() for _ in range(min(take, len(pending)))]
+            fill()  # keep the decoders busy while the model runs
+            items = []
+            for path, fut in batch:
                 try:
                     items.append((path, fut.result(), None))
-                except Exception as exc:  # a bad file is reported, the batch goes on
+                except Exception as exc:
                     items.append((path, None, _describe(exc, path)))
-            fill()  # keep the decoders busy while the model runs
-            yield from _classify_items(model, items)
+            yield items
+
+
+def _run_classifier_batches(model, paths, read, prefetch, workers, cancel, batch_size):
+    def load(path):
+        rgb = read(path)
+        return tuple(rgb.shape[:2]), model.prepare(rgb)
+
+    for items in _decoded(paths, load, prefetch, workers, cancel, take=batch_size):
+        yield from _classify_items(model, items)
 
 
 def _classify_items(model, items):
