@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from qt_pump import pump
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (1400, 860)
 MAX_BYTES = 300_000
@@ -55,17 +57,6 @@ def _xcb_works(display: str) -> bool:
     if result.returncode != 0:
         print("Qt cannot use Xvfb (missing xcb libraries?); falling back to offscreen", file=sys.stderr)
     return result.returncode == 0
-
-
-def pump(app, until=None, seconds: float = 0.0, timeout: float = 60.0) -> None:
-    end = time.monotonic() + (timeout if until is not None else seconds)
-    while time.monotonic() < end:
-        app.processEvents()
-        if until is not None and until():
-            return
-        time.sleep(0.01)
-    if until is not None:
-        raise TimeoutError("the window did not get there in time")
 
 
 def shoot(out: Path, tmp: Path) -> Path:

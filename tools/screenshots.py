@@ -13,22 +13,12 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from qt_pump import pump
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the preset builders the end-to-end tests use
-
-
-def pump(app, seconds: float = 0.0, until=None, timeout: float = 600.0) -> None:
-    end = time.monotonic() + (timeout if until else seconds)
-    while time.monotonic() < end:
-        app.processEvents()
-        if until is not None and until():
-            return
-        time.sleep(0.005)
-    if until is not None:
-        raise TimeoutError("screenshot step timed out")
 
 
 def load(app, win, name: str) -> bool:
@@ -57,7 +47,7 @@ def explain(app, win, method: str) -> None:
 
 
 def shot(app, win, out: Path, name: str) -> Path:
-    pump(app, 0.3)
+    pump(app, seconds=0.3)
     path = out / name
     win.grab().save(str(path))
     print("wrote", path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
@@ -102,7 +92,7 @@ def main() -> int:
     chest = [p for p in win.image_paths() if "chest" in Path(p).name.lower()]
     if chest:
         win.show_image(chest[0])
-    pump(app, 0.5)
+    pump(app, seconds=0.5)
 
     if "heartformer" in available and load(app, win, "heartformer"):
         win.model_panel.controls.threshold.setValue(2)  # random weights score low: show some boxes
