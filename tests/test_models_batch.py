@@ -109,3 +109,35 @@ def test_classifier_batches_equal_classify_one_by_one(tmp_path):
             assert r.size == images[r.path].shape[:2]
             assert r.value.keys() == want.keys()
             np.testing.assert_allclose(list(r.value.values()), list(want.values()), atol=1e-5)
+
+
+def test_cpu_classifier_runs_channels_last_and_still_saves_and_matches(tmp_path):
+    """On CPU the network's weights are laid out channels-last (oneDNN's fast path); the
+    probabilities still equal the plain torchvision module's, weights saved from it load back
+    equal, and a move to a device where the layout is unmeasured restores the default."""
+    import torch
+    import torchvision
+
+    from models import load_model
+    from models.classification.common import set_memory_format
+    from models.training.outputs import save_weights
+
+    torch.manual_seed(3)
+    net = torchvision.models.resnet18(weights=None)
+    net.fc = nn.Linear(512, 2)
+    torch.save(net.state_dict(), tmp_path / "checkpoint.pt")
+    m = load_model("oasis-resnet18", weights=tmp_path / "checkpoint.pt", device="cpu")
+    conv = m.torch_module.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    rgb = np.random.default_rng(2).integers(0, 256, (90, 70, 3), dtype=np.uint8)
+    with torch.no_grad():
+        plain = torch.softmax(net.eval()(m.preprocess(rgb)), 1)[0].numpy()
+    np.testing.assert_allclose(list(m.classify(rgb).values()), plain, atol=1e-6)
+
+    out = tmp_path / "saved"
+    out.mkdir()
+    again = load_model("oasis-resnet18", weights=save_weights(m.torch_module.state_dict(), out), device="cpu")
+    assert again.classify(rgb) == m.classify(rgb)
+
+    assert set_memory_format(m.torch_module, torch.device("mps")) == torch.contiguous_format
+    assert m.torch_module.conv1.weight.is_contiguous()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from PIL import Image
+from torch import nn
 
 from models.base import LoupeModel, ModelCard
 from models.errors import LoupeError
@@ -25,6 +26,18 @@ def to_pil(rgb) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(arr[:, :, :3]), "RGB")
 
 
+def set_memory_format(module: nn.Module, device: torch.device) -> torch.memory_format:
+    """Lay a convolutional network's weights out channels-last on CPU, contiguous elsewhere; return
+    the layout inputs should take. oneDNN runs NHWC convolutions much faster (measured on 2 cores:
+    ResNet-18 55 -> 42 ms per image, DenseNet-121 in batches of 8 98 -> 67 ms per image; outputs equal
+    to 5e-7). CUDA and MPS keep the default layout until measured there (docs/decisions/0073)."""
+    if not any(isinstance(m, nn.Conv2d) for m in module.modules()):
+        return torch.contiguous_format
+    fmt = torch.channels_last if device.type == "cpu" else torch.contiguous_format
+    module.to(memory_format=fmt)
+    return fmt
+
+
 class TorchClassifier(LoupeModel):
     """A classifier over one torch module. Subclasses set `transform` (PIL -> (C, h, w) tensor) and
     `multi_label` (sigmoid per class) or leave it False (softmax over classes)."""
@@ -36,6 +49,12 @@ class TorchClassifier(LoupeModel):
     def __init__(self, card: ModelCard, module: torch.nn.Module, device: torch.device):
         module.eval().to(device=device, dtype=torch.float32)
         super().__init__(card, module, device)
+        self._memory_format = set_memory_format(module, device)
+
+    def to(self, device) -> TorchClassifier:
+        super().to(device)
+        self._memory_format = set_memory_format(self.torch_module, self.device)
+        return self
 
     # to be set by subclasses
     def transform(self, image: Image.Image) -> torch.Tensor:  # pragma: no cover - abstract
@@ -76,5 +95,6 @@ class TorchClassifier(LoupeModel):
     def classify_prepared(self, tensors: list[torch.Tensor]) -> list[dict[str, float]]:
         """`prepare`d tensors -> one {class: probability} per image, in one forward pass."""
         with torch.inference_mode():
-            logits = self.forward_logits(torch.stack(tensors).to(self.device))
+            batch = torch.stack(tensors).to(self.device).contiguous(memory_format=self._memory_format)
+            logits = self.forward_logits(batch)
             return [self._as_dict(p) for p in self.probabilities(logits)]
