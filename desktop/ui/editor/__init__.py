@@ -21,4 +21,8 @@ def install(window):
 
     editor.labels_panel = LabelsPanel(editor)
     editor.labels_dock = window.add_panel("Labels", editor.labels_panel)
+    image_list = getattr(window, "image_list", None)
+    if image_list is not None:  # review marks, status filter and count in the image list
+        editor.store_opened.connect(lambda _store: image_list.set_review_statuses(editor.review_statuses()))
+        editor.review_status_changed.connect(image_list.set_review_status)
     return editor

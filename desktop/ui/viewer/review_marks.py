@@ -1,0 +1,73 @@
+"""How the image list shows review status: a coloured mark at the right of each row (nothing for
+unreviewed, an amber ring for in progress, a green disc with a tick for done) and a filter proxy
+that combines the name filter with a status filter."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QStyledItemDelegate
+
+StatusRole = Qt.UserRole + 3
+STATUS_TEXT = {"unreviewed": "Unreviewed", "in_progress": "In progress", "done": "Done"}
+_AMBER, _GREEN = QColor(230, 160, 40), QColor(70, 170, 90)
+MARK = 12  # diameter in pixels
+
+
+class ReviewFilterProxy(QSortFilterProxyModel):
+    """The name filter (the proxy's own fixed-string filter) AND, when set, one review status.
+    Status changes do not re-filter by themselves (dynamicSortFilter off): a row marked done
+    under "Unreviewed" stays until the filter changes, so next/previous keep their place."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.status: str | None = None
+        self.setDynamicSortFilter(False)
+
+    def set_status(self, status: str | None) -> None:
+        self.beginFilterChange()  # Qt 6.9+: replaces the deprecated invalidateFilter()
+        self.status = status
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row, parent) -> bool:
+        if not super().filterAcceptsRow(row, parent):
+            return False
+        if self.status is None:
+            return True
+        return self.sourceModel().index(row, 0, parent).data(StatusRole) == self.status
+
+
+class ReviewMarkDelegate(QStyledItemDelegate):
+    """The standard row (thumbnail, name) plus the review mark at its right edge; a long name is
+    shortened in the middle so it never runs under the mark."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        if index.data(StatusRole) in ("in_progress", "done") and option.text:
+            room = option.rect.width() - option.decorationSize.width() - 3 * 6 - (MARK + 8)
+            option.text = option.fontMetrics.elidedText(option.text, Qt.ElideMiddle, max(room, 24))
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        super().paint(painter, option, index)
+        status = index.data(StatusRole)
+        if status not in ("in_progress", "done"):
+            return
+        r = option.rect
+        box = QRectF(r.right() - MARK - 6, r.center().y() - MARK / 2, MARK, MARK)
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
+        if status == "done":
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(_GREEN)
+            painter.drawEllipse(box)
+            tick = QPainterPath(QPointF(box.left() + 3, box.center().y()))
+            tick.lineTo(box.left() + 5.2, box.bottom() - 3.2)
+            tick.lineTo(box.right() - 2.8, box.top() + 3.2)
+            painter.setPen(QPen(Qt.white, 1.8, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawPath(tick)
+        else:
+            painter.setPen(QPen(_AMBER, 2.2))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawEllipse(box.adjusted(1, 1, -1, -1))
+        painter.restore()
