@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 from editor_helpers import image_folder, make_editor_window, open_folder
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 pytestmark = pytest.mark.gui
 
@@ -223,7 +224,27 @@ def test_a_locked_store_refuses_label_edits_with_a_message(setup, monkeypatch):
         assert editor.undo_stack.count() == 1 and "locked" in shown[-1][0]
         editor.undo_stack.undo()  # the add cannot be undone now: said so, nothing half done
         assert shown[-1][0] == "Could not undo Add label nodule" and "locked" in shown[-1][1]
+        # the stack steps back to where the data is: Undo is still offered, Redo is not
+        QApplication.processEvents()
+        assert editor.undo_stack.index() == 1 and editor.undo_stack.canUndo()
+        assert not editor.undo_stack.canRedo()
     finally:
         other.execute("ROLLBACK")
         other.close()
     assert disk(store) == before_undo
+    editor.undo_stack.undo()  # the store is free again: the same Undo now works
+    assert "nodule" not in ids(store) and editor.undo_stack.index() == 0
+    store.conn.execute("PRAGMA busy_timeout = 10")
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        editor.undo_stack.redo()  # a refused redo: said, and the stack stays before it
+        assert shown[-1][0] == "Could not redo Add label nodule"
+        QApplication.processEvents()
+        assert editor.undo_stack.index() == 0 and editor.undo_stack.canRedo()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "nodule" not in ids(store)
+    editor.undo_stack.redo()
+    assert "nodule" in ids(store) and editor.undo_stack.index() == 1
