@@ -104,6 +104,35 @@ def test_captioner_text_is_shown_edited_and_saved(qtbot, window):
     assert store.caption(store.image_id(rel)).endswith("look at the heart first.")
 
 
+def test_folder_run_batches_a_classifier_and_gives_its_per_image_probabilities(qtbot, tmp_path, models_dir,
+                                                                              monkeypatch):
+    """A folder run of a single-view classifier goes through run_batch's batched path (several
+    images per forward) and every image gets what `classify` gives it alone."""
+    from desktop.ui.model_panel import inference
+    from models.classification.common import TorchClassifier
+
+    make_images(tmp_path / "nine", n=9, size=96)
+    win = open_window(qtbot, tmp_path, tmp_path / "nine", models_dir, 9)
+    panel = win.model_panel
+    load_preset(qtbot, win, "oasis-resnet18")
+    batches = []
+    real = TorchClassifier.classify_prepared
+    monkeypatch.setattr(TorchClassifier, "classify_prepared",
+                        lambda self, tensors: batches.append(len(tensors)) or real(self, tensors))
+    job = panel.run("all")
+    wait_job(qtbot, job)
+    assert sorted(batches, reverse=True) == [inference.CLASSIFY_BATCH] * (9 // inference.CLASSIFY_BATCH) + (
+        [9 % inference.CLASSIFY_BATCH] if 9 % inference.CLASSIFY_BATCH else [])
+    model = panel.model
+    for path in win.image_paths():
+        got = panel.runs.results[(model.name, path)].value
+        rgb = win.current_rgb() if path == win.current_path() else inference.read_rgb(path)
+        want = model.classify(rgb)
+        assert got.keys() == want.keys()
+        np.testing.assert_allclose(list(got.values()), list(want.values()), atol=1e-5)
+    win.jobs.shutdown()
+
+
 def test_cancel_in_the_middle_of_a_run(qtbot, tmp_path, models_dir):
     make_images(tmp_path / "many", n=12, size=64)
     win = open_window(qtbot, tmp_path, tmp_path / "many", models_dir, 12)

@@ -16,6 +16,11 @@ import numpy as np
 # later without running the model again (decision 0050).
 STORE_FLOOR = 0.05
 MIN_FLOOR = 0.01  # a DETR scores all its 300 queries: below this it is noise, never stored
+# Images per forward in a folder run of a classifier, with one decode thread beside the GUI thread.
+# Measured (tests/benchmarks/bench_responsiveness.py --model oasis-resnet18 --size 1024, 2 cores):
+# 87 ms/image one by one -> 54-57 ms/image, longest event-loop stall 37-59 ms (goal < 100 ms);
+# two decode threads were no faster and stalled the window longer (68 ms).
+CLASSIFY_BATCH = 4
 
 
 @dataclass
@@ -58,6 +63,10 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
     """A generator job over `paths` through `models.batch.run_batch`, which decodes the next images
     in a background thread while the model runs on this one; one `ItemResult` per image.
 
+    Single-view classifiers (`model.batchable()`) take run_batch's batched path: preprocessing in
+    the decode threads and `CLASSIFY_BATCH` images per forward, so cancel waits for at most one
+    batch. Detectors and captioners go image by image.
+
     `current` is (path, rgb) of the image on screen (already decoded with the user's window/level).
     """
 
@@ -66,16 +75,20 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
             return current[1]
         return read_rgb(path)
 
+    batched = model.task == "classification" and getattr(model, "batchable", lambda: False)()
+    how = (dict(batch_size=CLASSIFY_BATCH, workers=1) if batched
+           else dict(fn=lambda rgb: run_one(model, rgb, options), prefetch=2, workers=1))
+
     def job(ctx):
         from models.batch import run_batch
 
         total = len(paths)
         done = 0
         ctx.progress(0, total, "")
-        for r in run_batch(model, paths, read=read, fn=lambda rgb: run_one(model, rgb, options),
-                           prefetch=2, workers=1, cancel=ctx.cancelled):
+        for r in run_batch(model, paths, read=read, cancel=ctx.cancelled, **how):
             size = (r.size[1], r.size[0]) if r.size else (0, 0)
-            yield ItemResult(str(r.path), size, model.task, r.value, r.error)
+            value = {str(k): float(v) for k, v in r.value.items()} if batched and r.ok else r.value
+            yield ItemResult(str(r.path), size, model.task, value, r.error)
             done += 1
             ctx.progress(done, total, _name(str(r.path)))
         return done
