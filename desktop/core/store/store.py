@@ -17,21 +17,14 @@ import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
+from desktop.core.store import location
 from desktop.core.store.background import Retrier
 from desktop.core.store.boxes import BoxesMixin
 from desktop.core.store.categories import CategoriesMixin
 from desktop.core.store.category_state import CategoryStateMixin
 from desktop.core.store.errors import StoreError, StoreReadOnlyError, StoreWriteError
 from desktop.core.store.instances import Instance, Registration, others
-from desktop.core.store.location import (
-    COPY_FILE,
-    STORE_DIR,
-    STORE_FILE,
-    content_hash,
-    fallback_dir,
-    locate,
-    sidecar_creatable,
-)
+from desktop.core.store.location import COPY_FILE, STORE_DIR, STORE_FILE, content_hash, fallback_dir
 from desktop.core.store.records import ImageRecord
 from desktop.core.store.recovery import find_recovery, replay_file, write_recovery
 from desktop.core.store.schema import REVIEW_STATUSES, check_version, migrate
@@ -49,7 +42,7 @@ def open_store(folder: str | Path, busy_timeout_ms: int = 2000) -> AnnotationSto
     folder = Path(folder)
     if not folder.is_dir():
         raise StoreError(f"{folder}: not a folder; annotations are kept per image folder")
-    path, note, read_only = locate(folder)
+    path, note, read_only = location.locate(folder)
     return AnnotationStore(path, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms, read_only=read_only)
 
 
@@ -127,7 +120,7 @@ class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
         if not self.path.is_file():
             raise StoreError(f"{self.path}: no annotation store there")
         base = "file:" + urllib.parse.quote(str(self.path.resolve())) + "?mode=ro"
-        tries = [False, True] if sidecar_creatable(self.path) else [True]
+        tries = [False, True] if location.sidecar_creatable(self.path) else [True]
         for immutable in tries:
             conn = sqlite3.connect(base + ("&immutable=1" if immutable else ""), uri=True, isolation_level=None,
                                    check_same_thread=False, timeout=self.busy_timeout_ms / 1000)
