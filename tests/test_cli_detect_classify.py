@@ -109,8 +109,7 @@ def test_classify_temporal_groups_by_file_name_pattern(shared_data, tmp_path):
     from models.classification.temporal import TemporalHead
 
     torch.manual_seed(9)
-    net = torchvision.models.resnet18(weights=None)
-    net.fc = nn.Linear(512, 2)
+    net = torchvision.models.resnet18(weights=None)  # torchvision's ImageNet layout, fc 1000x512
     torch.save(net.state_dict(), tmp_path / "backbone.pt")
     head = TemporalHead(512).eval()
     torch.save(head.state_dict(), tmp_path / "head.pt")

@@ -1,7 +1,7 @@
 """`loupe classify`: run a classifier on images (or folders) and write {file: {class: probability}}.
 
     loupe classify IMAGES... --model chexnet --weights model.pth.tar [--device auto] [--out probs.json]
-    loupe classify SCANS... --model oasis-temporal --weights head.pt --backbone-weights checkpoint.pt
+    loupe classify SCANS... --model oasis-temporal --weights head.pt --backbone-weights resnet18-f37072fd.pth
                    [--pattern '(?P<patient>OAS2_\\d+)_MR(?P<date>\\d+)']
 
 The temporal model sees each image together with the same patient's earlier images: patient and
@@ -19,7 +19,8 @@ from desktop.commands.detect import add_model_arguments, expand, load_for, read_
 def add_arguments(parser) -> None:
     parser.add_argument("images", nargs="+", help="image files or folders (PNG, JPEG, DICOM, ...)")
     add_model_arguments(parser)
-    parser.add_argument("--backbone-weights", help="temporal model: the backbone's checkpoint.pt")
+    parser.add_argument("--backbone-weights",
+                        help="temporal model: torchvision's ImageNet backbone file (resnet18-f37072fd.pth)")
     parser.add_argument("--pattern", help="temporal model: regex with (?P<patient>...) and (?P<date>...)")
     parser.add_argument("--out", help="write the JSON here (default: print it)")
 
