@@ -22,6 +22,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--backbone-weights",
                         help="temporal model: torchvision's ImageNet backbone file (resnet18-f37072fd.pth)")
     parser.add_argument("--pattern", help="temporal model: regex with (?P<patient>...) and (?P<date>...)")
+    parser.add_argument("--logits", action="store_true",
+                        help="write each image's raw logits instead of probabilities (for loupe eval "
+                             "--protocol authors)")
     parser.add_argument("--out", help="write the JSON here (default: print it)")
 
 
@@ -38,7 +41,7 @@ def patient_and_date(path, pattern: str | None) -> tuple[str, str]:
     return (patient or str(path)), date
 
 
-def classify_sequences(model, paths, pattern) -> tuple[dict, dict]:
+def classify_sequences(model, paths, pattern, logits: bool = False) -> tuple[dict, dict]:
     from models.classification.sequences import history
     from models.errors import LoupeError
 
@@ -55,7 +58,8 @@ def classify_sequences(model, paths, pattern) -> tuple[dict, dict]:
             for q in seq:
                 if q not in cache:
                     cache[q] = read_rgb(q)
-            probs[path] = model.classify_sequence([cache[q] for q in seq])
+            images = [cache[q] for q in seq]
+            probs[path] = model.logits_sequence(images) if logits else model.classify_sequence(images)
         except LoupeError as exc:
             errors[path] = str(exc)
     return probs, errors
@@ -72,7 +76,18 @@ def run(args) -> int:
         model = load_for(args, "classification")
     paths = expand(args.images)
     if hasattr(model, "classify_sequence"):
-        probs, errors = classify_sequences(model, paths, args.pattern)
+        probs, errors = classify_sequences(model, paths, args.pattern, getattr(args, "logits", False))
+    elif getattr(args, "logits", False):
+        from models.errors import LoupeError
+
+        if not hasattr(model, "logits"):
+            raise LoupeError(f"{model.name} gives no raw logits")
+        probs, errors = {}, {}
+        for r in run_batch(model, paths, read_rgb, fn=model.logits, workers=1):
+            if r.ok:
+                probs[str(r.path)] = r.value
+            else:
+                errors[str(r.path)] = r.error
     else:
         probs, errors = {}, {}
         for r in run_batch(model, paths, read_rgb):
