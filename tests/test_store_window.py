@@ -133,6 +133,8 @@ def test_a_read_only_folder_shows_its_annotations_and_refuses_edits(qtbot, win, 
 
     editor.status.copy_button.click()  # on request: edits go to a copy, named as such
     assert "copy-of-read-only-folder" in editor.store.path.name and not editor.store.read_only
+    assert editor.status.read_only.text() == "Editing a copy: the folder is read-only"
+    assert str(editor.store.path) in editor.status.read_only.toolTip()
     qtbot.waitUntil(lambda: editor.image_id is not None)
     editor.add_box((50, 50, 20, 20), "lung")
     assert len(disk_boxes(editor.store)) == 2

@@ -35,6 +35,7 @@ class StoreStatus(QObject):
         self.copy_button.setAutoRaise(True)
         self.copy_button.clicked.connect(editor.edit_working_copy)
         self.others = QLabel(self.widget)
+        self.others.setStyleSheet("color: #e0b050")
         self.recovered = QLabel(self.widget)  # edits put back from a recovery file, said for a minute
         self.recovered.setStyleSheet("color: #4fa3e0")
         self._recovered_timer = QTimer(self)
@@ -57,9 +58,10 @@ class StoreStatus(QObject):
     def attach(self, store) -> None:
         self._known_others = set()
         self._stale = False
-        self.read_only.setVisible(store.read_only)
+        self.read_only.setVisible(store.read_only or store.is_working_copy)
         self.copy_button.setVisible(store.read_only)
-        self.read_only.setText("Read-only folder: annotations are shown, edits are not saved")
+        self.read_only.setText("Editing a copy: the folder is read-only" if store.is_working_copy
+                               else "Read-only folder: annotations are shown, edits are not saved")
         self.read_only.setToolTip(store.note or "")
         self.update_waiting()
         self.look_for_others()
