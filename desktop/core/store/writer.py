@@ -90,8 +90,20 @@ class Writer:
 
     def end(self, ok: bool) -> None:
         self._depth -= 1
-        if self._depth == 0:
-            self.conn.execute("COMMIT" if ok else "ROLLBACK")
+        if self._depth != 0:
+            return
+        if not ok:
+            # SQLite has already rolled back after some errors (disk full, I/O error): a second
+            # ROLLBACK would raise "no transaction is active" and hide the real reason
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            return
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise StoreWriteError(f"{self.db_path}: cannot save: {reason_of(exc)}") from exc
 
     def begin_queued(self) -> None:
         """Start collecting edits that are then written as ONE transaction by `end_queued`, with
