@@ -115,6 +115,8 @@ class LatestFirstQueue:
                 job = self._running = self._waiting.pop()
             try:
                 job.run_guarded()
+            except RuntimeError:  # its window closed while it ran: nobody waits for the result
+                pass
             except Exception:  # one bad job must not end the thread: the others still wait
                 logging.getLogger(__name__).exception("thumbnail job failed")
             finally:
