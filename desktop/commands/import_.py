@@ -4,6 +4,8 @@ and gets a report of each problem; --dry-run says what the import would do and w
 
 from __future__ import annotations
 
+import sys
+
 
 def add_arguments(parser) -> None:
     from desktop.core.exchange import IMPORT_FORMATS
@@ -20,12 +22,17 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from desktop.commands.export import describe_store
     from desktop.core.exchange import import_annotations
     from desktop.core.exchange.preview import FORMAT_NAMES, detect_format, preview_import
-    from desktop.core.store import open_store
+    from desktop.core.store import StoreReadOnlyError, open_store
 
     fmt = detect_format(args.file) if args.format == "auto" else args.format
     with open_store(args.folder) as store:
+        print(describe_store(store), file=sys.stderr)
+        if store.read_only:
+            raise StoreReadOnlyError(f"{args.folder} is read-only, so its annotations ({store.path}) cannot "
+                                     f"be changed; nothing was imported from {args.file}")
         if args.dry_run:
             preview = preview_import(store, args.file, fmt)
             print(f"{args.file} ({FORMAT_NAMES.get(fmt, fmt)}): would import {preview.text()}")

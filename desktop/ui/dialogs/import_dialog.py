@@ -36,8 +36,12 @@ FILE_FILTER = ("Annotation files (*.json *.csv *.xml *.txt);;COCO (*.json);;NIH 
 def _with_store(folder: Path, fn):
     """Run `fn(store)` on a connection of its own (the editor's stays free for edits)."""
     from desktop.core.store import open_store
+    from desktop.core.store.errors import StoreError
 
     with open_store(folder) as store:
+        if getattr(store, "read_only", False):
+            raise StoreError(f"{folder} is read-only: its annotations cannot be changed, so nothing can be "
+                             "imported into it")
         return fn(store)
 
 
