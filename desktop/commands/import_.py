@@ -3,6 +3,8 @@ in one transaction. A file with problems changes nothing and gets a report of ea
 
 from __future__ import annotations
 
+import sys
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("folder", help="the image folder whose annotations receive the import")
@@ -13,10 +15,15 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from desktop.commands.export import describe_store
     from desktop.core.exchange import import_annotations
-    from desktop.core.store import open_store
+    from desktop.core.store import StoreReadOnlyError, open_store
 
     with open_store(args.folder) as store:
+        print(describe_store(store), file=sys.stderr)
+        if store.read_only:
+            raise StoreReadOnlyError(f"{args.folder} is read-only, so its annotations ({store.path}) cannot "
+                                     f"be changed; nothing was imported from {args.file}")
         report = import_annotations(store, args.file, args.format, strict=not args.skip_bad)
     print(report.summary())
     for problem in report.problems:
