@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("folder", help="the image folder whose annotations to export")
@@ -22,6 +24,17 @@ def add_arguments(parser) -> None:
                         help="coco/voc/corrections: write each image's path relative to the folder (which may "
                              "name the patient) instead of a non-identifying name img<id>; the mapping of those "
                              "names is kept in the folder's .loupe/export-names.csv")
+
+
+def describe_store(store) -> str:
+    """The line the CLI prints to say which annotation store it uses."""
+    kind = " (read-only)" if store.read_only else ""
+    line = f"annotations: {store.path}{kind}"
+    if store.note:
+        line += f"\n  {store.note}"
+    for message in store.recovered:
+        line += f"\n  {message}"
+    return line
 
 
 def run(args) -> int:
@@ -45,6 +58,7 @@ def run(args) -> int:
         options["model"] = args.model
     warnings: list[str] = []
     with open_store(args.folder) as store:
+        print(describe_store(store), file=sys.stderr)
         out = export_annotations(store, args.out, args.format, only_reviewed=only_reviewed,
                                  include_predictions=args.include_predictions, with_scores=args.scores,
                                  keep_paths=args.keep_paths, warnings=warnings, **options)
