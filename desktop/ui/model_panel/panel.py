@@ -77,6 +77,11 @@ class ModelPanel(QWidget):
         self.info = QLabel("")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
+        self.get_weights_button = QPushButton("Get weights…")
+        self.get_weights_button.setToolTip("Where this preset's weights file comes from, and how to get it")
+        self.get_weights_button.clicked.connect(self.get_weights)
+        self.get_weights_button.hide()
+        lay.addWidget(self.get_weights_button)
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Device"))
@@ -218,6 +223,8 @@ class ModelPanel(QWidget):
         self.model = None
         self.saliency.clear()
         self._show_task(None)
+        self.get_weights_button.setVisible(entry is not None and entry.origin == "preset"
+                                           and not entry.weights_present)
         if entry is None:
             self.info.setText("")
             return
@@ -228,6 +235,16 @@ class ModelPanel(QWidget):
         optional = (entry.card.get("extra") or {}).get("weights_optional")
         if entry.weights_present or not entry.card.get("weights") or optional:
             self.load_job = self._load(entry)
+
+    def get_weights(self):
+        """The Get weights… dialog of the chosen preset; when a file arrives, the preset loads."""
+        from desktop.ui.dialogs.weights_dialog import open_get_weights
+
+        if self.entry is None:
+            return None
+        spec = self.entry.spec
+        return open_get_weights(self.window, self.entry.name, models_dir(self.settings),
+                                on_installed=lambda _path: self.refresh_models(select=spec))
 
     def _load(self, entry: ModelEntry):
         key = (entry.spec, str(entry.weights))
