@@ -132,6 +132,8 @@ def test_drag_moves_only_render_and_the_release_saves_once(qtbot, window, sample
     writes, rebuilds = [], []
     real_set_value = window.settings.setValue
     window.settings.setValue = lambda *a: (writes.append(a[0]), real_set_value(*a))
+    real_remove = window.settings.remove
+    window.settings.remove = lambda key: (writes.append(key), real_remove(key))  # unlocked: the folder forgets
     combo = window.wl_panel.presets.model()
     combo.rowsInserted.connect(lambda *a: rebuilds.append("rows"))
     combo.modelReset.connect(lambda *a: rebuilds.append("reset"))
@@ -150,7 +152,7 @@ def test_drag_moves_only_render_and_the_release_saves_once(qtbot, window, sample
                                            QPointF(vp.mapToGlobal(QPointF(160, 40).toPoint())),
                                            Qt.RightButton, Qt.NoButton, Qt.NoModifier))
     assert len(writes) == 1 and writes[0].startswith("window_level/")
-    assert rebuilds and window.wl_panel.presets.currentText() == "Manual"
+    assert rebuilds and window.wl_panel.presets.currentText().startswith("Manual (")
     assert len(shown) == 6  # the release itself does not render again
 
 
@@ -159,8 +161,9 @@ def test_presets_fields_invert_and_reset(qtbot, window, sample_folder):
     window.show_image(sample_folder / "07_ct_phantom_rescaled.dcm")
     labels = [window.wl_panel.presets.itemText(i) for i in range(window.wl_panel.presets.count())]
     assert any(t.startswith("Lung (-600/1500)") for t in labels)
-    assert any(t.startswith("CT Bone (400/1800)") for t in labels)
-    lung = next(i for i, t in enumerate(labels) if t.startswith("CT Lung"))
+    assert not any(t.startswith("CT Lung") for t in labels)  # the file's "Lung" is the same window
+    assert any(t.startswith("CT Brain (40/80)") for t in labels)
+    lung = next(i for i, t in enumerate(labels) if t.startswith("Lung"))
     window.wl_panel.presets.activated.emit(lung)
     image = window.current_image()
     np.testing.assert_array_equal(window.canvas.shown_pixels(), image.render((-600, 1500)))
@@ -174,15 +177,17 @@ def test_presets_fields_invert_and_reset(qtbot, window, sample_folder):
     np.testing.assert_array_equal(window.canvas.shown_pixels(), image.render())
 
 
-def test_window_level_is_remembered_per_folder(qtbot, window, sample_folder, tmp_path):
+def test_window_level_lock_is_remembered_per_folder(qtbot, window, sample_folder, tmp_path):
     open_and_wait(qtbot, window, sample_folder)
     window.wl.set_window((123.0, 456.0))
+    window.wl_panel.lock.setChecked(True)
     other = tmp_path / "other"
     other.mkdir()
     shutil.copy(sample_folder / "01_chest_phantom.png", other)
     open_and_wait(qtbot, window, other)
-    assert window.wl.user is None
+    assert window.wl.user is None and not window.wl.locked
     open_and_wait(qtbot, window, sample_folder)
+    assert window.wl.locked and window.wl_panel.lock.isChecked()
     assert window.wl.user[:2] == (123.0, 456.0)
 
 

@@ -11,8 +11,8 @@ install, so a second run starts at once. Versions are pinned by constraints.txt.
 
 from __future__ import annotations
 
-import ctypes.util
 import hashlib
+import importlib.util
 import os
 import platform
 import subprocess
@@ -67,25 +67,30 @@ def ensure_venv(extras: str) -> None:
     stamp_file.write_text(want)
 
 
-def missing_qt_libraries() -> list[str]:
-    """System libraries Qt's xcb platform needs on Linux, with the Debian/Ubuntu package names."""
-    if not sys.platform.startswith("linux"):
-        return []
-    needed = {"EGL": "libegl1", "xkbcommon": "libxkbcommon0", "xkbcommon-x11": "libxkbcommon-x11-0",
-              "xcb-cursor": "libxcb-cursor0", "fontconfig": "libfontconfig1", "GL": "libgl1"}
-    return [pkg for lib, pkg in needed.items() if ctypes.util.find_library(lib) is None]
+def _xcb_libraries():
+    """desktop/xcb_libraries.py, loaded by its path: stdlib only, so the system Python runs it
+    without importing the rest of Loupe."""
+    spec = importlib.util.spec_from_file_location("loupe_xcb_libraries", ROOT / "desktop" / "xcb_libraries.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def qt_libraries_message() -> str:
+    """What to print when Qt's xcb plugin in .venv lacks system libraries ('' when it has them)."""
+    xcb = _xcb_libraries()
+    plugin = xcb.plugin_in_venv(VENV)
+    return xcb.check(plugin) if plugin else ""
 
 
 def start(argv: list[str]) -> int:
     ensure_venv(EXTRAS)
     env = dict(os.environ)
     if sys.platform.startswith("linux") and env.get("QT_QPA_PLATFORM") != "offscreen":
-        missing = missing_qt_libraries()
-        if missing:
-            _say("Qt cannot open a window on this Linux machine: these system packages are missing: "
-                 + " ".join(missing))
-            _say("install them with:  sudo apt-get install " + " ".join(missing))
-            _say("(or run headless with QT_QPA_PLATFORM=offscreen, e.g. for `loupe --self-test`)")
+        message = qt_libraries_message()
+        if message:
+            for line in message.splitlines():
+                _say(line)
             return 3
         if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
             _say("no display found (DISPLAY and WAYLAND_DISPLAY are unset); run under a desktop "

@@ -33,7 +33,26 @@ def _icon():
     return None
 
 
+def linux_libraries_missing() -> bool:
+    """Before any QApplication: on Linux, say which system libraries Qt's xcb plugin lacks and the
+    apt-get line (desktop/xcb_libraries.py). True when the window cannot open."""
+    import os
+
+    from desktop.xcb_libraries import check
+
+    message = check()
+    if not message:
+        return False
+    print(f"loupe: {message}", file=sys.stderr)
+    if os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
+        print("loupe: trying Qt's Wayland platform instead", file=sys.stderr)
+        return False
+    return True
+
+
 def run_app(folder=None, samples: bool = False) -> int:
+    if linux_libraries_missing():
+        return 3
     app = make_app()
     from desktop.ui.main_window import MainWindow
 

@@ -155,7 +155,7 @@ class MainWindow(QMainWindow):
         self.image_list.model.reset(str(folder))
         self.canvas.show_message("Listing images…")
         self.inspector.show_meta(None)
-        self.wl.user, self.wl.invert = saved.load_window_level(self.settings, str(folder))
+        self.wl.user, self.wl.invert, self.wl.locked = saved.load_window_level(self.settings, str(folder))
         saved.add_recent_folder(self.settings, str(folder))
         self.setWindowTitle(f"{folder.name} — Loupe")
         self._scan = FolderScanJob(folder, self._generation)
@@ -208,10 +208,10 @@ class MainWindow(QMainWindow):
             self.canvas.show_message(f"{os.path.basename(path)} cannot be shown:\n{error}")
             self.inspector.show_meta({"File": os.path.basename(path), "Folder": os.path.dirname(path)}, error)
             self.view_area.set_frames(1)
-            self.wl.image = None
+            self.wl.set_image(None, path)
             self.notify(f"{os.path.basename(path)} cannot be shown", details=f"{path}\n\n{error}", level="warning")
         else:
-            self.wl.image, self.wl.frame = image, 0
+            self.wl.set_image(image, path)
             self.view_area.set_frames(image.n_frames)
             self._render(new_image=True)
             self.inspector.show_meta(image.meta)
@@ -252,7 +252,8 @@ class MainWindow(QMainWindow):
 
     def _save_window_level(self) -> None:
         if self._folder is not None:
-            saved.save_window_level(self.settings, str(self._folder), self.wl.user, self.wl.invert)
+            saved.save_window_level(self.settings, str(self._folder), self.wl.user, self.wl.invert,
+                                    self.wl.locked)
 
     # ----- drops, closing ------------------------------------------------------------------------
     def dragEnterEvent(self, event):

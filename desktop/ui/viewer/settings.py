@@ -1,5 +1,5 @@
 """What the viewer remembers in QSettings: window geometry and dock layout, recent folders and
-the last window/level per folder."""
+each folder's invert and window/level lock."""
 
 from __future__ import annotations
 
@@ -39,24 +39,30 @@ def _wl_key(folder: str) -> str:
     return "window_level/" + hashlib.sha1(folder.encode("utf-8")).hexdigest()[:16]
 
 
-def save_window_level(settings: QSettings, folder: str, window: Window | None, invert: bool) -> None:
-    if window is None and not invert:
+def save_window_level(settings: QSettings, folder: str, window: Window | None, invert: bool,
+                      locked: bool = False) -> None:
+    """A folder's invert and W/L lock; the locked window with it (an unlocked manual window
+    belongs to its image and is not kept for the folder)."""
+    window = window if locked else None
+    if window is None and not invert and not locked:
         settings.remove(_wl_key(folder))
         return
     center, width = (window.center, window.width) if window is not None else ("", "")
-    settings.setValue(_wl_key(folder), f"{center};{width};{int(invert)}")
+    settings.setValue(_wl_key(folder), f"{center};{width};{int(invert)};{int(locked)}")
 
 
-def load_window_level(settings: QSettings, folder: str) -> tuple[Window | None, bool]:
+def load_window_level(settings: QSettings, folder: str) -> tuple[Window | None, bool, bool]:
+    """(locked window or None, invert, locked) for `folder`."""
     value = settings.value(_wl_key(folder))
     if not value:
-        return None, False
+        return None, False, False
     try:
-        center, width, invert = str(value).split(";")
-        window = Window(float(center), float(width), "Last used") if center else None
-        return window, invert == "1"
+        center, width, invert, *rest = str(value).split(";")
+        locked = bool(rest) and rest[0] == "1"
+        window = Window(float(center), float(width), "Locked") if center and locked else None
+        return window, invert == "1", locked
     except ValueError:
-        return None, False
+        return None, False, False
 
 
 def restore_window(window, settings: QSettings, default_size=(1280, 820)) -> None:
