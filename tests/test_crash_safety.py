@@ -73,7 +73,9 @@ def test_locked_database_keeps_edits_in_memory_and_saves_them_later(tmp_path):
     other.close()
     b2 = store.add_box(image, "heart", 3, 3, 5, 5)  # the next edit saves the waiting ones first, in order
     assert store.pending == 0
-    assert _disk_ids(store) == {b1: 2.0, b2: 3.0}
+    # b1 was made while the edit waited: a provisional (negative) id, the real one once it landed
+    assert b1 < 0 and store._rid(b1) > 0
+    assert _disk_ids(store) == {store._rid(b1): 2.0, b2: 3.0}
     assert "saved now" in messages[-1]
 
 
@@ -93,7 +95,7 @@ def test_full_disk_and_read_only_database_keep_edits(tmp_path):
     assert store.pending == 1 and "read-only" in messages[-1]
     store.conn.execute("PRAGMA query_only = OFF")
     store.close()  # closing saves what waits
-    assert _disk_ids(store) == {b: (50.0 if b == boxes[0] else float(k)) for k, b in enumerate(boxes)}
+    assert _disk_ids(store) == {store._rid(b): (50.0 if b == boxes[0] else float(k)) for k, b in enumerate(boxes)}
 
 
 def test_two_windows_on_one_folder(tmp_path):

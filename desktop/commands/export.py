@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("folder", help="the image folder whose annotations to export")
@@ -18,6 +20,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--split", default="0.8,0.1,0.1", help="roboflow: train,valid,test fractions")
     parser.add_argument("--seed", type=int, default=0, help="roboflow: seed of the split")
     parser.add_argument("--window", help="roboflow: window CENTER,WIDTH for DICOM to PNG (default: the file's)")
+
+
+def describe_store(store) -> str:
+    """The line the CLI prints to say which annotation store it uses."""
+    kind = " (read-only)" if store.read_only else ""
+    line = f"annotations: {store.path}{kind}"
+    if store.note:
+        line += f"\n  {store.note}"
+    for message in store.recovered:
+        line += f"\n  {message}"
+    return line
 
 
 def run(args) -> int:
@@ -39,6 +52,7 @@ def run(args) -> int:
     if args.model:
         options["model"] = args.model
     with open_store(args.folder) as store:
+        print(describe_store(store), file=sys.stderr)
         out = export_annotations(store, args.out, args.format, only_reviewed=only_reviewed,
                                  include_predictions=args.include_predictions, with_scores=args.scores,
                                  **options)

@@ -9,7 +9,7 @@ from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.importer import ImageResolver, ImportReport, Parsed, Problem, apply, read_size
 from desktop.core.store import AnnotationStore
 
-IMPORT_FORMATS = ("coco", "nih-csv", "yolo", "voc")
+IMPORT_FORMATS = ("coco", "coco-results", "nih-csv", "yolo", "voc")
 EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "corrections")
 
 
@@ -24,6 +24,10 @@ def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, stric
     path, folder = Path(path), Path(folder or store.folder)
     if not path.exists():
         raise ExchangeError(f"{path}: file not found")
+    if fmt == "coco-results":
+        from desktop.core.exchange.predictions_import import import_predictions
+
+        return import_predictions(store, path, strict=strict)
     report = ImportReport(source=str(path), format=fmt)
     if fmt == "coco":
         parsed = parse_coco(path)

@@ -77,6 +77,11 @@ class ModelPanel(QWidget):
         self.info = QLabel("")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
+        self.get_weights_button = QPushButton("Get weights…")
+        self.get_weights_button.setToolTip("Where this preset's weights file comes from, and how to get it")
+        self.get_weights_button.clicked.connect(self.get_weights)
+        self.get_weights_button.hide()
+        lay.addWidget(self.get_weights_button)
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Device"))
@@ -92,6 +97,13 @@ class ModelPanel(QWidget):
         self.status = QLabel("")
         lay.addWidget(self.busy)
         lay.addWidget(self.status)
+
+        self.use_screen = QCheckBox("Use the window on screen")
+        self.use_screen.setToolTip(
+            "Off: the model gets each file as its authors' code reads it (8-bit PNG/JPEG unchanged; "
+            "16-bit and DICOM with the file's own window). On: the images as you see them, with the "
+            "window/level and inversion on screen.")
+        lay.addWidget(self.use_screen)
 
         self.controls = ModelControls()
         self.controls.filter_changed.connect(self._filter_changed)
@@ -218,6 +230,8 @@ class ModelPanel(QWidget):
         self.model = None
         self.saliency.clear()
         self._show_task(None)
+        self.get_weights_button.setVisible(entry is not None and entry.origin == "preset"
+                                           and not entry.weights_present)
         if entry is None:
             self.info.setText("")
             return
@@ -228,6 +242,16 @@ class ModelPanel(QWidget):
         optional = (entry.card.get("extra") or {}).get("weights_optional")
         if entry.weights_present or not entry.card.get("weights") or optional:
             self.load_job = self._load(entry)
+
+    def get_weights(self):
+        """The Get weights… dialog of the chosen preset; when a file arrives, the preset loads."""
+        from desktop.ui.dialogs.weights_dialog import open_get_weights
+
+        if self.entry is None:
+            return None
+        spec = self.entry.spec
+        return open_get_weights(self.window, self.entry.name, models_dir(self.settings),
+                                on_installed=lambda _path: self.refresh_models(select=spec))
 
     def _load(self, entry: ModelEntry):
         key = (entry.spec, str(entry.weights))
@@ -300,6 +324,29 @@ class ModelPanel(QWidget):
         if path:
             self.settings.setValue(SETTINGS_MODELS_DIR, path)
             self.refresh_models()
+
+    # -- what the model receives (decision 0093) -----------------------------------------------
+    def input_options(self) -> dict:
+        """{"screen": ScreenView} when "Use the window on screen" is ticked, else {}."""
+        if not self.use_screen.isChecked():
+            return {}
+        from desktop.core.imaging.model_input import ScreenView
+
+        wl = getattr(self.window, "wl", None)
+        if wl is None:
+            return {"screen": ScreenView()}
+        return {"screen": ScreenView(wl.effective(), wl.invert_flag())}
+
+    def model_rgb(self, path):
+        """The model's input for `path`: the file as its authors read it, or what is on screen."""
+        from desktop.ui.model_panel.inference import read_rgb
+
+        screen = self.input_options().get("screen")
+        if screen is not None and str(path) == str(self.window.current_path()):
+            rgb = self.window.current_rgb()
+            if rgb is not None:
+                return rgb
+        return read_rgb(str(path), screen)
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, scope: str):
