@@ -144,9 +144,17 @@ class Writer:
         self._depth -= 1
         if self._depth == 0:
             if ok:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error as exc:  # the disk filled at commit: say so, leave nothing open
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    self._staged().clear()
+                    raise StoreWriteError(f"{self.db_path}: cannot save: {reason_of(exc)}") from exc
                 self._apply_staged()
             else:
+                # SQLite has already rolled back after some errors (disk full, I/O error): a second
+                # ROLLBACK would raise "no transaction is active" and hide the real reason
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 self._staged().clear()
