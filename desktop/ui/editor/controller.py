@@ -124,7 +124,7 @@ class BoxEditor(QObject):
         self.status.detach()
         if self.store is not None:
             store, self.store = self.store, None
-            message = store.close(wait=1.0)  # what still waits goes to a recovery file, said here
+            message = store.close(wait=0.5)  # what still waits goes to a recovery file, said here
             if message:
                 self.window.notify(message.split("; ")[0], details=message, level="warning")
 
