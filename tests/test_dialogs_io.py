@@ -85,7 +85,7 @@ def test_import_previews_reports_problems_and_imports_the_good_boxes(qtbot, win,
     assert not dialog.import_button.isEnabled()
     dialog.skip_bad.setChecked(True)
     assert dialog.import_button.isEnabled()
-    dialog.import_button.click()
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
     _wait(qtbot, dialog.job)
     assert [b[1:6] for b in disk_boxes(editor.store)] == [("heart", 10.0, 20.0, 30.0, 40.0),
                                                           ("lung", 5.0, 5.0, 10.0, 10.0)]

@@ -55,6 +55,7 @@ class ImportDialog(QDialog):
         self.jobs = runner_for(window)
         self.preview = None
         self.job = None
+        self._read_path = ""  # the path the current preview read
         self.setWindowTitle("Import annotations")
         self.setMinimumWidth(620)
         lay = QVBoxLayout(self)
@@ -116,8 +117,11 @@ class ImportDialog(QDialog):
             self.set_path(path)
 
     def _path_edited(self) -> None:
-        if self.path_edit.text().strip():
-            self.set_path(self.path_edit.text().strip())
+        # editingFinished also fires when the field loses focus, e.g. to the Import button being
+        # pressed: only a changed path is read again (else the press would find Import disabled)
+        text = self.path_edit.text().strip()
+        if text and text != self._read_path:
+            self.set_path(text)
 
     def set_path(self, path: str, fmt: str | None = None) -> None:
         self.path_edit.setText(str(path))
@@ -141,6 +145,7 @@ class ImportDialog(QDialog):
         self.report.set_lines([])
         self.skip_bad.hide()
         path = self.path_edit.text().strip()
+        self._read_path = path
         if not path:
             return None
         try:
