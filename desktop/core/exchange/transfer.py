@@ -53,25 +53,37 @@ def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, stric
 
 def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, only_reviewed: bool = False,
                        include_predictions: bool = False, with_scores: bool = False, **options) -> Path:
+    """Write the export; `keep_paths=True` writes the images' relative paths into COCO, VOC and
+    corrections files instead of non-identifying names (naming.py); `warnings` (a list) receives
+    the export's warnings (burned-in text in exported pixels)."""
     from desktop.core.exchange.coco_export import export_coco, export_coco_results
     from desktop.core.exchange.corrections import export_corrections
     from desktop.core.exchange.roboflow import export_roboflow
     from desktop.core.exchange.yolo_voc import export_voc, export_yolo
 
     out = Path(out)
-    if fmt == "coco":
-        return export_coco(store, out, only_reviewed=only_reviewed, include_predictions=include_predictions,
-                           with_scores=with_scores)
-    if fmt == "coco-results":
-        return export_coco_results(store, out, model=options.get("model"))
-    if fmt == "roboflow":
-        return export_roboflow(store, store.folder, out, only_reviewed=only_reviewed, **options)
-    if fmt == "yolo":
-        return export_yolo(store, out, only_reviewed=only_reviewed)
-    if fmt == "voc":
-        return export_voc(store, out, only_reviewed=only_reviewed)
-    if fmt == "corrections":
-        return export_corrections(store, out, model=options.get("model"))
+    keep = bool(options.pop("keep_paths", False))
+    warnings = options.pop("warnings", None)
+    try:
+        if fmt == "coco":
+            return export_coco(store, out, only_reviewed=only_reviewed, include_predictions=include_predictions,
+                               with_scores=with_scores, keep_paths=keep)
+        if fmt == "coco-results":
+            return export_coco_results(store, out, model=options.get("model"))
+        if fmt == "roboflow":
+            return export_roboflow(store, store.folder, out, only_reviewed=only_reviewed, warnings=warnings,
+                                   **options)
+        if fmt == "yolo":
+            return export_yolo(store, out, only_reviewed=only_reviewed)
+        if fmt == "voc":
+            return export_voc(store, out, only_reviewed=only_reviewed, keep_paths=keep)
+        if fmt == "corrections":
+            return export_corrections(store, out, model=options.get("model"), keep_paths=keep)
+    except OSError as exc:  # a read-only or full output folder: a message, not a traceback
+        from desktop.core.exchange.coco_export import write_reason
+
+        where = exc.filename or out
+        raise ExchangeError(f"{where}: cannot write the {fmt} export: {write_reason(exc)}") from None
     raise ExchangeError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
 
 

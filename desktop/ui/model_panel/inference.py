@@ -32,10 +32,12 @@ class ItemResult:
     error: str | None = None
 
 
-def read_rgb(path: str) -> np.ndarray:
-    from desktop.core.imaging import read_image
+def read_rgb(path: str, screen=None) -> np.ndarray:
+    """What the model gets for `path`: the file as its authors' reader reads it, or, with `screen`
+    (a desktop.core.imaging.model_input.ScreenView), the on-screen window (decision 0093)."""
+    from desktop.core.imaging.model_input import model_input
 
-    return read_image(path).display()
+    return model_input(path, screen=screen)
 
 
 def detection_rows(dets) -> list[tuple[str, float, float, float, float, float]]:
@@ -67,13 +69,16 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
     the decode threads and `CLASSIFY_BATCH` images per forward, so cancel waits for at most one
     batch. Detectors and captioners go image by image.
 
-    `current` is (path, rgb) of the image on screen (already decoded with the user's window/level).
+    `current` is (path, rgb) of the image on screen, given only when the user asked for the window
+    on screen (`options["screen"]`, a ScreenView that the other images then get too); by default every
+    image is read as the authors' reader reads the file.
     """
+    screen = options.get("screen")
 
     def read(path):
-        if current is not None and current[0] == path and current[1] is not None:
+        if screen is not None and current is not None and current[0] == path and current[1] is not None:
             return current[1]
-        return read_rgb(path)
+        return read_rgb(path, screen)
 
     batched = model.task == "classification" and getattr(model, "batchable", lambda: False)()
     how = (dict(batch_size=CLASSIFY_BATCH, workers=1) if batched

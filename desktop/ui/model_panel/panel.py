@@ -98,6 +98,13 @@ class ModelPanel(QWidget):
         lay.addWidget(self.busy)
         lay.addWidget(self.status)
 
+        self.use_screen = QCheckBox("Use the window on screen")
+        self.use_screen.setToolTip(
+            "Off: the model gets each file as its authors' code reads it (8-bit PNG/JPEG unchanged; "
+            "16-bit and DICOM with the file's own window). On: the images as you see them, with the "
+            "window/level and inversion on screen.")
+        lay.addWidget(self.use_screen)
+
         self.controls = ModelControls()
         self.controls.filter_changed.connect(self._filter_changed)
         lay.addWidget(self.controls)
@@ -317,6 +324,29 @@ class ModelPanel(QWidget):
         if path:
             self.settings.setValue(SETTINGS_MODELS_DIR, path)
             self.refresh_models()
+
+    # -- what the model receives (decision 0093) -----------------------------------------------
+    def input_options(self) -> dict:
+        """{"screen": ScreenView} when "Use the window on screen" is ticked, else {}."""
+        if not self.use_screen.isChecked():
+            return {}
+        from desktop.core.imaging.model_input import ScreenView
+
+        wl = getattr(self.window, "wl", None)
+        if wl is None:
+            return {"screen": ScreenView()}
+        return {"screen": ScreenView(wl.effective(), wl.invert_flag())}
+
+    def model_rgb(self, path):
+        """The model's input for `path`: the file as its authors read it, or what is on screen."""
+        from desktop.ui.model_panel.inference import read_rgb
+
+        screen = self.input_options().get("screen")
+        if screen is not None and str(path) == str(self.window.current_path()):
+            rgb = self.window.current_rgb()
+            if rgb is not None:
+                return rgb
+        return read_rgb(str(path), screen)
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, scope: str):

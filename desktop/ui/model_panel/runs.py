@@ -85,14 +85,15 @@ class RunController:
         self.failed = []
         self.model = model
         current = None
+        options = {**panel.controls.options(), **panel.input_options()}
         cur = window.current_path()
-        if cur and str(cur) in paths and hasattr(window, "current_rgb"):
+        if options.get("screen") is not None and cur and str(cur) in paths and hasattr(window, "current_rgb"):
             try:
                 current = (str(cur), window.current_rgb())
             except Exception:
                 current = None
         name = f"{model.name} on {len(paths)} image{'s' if len(paths) != 1 else ''}"
-        job = panel.jobs.submit(run_images(model, paths, panel.controls.options(), current),
+        job = panel.jobs.submit(run_images(model, paths, options, current),
                                 name=name, device=panel.device_id())
         job.published.connect(self.apply)
         job.finished.connect(lambda: self._finished(job))

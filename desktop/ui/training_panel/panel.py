@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -28,6 +29,7 @@ from desktop.jobs.training import TrainingSupervisor, training_command
 
 class TrainingPanel(QWidget):
     model_ready = Signal(str)  # the new card's path, when the user picks "Use this model"
+    _torch_loaded = Signal()  # torch imported off the GUI thread: the device note can ask it now
 
     def __init__(self, window=None, parent=None):
         super().__init__(parent)
@@ -84,7 +86,24 @@ class TrainingPanel(QWidget):
         s.failed.connect(self._on_failed)
         s.cancelled.connect(self._on_cancelled)
         self._prefill()
-        QTimer.singleShot(2000, self._device_note)  # after the first window: it imports torch
+        self._torch_loaded.connect(self._device_note)
+        QTimer.singleShot(2000, self._load_torch)  # after the first window
+
+    def _load_torch(self) -> None:
+        """`import torch` takes a second or more; on the GUI thread it froze the window a few
+        seconds after start (issue 13 part 5, docs/decisions/0107-no-torch-import-on-the-gui-
+        thread.md). It is imported on a thread; the note is written once it has loaded."""
+        def load():
+            try:
+                import torch  # noqa: F401
+            except Exception:  # pragma: no cover - the note says "no GPU" then
+                pass
+            try:
+                self._torch_loaded.emit()
+            except RuntimeError:  # the panel was closed meanwhile
+                pass
+
+        threading.Thread(target=load, name="loupe-torch-import", daemon=True).start()
 
     # -- setup ---------------------------------------------------------------------------------------
     def _load_presets(self) -> None:
