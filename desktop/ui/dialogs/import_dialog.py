@@ -57,7 +57,7 @@ class ImportDialog(QDialog):
         self.job = None
         self._read_path = ""  # the path the current preview read
         self.setWindowTitle("Import annotations")
-        self.setMinimumWidth(620)
+        self.setMinimumWidth(760)
         lay = QVBoxLayout(self)
         intro = QLabel(f"Into the annotations of <b>{html.escape(str(self.folder))}</b>")
         intro.setWordWrap(True)
