@@ -303,11 +303,11 @@ def _build_and_load(card, folder: Path):
     if card.architecture == "roco-captioner":
         options["vocab"] = str(_tiny_vocab(folder / "vocab.txt"))
     if card.extra.get("backbone_weights"):  # the temporal head needs its backbone's checkpoint too
-        from models.registry import preset_card
+        from models.classification.temporal import build_imagenet_backbone
 
-        backbone = preset_card(card.extra["backbone"])
-        kind, obj = _published(backbone, _random_module(backbone, {}))
-        torch.save(obj, folder / card.extra["backbone_weights"])
+        # torchvision's ImageNet file (fc 1000x512), the temporal model's feature extractor
+        torch.save(build_imagenet_backbone(card.extra["backbone"]).state_dict(),
+                   folder / card.extra["backbone_weights"])
         options["backbone_weights"] = str(folder / card.extra["backbone_weights"])
     kind, obj = _published(card, _random_module(card, options))
     path = folder / Path(card.weights or f"{card.name}.pth").name

@@ -109,8 +109,7 @@ def test_classify_temporal_groups_by_file_name_pattern(shared_data, tmp_path):
     from models.classification.temporal import TemporalHead
 
     torch.manual_seed(9)
-    net = torchvision.models.resnet18(weights=None)
-    net.fc = nn.Linear(512, 2)
+    net = torchvision.models.resnet18(weights=None)  # torchvision's ImageNet layout, fc 1000x512
     torch.save(net.state_dict(), tmp_path / "backbone.pt")
     head = TemporalHead(512).eval()
     torch.save(head.state_dict(), tmp_path / "head.pt")
@@ -132,3 +131,24 @@ def test_classify_temporal_groups_by_file_name_pattern(shared_data, tmp_path):
     assert probs[str(tmp_path / "P7_day10.png")] == pytest.approx(m.classify_sequence([day2, day10]), abs=1e-6)
     assert probs[str(tmp_path / "P7_day2.png")] == pytest.approx(m.classify_sequence([day2]), abs=1e-6)
     assert probs[str(tmp_path / "P9_day1.png")] == pytest.approx(m.classify_sequence([other]), abs=1e-6)
+
+
+def test_classify_logits_are_the_networks_raw_outputs(images, tmp_path):
+    """`--logits` writes what the authors' AUC ranks by: the raw fc outputs on the authors' input."""
+    from PIL import Image
+
+    torch.manual_seed(8)
+    net = torchvision.models.resnet18(weights=None)
+    net.fc = nn.Linear(512, 2)
+    torch.save(net.state_dict(), tmp_path / "checkpoint.pt")
+    out = tmp_path / "logits.json"
+    rc = main(["classify", str(images[0]), "--model", "oasis-resnet18", "--weights", str(tmp_path / "checkpoint.pt"),
+               "--device", "cpu", "--logits", "--out", str(out)])
+    assert rc == 0
+    grey = Image.open(images[0]).convert("RGB").convert("L").resize((256, 256), Image.BILINEAR)
+    x = torch.from_numpy(np.asarray(grey, np.float32) / 255.0).expand(3, -1, -1).unsqueeze(0)
+    with torch.no_grad():
+        want = net.eval()(x)[0].tolist()
+    got = json.loads(out.read_text())[str(images[0])]
+    assert list(got) == ["healthy", "disease"]
+    assert list(got.values()) == pytest.approx(want, abs=1e-4)

@@ -75,11 +75,31 @@ class AuthorsTemporal(nn.Module):
         return self.projection(self.bn(self.dropout(self.input(self.flatten(x)))))
 
 
-def test_temporal_head_over_resnet_features(resnet_file, images, tmp_path):
-    bpath, ref = resnet_file
+@pytest.fixture(scope="module", params=["zip", "legacy"])
+def imagenet_resnet_file(request, tmp_path_factory):
+    """torchvision's ImageNet ResNet-18 file as its download saves it: a plain state_dict, fc 1000x512."""
+    torch.manual_seed(5)
+    model = torchvision.models.resnet18(weights=None)
+    _randomise_bn(model)
+    path = tmp_path_factory.mktemp(f"imagenet_{request.param}") / "resnet18-f37072fd.pth"
+    torch.save(model.state_dict(), path, _use_new_zipfile_serialization=request.param == "zip")
+    return path, model.eval()
+
+
+def _shifted_head(f):
+    """A head whose logits are about (4, 2): argmax says healthy while sigmoid(logit 1) > 0.5."""
     torch.manual_seed(3)
-    head = AuthorsTemporal(512).eval()
+    head = AuthorsTemporal(f).eval()
     _randomise_bn(head)
+    with torch.no_grad():
+        head.projection.weight.mul_(0.01)
+        head.projection.bias.copy_(torch.tensor([4.0, 2.0]))
+    return head
+
+
+def test_temporal_head_over_imagenet_resnet_features(imagenet_resnet_file, images, tmp_path):
+    bpath, ref = imagenet_resnet_file
+    head = _shifted_head(512)
     hpath = tmp_path / "temporal.pt"
     torch.save(head.state_dict(), hpath)
     m = load_model("oasis-temporal", weights=hpath, device="cpu", backbone_weights=str(bpath))
@@ -87,14 +107,43 @@ def test_temporal_head_over_resnet_features(resnet_file, images, tmp_path):
     with torch.no_grad():
         feats = [penultimate(authors_resnet_input(rgb))[0] for rgb in images]
         # four days: the three most recent, ascending, at the start
-        want4 = torch.sigmoid(head(torch.stack(feats[1:4]).unsqueeze(0))[0, 1]).item()
+        logits4 = head(torch.stack(feats[1:4]).unsqueeze(0))[0]
         one = torch.zeros(1, 3, 512)
         one[0, 0] = feats[0]
-        want1 = torch.sigmoid(head(one)[0, 1]).item()
-    assert m.classify_sequence(images)["disease"] == pytest.approx(want4, abs=ATOL)
+        logits1 = head(one)[0]
+    assert logits4.argmax() == 0 and torch.sigmoid(logits4[1]) > 0.5  # the two readings disagree here
+    got4 = m.classify_sequence(images)
+    np.testing.assert_allclose(list(got4.values()), torch.softmax(logits4, 0).numpy(), atol=ATOL)
+    assert max(got4, key=got4.get) == "healthy"  # the authors' argmax
+    np.testing.assert_allclose(list(m.logits_sequence(images).values()), logits4.numpy(), atol=1e-4)
     got1 = m.classify(images[0])
-    assert got1["disease"] == pytest.approx(want1, abs=ATOL)
-    assert got1["healthy"] == pytest.approx(1 - want1, abs=ATOL)
+    np.testing.assert_allclose(list(got1.values()), torch.softmax(logits1, 0).numpy(), atol=ATOL)
+
+
+def test_temporal_refuses_the_oasis_checkpoint_as_feature_extractor(resnet_file, tmp_path):
+    from models.errors import WeightsError
+
+    torch.save(AuthorsTemporal(512).state_dict(), tmp_path / "temporal.pt")
+    with pytest.raises(WeightsError, match=r"checkpoint.pt: this is a ResNet-18 with a 2-class head .*"
+                                           r"torchvision's ImageNet ResNet-18 state dict \(resnet18-f37072fd.pth"):
+        load_model("oasis-temporal", weights=tmp_path / "temporal.pt", device="cpu",
+                   backbone_weights=str(resnet_file[0]))
+
+
+def test_temporal_finds_torchvisions_download_in_its_cache(imagenet_resnet_file, tmp_path, monkeypatch):
+    """The card names torchvision's file; torch's own download cache is one of the places looked in."""
+    bpath, _ = imagenet_resnet_file
+    hub = tmp_path / "hub"
+    (hub / "checkpoints").mkdir(parents=True)
+    (hub / "checkpoints" / "resnet18-f37072fd.pth").write_bytes(bpath.read_bytes())
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
+    monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
+    torch.save(AuthorsTemporal(512).state_dict(), tmp_path / "temporal.pt")
+    m = load_model("oasis-temporal", weights=tmp_path / "temporal.pt", device="cpu")
+    ref = torchvision.models.resnet18(weights=None)
+    ref.load_state_dict(torch.load(bpath))
+    torch.testing.assert_close(m.backbone.torch_module.state_dict()["layer4.1.bn2.running_mean"],
+                               ref.state_dict()["layer4.1.bn2.running_mean"])
 
 
 def test_patient_grouping_from_names_and_dicom_dates():

@@ -1,7 +1,7 @@
 """`loupe classify`: run a classifier on images (or folders) and write {file: {class: probability}}.
 
     loupe classify IMAGES... --model chexnet --weights model.pth.tar [--device auto] [--out probs.json]
-    loupe classify SCANS... --model oasis-temporal --weights head.pt --backbone-weights checkpoint.pt
+    loupe classify SCANS... --model oasis-temporal --weights head.pt --backbone-weights resnet18-f37072fd.pth
                    [--pattern '(?P<patient>OAS2_\\d+)_MR(?P<date>\\d+)']
 
 The temporal model sees each image together with the same patient's earlier images: patient and
@@ -19,8 +19,12 @@ from desktop.commands.detect import add_model_arguments, expand, load_for, read_
 def add_arguments(parser) -> None:
     parser.add_argument("images", nargs="+", help="image files or folders (PNG, JPEG, DICOM, ...)")
     add_model_arguments(parser)
-    parser.add_argument("--backbone-weights", help="temporal model: the backbone's checkpoint.pt")
+    parser.add_argument("--backbone-weights",
+                        help="temporal model: torchvision's ImageNet backbone file (resnet18-f37072fd.pth)")
     parser.add_argument("--pattern", help="temporal model: regex with (?P<patient>...) and (?P<date>...)")
+    parser.add_argument("--logits", action="store_true",
+                        help="write each image's raw logits instead of probabilities (for loupe eval "
+                             "--protocol authors)")
     parser.add_argument("--out", help="write the JSON here (default: print it)")
 
 
@@ -37,7 +41,7 @@ def patient_and_date(path, pattern: str | None) -> tuple[str, str]:
     return (patient or str(path)), date
 
 
-def classify_sequences(model, paths, pattern) -> tuple[dict, dict]:
+def classify_sequences(model, paths, pattern, logits: bool = False) -> tuple[dict, dict]:
     from models.classification.sequences import history
     from models.errors import LoupeError
 
@@ -54,7 +58,8 @@ def classify_sequences(model, paths, pattern) -> tuple[dict, dict]:
             for q in seq:
                 if q not in cache:
                     cache[q] = read_rgb(q)
-            probs[path] = model.classify_sequence([cache[q] for q in seq])
+            images = [cache[q] for q in seq]
+            probs[path] = model.logits_sequence(images) if logits else model.classify_sequence(images)
         except LoupeError as exc:
             errors[path] = str(exc)
     return probs, errors
@@ -71,7 +76,18 @@ def run(args) -> int:
         model = load_for(args, "classification")
     paths = expand(args.images)
     if hasattr(model, "classify_sequence"):
-        probs, errors = classify_sequences(model, paths, args.pattern)
+        probs, errors = classify_sequences(model, paths, args.pattern, getattr(args, "logits", False))
+    elif getattr(args, "logits", False):
+        from models.errors import LoupeError
+
+        if not hasattr(model, "logits"):
+            raise LoupeError(f"{model.name} gives no raw logits")
+        probs, errors = {}, {}
+        for r in run_batch(model, paths, read_rgb, fn=model.logits, workers=1):
+            if r.ok:
+                probs[str(r.path)] = r.value
+            else:
+                errors[str(r.path)] = r.error
     else:
         probs, errors = {}, {}
         for r in run_batch(model, paths, read_rgb):

@@ -2,6 +2,7 @@
 
     loupe eval --gt GT.json --pred PRED.json [--html report.html] [--cm-threshold 0.3]
     loupe eval --gt labels.json --pred probs.json --task classification [--threshold 0.5]
+    loupe eval --gt labels.json --pred logits.json --task classification --protocol authors
     loupe eval --captions ...            (delegates to desktop.commands.eval_captions)
 
 Detection: GT is a COCO dataset; PRED a COCO results list or COCO dataset. Classification: GT maps
@@ -28,6 +29,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="classification: probability of the positive class that calls it positive")
     parser.add_argument("--positive", help="classification: name of the positive class (default: the second)")
+    parser.add_argument("--protocol", choices=("loupe", "authors"), default="loupe",
+                        help="classification: 'authors' reads raw logits (loupe classify --logits) and adds "
+                             "TemporalGradCam's AUC over the last logit")
     parser.add_argument("--no-curves", action="store_true", help="leave PR/ROC curve points out of the JSON")
     parser.add_argument("--captions", action="store_true",
                         help="evaluate captions (BLEU, ...); see the caption options below")
@@ -99,7 +103,15 @@ def run(args) -> int:
         positive = names.index(args.positive) if args.positive in names else min(1, len(names) - 1)
         if args.positive and args.positive not in names:
             raise LoupeError(f"--positive {args.positive!r} is not one of the classes {names}")
-        metrics = evaluate_classification(y, probs, names, threshold=args.threshold, positive=positive)
+        if getattr(args, "protocol", "loupe") == "authors":
+            from models.metrics.classification import evaluate_logits, looks_like_probabilities
+
+            if looks_like_probabilities(probs):
+                raise LoupeError(f"{args.pred} holds probabilities; the authors' AUC ranks by raw logits: "
+                                 "write them with loupe classify --logits")
+            metrics = evaluate_logits(y, probs, names, threshold=args.threshold, positive=positive)
+        else:
+            metrics = evaluate_classification(y, probs, names, threshold=args.threshold, positive=positive)
         curves = "roc"
     if args.html:
         from models.metrics.report import write_report

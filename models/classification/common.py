@@ -83,6 +83,20 @@ class TorchClassifier(LoupeModel):
         with torch.inference_mode():
             return self._as_dict(self.probabilities(self.forward_logits(self.preprocess(rgb)))[0])
 
+    def logits(self, rgb) -> dict[str, float]:
+        """{class: raw logit} of the single view (what the TemporalGradCam authors' AUC ranks by);
+        a one-logit binary head gives that logit for the positive class only."""
+        from models.errors import LoupeError
+
+        if not self.batchable():
+            raise LoupeError(f"{self.name} averages several views' probabilities; it has no single raw logit")
+        with torch.inference_mode():
+            z = self.forward_logits(self.preprocess(rgb))[0].float().cpu().tolist()
+        names = self.class_names
+        if len(z) == 1 and len(names) == 2:
+            return {names[1]: float(z[0])}
+        return {name: float(v) for name, v in zip(names, z)}
+
     # -- batches (models.batch): preprocessing in the decode threads, one forward per batch -----
     def batchable(self) -> bool:
         """True when `classify` is this single-view path (CheXNet's ten-crop overrides it)."""

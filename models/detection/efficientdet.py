@@ -7,7 +7,10 @@ strictly into effdet's `DetBenchPredict` for `tf_efficientdet_lite3` (built offl
 
 What the authors' pipeline does, and `detect` undoes (MODELS.md §2):
 - input: RGB resized to 512x512 (cv2 bilinear, as albumentations' Resize; inferred), / 255, no mean/std;
-- effdet numbers classes from 1: Loupe's class id = effdet's class - 1 (0 Atelectasis .. 6 Pneumothorax);
+- class ids: effdet trains channel `label - 1` and outputs `channel + 1`, so an output id IS the authors'
+  CSV label (1 Cardiomegaly .. 6 Pneumothorax) and Loupe keeps it unchanged; label 0 (Atelectasis)
+  was never learned, and output 7 (a channel that never had a positive target) is dropped
+  (docs/decisions/0085);
 - the trained boxes come out as (y1, x1, y2, x2) in 512-pixel space: Loupe reorders them to x1 y1 x2 y2
   and scales them to the image's pixels.
 
@@ -26,6 +29,8 @@ from models.errors import LoupeError, ModelSpecError, WeightsError
 from models.weights import find_state_dict, load_into, read_weights, strip_prefix
 
 SIZE = 512
+NUM_CLASSES = 7  # effdet's num_classes in the authors' config: output ids 1..7
+UNTRAINED_OUTPUT = 7  # the channel no CSV label ever reached
 
 
 def _effdet():
@@ -38,7 +43,7 @@ def _effdet():
     return effdet
 
 
-def build(num_classes: int = 7):
+def build(num_classes: int = NUM_CLASSES):
     return _effdet().create_model("tf_efficientdet_lite3", bench_task="predict", num_classes=num_classes,
                                   pretrained=False, pretrained_backbone=False)
 
@@ -67,10 +72,10 @@ class EffDetDetector(LoupeModel):
         h, w = np.asarray(rgb).shape[:2]
         with torch.inference_mode():
             det = self.torch_module(self.preprocess(rgb))[0].float().cpu().numpy()
-        det = det[det[:, 4] > threshold]
+        det = det[(det[:, 4] > threshold) & (det[:, 5].astype(np.int64) != UNTRAINED_OUTPUT)]
         y1, x1, y2, x2 = det[:, 0], det[:, 1], det[:, 2], det[:, 3]
         xyxy = np.stack([x1 * w / SIZE, y1 * h / SIZE, x2 * w / SIZE, y2 * h / SIZE], axis=1).astype(np.float32)
-        ids = det[:, 5].astype(np.int64) - 1
+        ids = det[:, 5].astype(np.int64)  # = the authors' CSV label
         names = self.class_names
         return Detections(xyxy.reshape(-1, 4), det[:, 4].astype(np.float32), ids,
                           [names[i] if 0 <= i < len(names) else f"class_{i}" for i in ids])
@@ -82,7 +87,7 @@ class EffDetDetector(LoupeModel):
 
 
 def load(card, weights, device, **options):
-    n = len(card.class_names) or 7
+    n = int(card.extra.get("num_classes", NUM_CLASSES))
     bench = build(n)
     if weights is None:
         raise WeightsError(f"the {card.name} model needs its Lightning checkpoint (.ckpt)")

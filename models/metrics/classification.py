@@ -82,3 +82,51 @@ def evaluate_classification(y_true, probs, class_names: list[str], threshold: fl
         out["sensitivity"] = _div(tp, tp + fn)
         out["specificity"] = _div(tn, tn + fp)
     return out
+
+
+# -- the authors' protocols ----------------------------------------------------------------------
+PROTOCOLS = {
+    "authors": "TemporalGradCam's AUC: the ROC of the raw logit of the last class (logits[:, -1]), for "
+               "single-image and temporal models alike; the class is the argmax of the logits",
+}
+
+
+def looks_like_probabilities(scores) -> bool:
+    """True when every row lies in [0, 1] and sums to 1 (or is one value in [0, 1]): such a file holds
+    probabilities, not the raw logits the authors' AUC ranks by."""
+    s = np.asarray(scores, dtype=float)
+    if s.size == 0 or s.min() < 0 or s.max() > 1:
+        return False
+    return s.shape[1] == 1 or bool(np.allclose(s.sum(1), 1.0, atol=1e-4))
+
+
+def probabilities_from_logits(logits) -> np.ndarray:
+    """Softmax over the logits (sigmoid of a single logit, as (1 - p, p))."""
+    z = np.asarray(logits, dtype=float)
+    if z.shape[1] == 1:
+        p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+        return np.stack([1.0 - p, p], axis=1)
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def authors_auc(y_true, logits, class_names: list[str]) -> dict:
+    """TemporalGradCam's AUC: positives are the last class, ranked by the raw last logit (their
+    `roc_auc_score(labels, logits[:, -1])`), not by a probability."""
+    y = np.asarray(y_true, dtype=int)
+    z = np.asarray(logits, dtype=float)
+    positive = len(class_names) - 1
+    fpr, tpr, _ = roc_curve(y == positive, z[:, -1])
+    return {"protocol": "authors", "description": PROTOCOLS["authors"], "positive": class_names[positive],
+            "auc": auc(fpr, tpr), "roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()}}
+
+
+def evaluate_logits(y_true, logits, class_names: list[str], threshold: float = 0.5, positive: int = 1) -> dict:
+    """Loupe's metrics on the softmax of `logits` (argmax class for two classes at 0.5), plus the
+    authors' AUC over the raw last logit under `"authors"`."""
+    z = np.asarray(logits, dtype=float)
+    if z.ndim != 2 or z.shape[0] != len(np.asarray(y_true)):
+        raise MetricsInputError(f"logits have shape {z.shape}, expected ({len(np.asarray(y_true))}, K)")
+    out = evaluate_classification(y_true, probabilities_from_logits(z), class_names, threshold, positive)
+    out["authors"] = authors_auc(y_true, z, class_names)
+    return out
