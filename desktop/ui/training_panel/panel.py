@@ -212,6 +212,9 @@ class TrainingPanel(QWidget):
     def check_before_run(self, card, data_given: bool) -> tuple[bool, Path | None]:
         """Ask what needs asking; (go ahead, base weights file or None)."""
         self.questions = []
+        n = None if data_given else self.reviewed_count()
+        if n == 0:  # nothing reviewed: the export says so, no question to ask first
+            return True, None
         folder = self.models_folder()
         weights = guards.base_weights(card, folder)
         if weights.state == "missing":
@@ -229,8 +232,7 @@ class TrainingPanel(QWidget):
                 self.get_weights(card)
             if answer != "yes":
                 return False, None
-        n = None if data_given else self.reviewed_count()
-        if n:  # none reviewed: the export says so (no question to ask)
+        if n:
             text = guards.few_images_warning(n)
             if text:
                 self.questions.append(text)
