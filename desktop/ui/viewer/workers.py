@@ -150,13 +150,14 @@ class FolderScanJob(Job):
         self.folder, self.generation = folder, generation
         self.signals = ScanSignals()
         self._stop = threading.Event()
+        self.refused: list[bytes] = []  # paths (bytes) whose names are not UTF-8; read once finished
 
     def cancel(self) -> None:
         self._stop.set()
 
     def run(self) -> None:
         try:
-            for batch in scan_folder(self.folder, cancelled=self._stop.is_set):
+            for batch in scan_folder(self.folder, cancelled=self._stop.is_set, refused=self.refused):
                 if self._stop.is_set():
                     return
                 self.signals.batch.emit((self.generation, [str(p) for p in batch]))
