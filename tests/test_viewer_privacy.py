@@ -34,7 +34,7 @@ def test_private_tags_are_hidden_until_reveal(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, folder, 1)
     rows = {tag: value for tag, _name, value in window.inspector.rows()}
     assert "Doe^Janet PID938271" not in rows.values()
-    assert rows["(0009,1001)"] == "•••• hidden (private tag, may identify the patient)"
+    assert rows["(0009,1001)"] == "•••• hidden (private tag: may identify)"
     assert rows["(0028,0010)"] == "8"  # Rows: public, shown
     assert window.inspector.reveal.isVisibleTo(window.inspector)
     window.inspector.reveal.click()
@@ -56,7 +56,8 @@ def test_burned_in_text_gets_a_banner_over_the_image(qtbot, window, tmp_path, mo
     banner = window.burned_in
     assert banner.isVisible() == shown
     if shown:
-        assert "may show the patient's name or ID in its pixels" in banner.text()
+        assert "The pixels may show the patient's name or ID" in banner.text()
+        assert banner.height() <= 2 * banner.fontMetrics().lineSpacing() + 12  # the image keeps its room
         assert banner.geometry().bottom() <= window.canvas.geometry().top()  # above, not over, the image
     window.show_image(folder / "b.dcm")
     assert not banner.isVisible()  # a CT without the flag: no warning

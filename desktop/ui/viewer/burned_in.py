@@ -4,7 +4,7 @@ text. The reason comes from desktop.core.phi.burned_in_warning through the image
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QSizePolicy
 
 BURNED_IN_FACT = "Burned-in text"
 
@@ -14,6 +14,10 @@ class BurnedInBanner(QLabel):
         super().__init__(parent)
         self.setObjectName("burnedInBanner")
         self.setWordWrap(True)
+        # at most two lines: it never takes the image's room, even in a narrow window (the tooltip
+        # holds the whole text)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Maximum)
+        self.setMaximumHeight(2 * self.fontMetrics().lineSpacing() + 12)
         self.setStyleSheet("QLabel#burnedInBanner { background: #5a4410; color: #ffe7a8; "
                            "border-bottom: 1px solid #e0b050; padding: 4px 8px; }")
         self.hide()
@@ -24,8 +28,8 @@ class BurnedInBanner(QLabel):
         if not reason:
             self.hide()
             return
-        self.setText(f"⚠ This image may show the patient's name or ID in its pixels: {reason}. "
-                     "Check it before sharing a screenshot or an export of its pixels.")
-        self.setToolTip("Loupe hides identifying DICOM tags, but it cannot hide text that is part of "
-                        "the image itself.")
+        self.setText(f"⚠ The pixels may show the patient's name or ID: {reason}")
+        self.setToolTip(f"{reason}.\nLoupe hides identifying DICOM tags, but it cannot hide text that is part "
+                        "of the image itself: check the image before sharing a screenshot or an export of "
+                        "its pixels.")
         self.show()
