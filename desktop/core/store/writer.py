@@ -179,7 +179,9 @@ class Writer:
         records = [p.record for p in ops]
         record = None if None in records else (records[0] if len(records) == 1
                                                else {"edit": "batch", "items": records})
-        self.write(all_of, ops[0].what if len(ops) == 1 else f"{len(ops)} edits", record=record)
+        main = [p.what for p in ops if p.what != "review status"] or [ops[0].what]
+        what = main[0] if len(main) == 1 else f"{len(main)} changes made together"
+        self.write(all_of, what, record=record)
 
     # -- ids allocated inside a transaction ---------------------------------------------------
     def stage(self, handle: int, real: int) -> None:
