@@ -73,7 +73,9 @@ def test_locked_database_keeps_edits_in_memory_and_saves_them_later(tmp_path):
     other.close()
     b2 = store.add_box(image, "heart", 3, 3, 5, 5)  # the next edit saves the waiting ones first, in order
     assert store.pending == 0
-    assert _disk_ids(store) == {b1: 2.0, b2: 3.0}
+    # b1 was made while the edit waited: a provisional (negative) id, the real one once it landed
+    assert b1 < 0 and store._rid(b1) > 0
+    assert _disk_ids(store) == {store._rid(b1): 2.0, b2: 3.0}
     assert "saved now" in messages[-1]
 
 
@@ -93,7 +95,7 @@ def test_full_disk_and_read_only_database_keep_edits(tmp_path):
     assert store.pending == 1 and "read-only" in messages[-1]
     store.conn.execute("PRAGMA query_only = OFF")
     store.close()  # closing saves what waits
-    assert _disk_ids(store) == {b: (50.0 if b == boxes[0] else float(k)) for k, b in enumerate(boxes)}
+    assert _disk_ids(store) == {store._rid(b): (50.0 if b == boxes[0] else float(k)) for k, b in enumerate(boxes)}
 
 
 def test_two_windows_on_one_folder(tmp_path):
@@ -115,3 +117,26 @@ def test_two_windows_on_one_folder(tmp_path):
     assert len(set(real[a]) | set(real[b])) == 120
     assert a.integrity_check() == "ok"
     assert a.box_count() == b.box_count() == 120
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_sigkill_many_times_loses_nothing_committed(tmp_path):
+    """The long variant: ten kills at different points of the bursts, the store reopened after each."""
+    committed = []
+    for round_ in range(10):
+        proc = subprocess.Popen([sys.executable, "-c", BURST, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        try:
+            for line in proc.stdout:
+                committed.append(int(line))
+                if len(committed) >= 200 * (round_ + 1) + 37 * round_:
+                    break
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        store = open_store(tmp_path)
+        assert store.integrity_check() == "ok"
+        on_disk = {b.id: b.w for b in store.boxes(store.image_id("a.png"))}
+        store.close()
+        assert set(committed) <= set(on_disk)
+        assert all(on_disk[i] == 11 for i in committed)

@@ -79,11 +79,12 @@ def test_step_through_with_keys_and_methods(qtbot, window, sample_folder):
     seen = []
     window.current_image_changed.connect(seen.append)
     window.canvas.setFocus()
-    qtbot.keyClick(window.canvas, Qt.Key_D)
-    qtbot.keyClick(window.canvas, Qt.Key_PageDown)
-    qtbot.keyClick(window.canvas, Qt.Key_Right)
+    for key, expected in zip((Qt.Key_D, Qt.Key_PageDown, Qt.Key_Right), paths[1:4]):
+        qtbot.keyClick(window.canvas, key)  # shown at once if prefetched, else once decoded
+        qtbot.waitUntil(lambda e=expected: window.current_path() == e, timeout=10000)
     assert seen == paths[1:4]
     qtbot.keyClick(window.canvas, Qt.Key_A)
+    qtbot.waitUntil(lambda: window.current_path() == paths[2], timeout=10000)
     window.go_previous()
     assert window.current_path() == paths[1]
     for _ in range(20):
@@ -99,11 +100,13 @@ def test_arrow_keys_yield_to_a_selected_scene_item(qtbot, window, sample_folder)
     window.canvas.scene().addItem(box)
     box.setSelected(True)
     window.canvas.setFocus()
+    view = window.image_list.view
     qtbot.keyClick(window.canvas, Qt.Key_Right)
-    assert window.current_path() == first  # the selected item got the arrow
+    assert window.current_path() == first and view.currentIndex().row() == 0  # the selected item got the arrow
     box.setSelected(False)
     qtbot.keyClick(window.canvas, Qt.Key_Right)
-    assert window.current_path() != first
+    assert view.currentIndex().row() == 1  # the list moves at once, the image follows once decoded
+    qtbot.waitUntil(lambda: window.current_path() != first, timeout=10000)
 
 
 def test_right_drag_changes_window_level_and_the_pixels(qtbot, window, sample_folder):

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 METHOD_CHOICES = ("gradcam", "guided-gradcam", "guided-backprop", "gradient-shap", "integrated-gradients",
-                  "occlusion", "attention", "eigencam")
+                  "occlusion", "input-x-gradient", "saliency", "attention", "eigencam")
 
 
 def add_arguments(parser) -> None:

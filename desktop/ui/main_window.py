@@ -14,12 +14,13 @@ from desktop.core.imaging import ImageReadError, read_image
 from desktop.ui.viewer import drops
 from desktop.ui.viewer import settings as saved
 from desktop.ui.viewer.actions import build_actions
+from desktop.ui.viewer.burned_in import BurnedInBanner
 from desktop.ui.viewer.cache import ImageCache
 from desktop.ui.viewer.canvas import ImageCanvas
 from desktop.ui.viewer.image_list import ImageListPanel
 from desktop.ui.viewer.inspector import Inspector
 from desktop.ui.viewer.menus import Menus
-from desktop.ui.viewer.navigation import PREFETCH_AHEAD, neighbour, prefetch_targets
+from desktop.ui.viewer.navigation import PREFETCH_AHEAD, prefetch_offsets
 from desktop.ui.viewer.notifications import NotificationArea
 from desktop.ui.viewer.view_area import ViewArea
 from desktop.ui.viewer.window_level import WindowLevelPanel, WindowLevelState
@@ -45,9 +46,13 @@ class MainWindow(QMainWindow):
         self._generation = 0
         self._scan_pool = WorkQueue(1)
         self.cache = ImageCache(parent=self)
+        self.cache.decoded.connect(self._decoded)
+        self._wanted: str | None = None  # the image the keys asked for, while it decodes
 
         self.view_area = ViewArea(self)
         self.canvas: ImageCanvas = self.view_area.canvas
+        self.burned_in = BurnedInBanner(self.view_area)
+        self.view_area.layout().insertWidget(0, self.burned_in)  # above the image
         self.setCentralWidget(self.view_area)
         self.view_area.frame_changed.connect(self._frame_changed)
         self.wl = WindowLevelState(self)
@@ -149,7 +154,7 @@ class MainWindow(QMainWindow):
         if self._scan is not None:
             self._scan.cancel()
         self._generation += 1
-        self._folder, self._current, self._image = folder, None, None
+        self._folder, self._current, self._image, self._wanted = folder, None, None, None
         self._show_first = show
         self.cache.clear()
         self.image_list.model.reset(str(folder))
@@ -187,12 +192,19 @@ class MainWindow(QMainWindow):
             self.canvas.show_message(f"No images in {self._folder}")
         elif self._current is None:
             self.show_image(self.image_list.model.paths[0])
+        refused = list(self._scan.refused) if self._scan is not None else []
+        if refused:  # names Qt would change: never shown under another file's name (decision 0118)
+            self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}; {len(refused)} file(s) left out: "
+                        "their names are not valid UTF-8 text (rename them to open them)",
+                        details="\n".join(ascii(p)[1:] for p in refused), level="warning")
+            return
         self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}")
 
     # ----- images ---------------------------------------------------------------------------------
     def show_image(self, path) -> bool:
         """Show `path`; a file that cannot be read is marked in the list and explained."""
         path = os.path.abspath(str(path))
+        self._wanted = None  # whatever the keys asked for before, this one is shown now
         image = self.cache.get(path)
         error = self.cache.error(path)
         if image is None and error is None:
@@ -203,6 +215,15 @@ class MainWindow(QMainWindow):
                 error = exc.reason
         self._current, self._image, self._frame = path, image, 0
         self.image_list.select_path(path)
+        if image is not None:
+            try:
+                self.wl.set_image(image, path)
+                self.view_area.set_frames(image.n_frames)
+                self._render(new_image=True)
+            except Exception as exc:  # a renderer bug on odd data: explained like a bad file, not raised
+                error = f"cannot be displayed ({type(exc).__name__}: {exc})"
+                self._image = image = None
+        self.burned_in.show_for(None if image is None else image.meta)
         if image is None:
             self.image_list.model.mark_bad(path, error)
             self.canvas.show_message(f"{os.path.basename(path)} cannot be shown:\n{error}")
@@ -211,9 +232,6 @@ class MainWindow(QMainWindow):
             self.wl.set_image(None, path)
             self.notify(f"{os.path.basename(path)} cannot be shown", details=f"{path}\n\n{error}", level="warning")
         else:
-            self.wl.set_image(image, path)
-            self.view_area.set_frames(image.n_frames)
-            self._render(new_image=True)
             self.inspector.show_meta(image.meta)
             self.wl_panel.refresh()
         self._prefetch_neighbours(path)
@@ -221,21 +239,43 @@ class MainWindow(QMainWindow):
         return image is not None
 
     def go_next(self) -> None:
-        target = neighbour(self.image_list.visible_paths(), self._current, +1)
+        """Show the next image in the list as filtered, now (decoded here if not prefetched)."""
+        target = self.image_list.neighbour(self._current, +1)
         if target:
             self.show_image(target)
 
     def go_previous(self) -> None:
-        target = neighbour(self.image_list.visible_paths(), self._current, -1)
+        target = self.image_list.neighbour(self._current, -1)
         if target:
             self.show_image(target)
 
-    def _prefetch_neighbours(self, path: str) -> None:
-        model = self.image_list.model
-        row = model.row_of.get(path)
-        if row is None:
+    def step(self, delta: int) -> None:
+        """The keys' next/previous: a prefetched image shows at once; otherwise the list moves
+        now and the image is decoded in the worker, the latest request winning, so a held key
+        never queues decodes (docs/decisions/0106-held-keys-coalesce.md)."""
+        base = self._wanted or self._current
+        target = self.image_list.neighbour(base, delta)
+        if not target or target == base:
             return
-        self.cache.prefetch(prefetch_targets(model.paths, row))
+        if self.cache.get(target) is not None or self.cache.error(target) is not None:
+            self.show_image(target)
+            return
+        self._wanted = target
+        self.image_list.select_path(target)  # the list follows the key at once
+        self.cache.request(target)
+
+    def step_next(self) -> None:
+        self.step(+1)
+
+    def step_previous(self) -> None:
+        self.step(-1)
+
+    def _decoded(self, path: str) -> None:
+        if path == self._wanted:
+            self.show_image(path)
+
+    def _prefetch_neighbours(self, path: str) -> None:
+        self.cache.prefetch(self.image_list.around(path, prefetch_offsets()))
 
     def _render(self, new_image: bool = False) -> None:
         if self._image is None:

@@ -3,7 +3,8 @@
     from models.saliency import explain
     heat = explain(model, rgb, "gradcam", target=None)   # (H, W) float32 in [0, 1], image-aligned
 
-Methods: gradcam, guided-gradcam, guided-backprop, gradient-shap, integrated-gradients, occlusion;
+Methods: gradcam, guided-gradcam, guided-backprop, gradient-shap, integrated-gradients, occlusion,
+input-x-gradient, saliency (Captum's InputXGradient and Saliency, as the TemporalGradCam authors show);
 `smooth=True` (or a "smoothgrad-" prefix) wraps a gradient method in SmoothGrad (NoiseTunnel).
 Detectors: `box=N` explains the N-th detection (its query's class logit); no box gives a
 class-agnostic EigenCAM map of the whole image. Qing also offers method "attention" (its own map).
@@ -13,9 +14,10 @@ Importing this package does not import torch.
 from __future__ import annotations
 
 METHODS = ("gradcam", "guided-gradcam", "guided-backprop", "gradient-shap", "integrated-gradients",
-           "occlusion")
+           "occlusion", "input-x-gradient", "saliency")
 EXTRA_METHODS = ("attention", "eigencam")
-SMOOTHABLE = ("gradcam", "guided-gradcam", "guided-backprop", "gradient-shap", "integrated-gradients")
+SMOOTHABLE = ("gradcam", "guided-gradcam", "guided-backprop", "gradient-shap", "integrated-gradients",
+              "input-x-gradient", "saliency")
 
 __all__ = ["explain", "METHODS", "SMOOTHABLE"]
 

@@ -116,17 +116,46 @@ def _gradient_shap(net, x, target, o):
     return total / n
 
 
+def _guided_gradcam(model, net, x, target, smooth, o):
+    """Captum's GuidedGradCam: Grad-CAM upsampled to the input with Captum's default (nearest),
+    times guided backprop. A ViT's token map goes through its reshape first, then the same steps."""
+    from captum.attr import GuidedGradCam, LayerAttribution, NoiseTunnel
+
+    if _reshape(model) is None:
+        ggc = GuidedGradCam(net, model.saliency_layer())
+        if smooth:
+            return NoiseTunnel(ggc).attribute(x, nt_samples=o["nt_samples"], stdevs=_stdev(x, o),
+                                              nt_samples_batch_size=o["internal_batch_size"], target=target)
+        return ggc.attribute(x, target=target)
+    cam = gradcam_layer(model, net, x, target, smooth, **o)
+    cam = LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="nearest")
+    return cam * _guided_backprop(net, x, target, smooth, o)
+
+
+def _gradient(cls, net, x, target, smooth, o):
+    """Captum's Saliency (|gradient|, its default abs=True) or InputXGradient, optionally SmoothGrad."""
+    from captum.attr import NoiseTunnel
+
+    attr = cls(net)
+    if smooth:
+        return NoiseTunnel(attr).attribute(x, nt_samples=o["nt_samples"], stdevs=_stdev(x, o),
+                                           nt_samples_batch_size=o["internal_batch_size"], target=target)
+    return attr.attribute(x, target=target)
+
+
 def _attribute(model, net, x, method, target, smooth, o) -> tuple[torch.Tensor, str]:
-    from captum.attr import IntegratedGradients, LayerAttribution, NoiseTunnel, Occlusion
+    from captum.attr import InputXGradient, IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
     if method == "gradcam":
         return gradcam_layer(model, net, x, target, smooth, **o), "cam"
     if method == "guided-backprop":
         return _guided_backprop(net, x, target, smooth, o), "abs"
-    if method == "guided-gradcam":  # Grad-CAM upsampled to the input, times guided backprop
-        cam = gradcam_layer(model, net, x, target, smooth, **o)
-        cam = LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="bilinear")
-        return cam * _guided_backprop(net, x, target, smooth, o), "abs"
+    if method == "guided-gradcam":
+        return _guided_gradcam(model, net, x, target, smooth, o), "abs"
+    if method == "saliency":  # Simonyan et al.: the gradient's magnitude
+        return _gradient(Saliency, net, x, target, smooth, o), "abs"
+    if method == "input-x-gradient":
+        return _gradient(InputXGradient, net, x, target, smooth, o), "positive"  # evidence for the target
     if method == "integrated-gradients":
         ig = IntegratedGradients(net)
         kw = {"baselines": torch.zeros_like(x), "n_steps": int(o["n_steps"]), "target": target,
@@ -151,7 +180,6 @@ def _attribute(model, net, x, method, target, smooth, o) -> tuple[torch.Tensor, 
 
 
 def explain_classifier(model, rgb, method: str, target=None, smooth: bool = False, **opts) -> np.ndarray:
-    o = {**DEFAULTS, **{k: v for k, v in opts.items() if v is not None}}
     size = np.asarray(rgb).shape[:2]
     if method == "attention":
         if not hasattr(model, "attention_map"):
@@ -159,8 +187,14 @@ def explain_classifier(model, rgb, method: str, target=None, smooth: bool = Fals
         return resize_map(model.attention_map(rgb), size)
     if method == "eigencam":
         raise LoupeError("eigencam is for detectors; use gradcam on a classifier")
+    attr, mode = attribution(model, rgb, method, target, smooth, **opts)
+    return to_image_map(attr, size, mode)
+
+
+def attribution(model, rgb, method: str, target=None, smooth: bool = False, **opts) -> tuple[torch.Tensor, str]:
+    """(raw attribution over the preprocessed input, how it becomes a map): what Captum returns."""
+    o = {**DEFAULTS, **{k: v for k, v in opts.items() if v is not None}}
     net = LogitsNet(model)
     x = model.preprocess(rgb).detach().clone()
     target = resolve_target(model, net, x, target)
-    attr, mode = _attribute(model, net, x, method, target, smooth, o)
-    return to_image_map(attr, size, mode)
+    return _attribute(model, net, x, method, target, smooth, o)

@@ -1,7 +1,22 @@
-"""Viewer figures of issue 2, side by side with a plain PIL/pydicom decode loop.
+"""Viewer figures: how the viewer scales with the folder (issue 13 part 5), and the figures of
+issue 2 with --issue2, each beside its goal and a baseline measured in the same run.
 
-    .venv/bin/python tests/benchmarks/bench_viewer.py [--n-small 10000] [--n-large 8]
+    .venv/bin/python tests/benchmarks/bench_viewer.py [--sizes 10,1000,10000,100000] [--watch 30]
+    .venv/bin/python tests/benchmarks/bench_viewer.py --issue2 [--n-small 10000] [--n-large 8]
 
+Scale table, one column per folder size (10, 1,000, 10,000 and 100,000 PNGs of 1024x1024 8-bit,
+hard links to 8 distinct files, made once under $TMPDIR/loupe-bench-viewer), the real window with
+its panels unless --viewer-only:
+- longest stall of the event loop in the first --watch seconds after opening the folder (a 5 ms
+  timer's largest lateness; goal < 100 ms), the first image and the whole listing;
+- D pressed with the next image prefetched, key to pixmap painted (median; goal < 50 ms and within
+  1.5x of the 10-image folder), and with nothing prefetched (decode in the worker);
+- a held D: 50 presses at 30 per second (9 in the 10-image folder); time from the last press to the 50th image shown, how many
+  images were decoded for it, and whether the list was ever empty;
+- the name filter: keys typed 60 ms apart, passes over the list (goal 1, after the pause), and the
+  time of one pass plus the relayout (goal < 50 ms); baseline: a bare list comprehension.
+
+Issue 2 figures (--issue2):
 1. Folder of 10,000 small PNGs: time from open_folder() to the first image on screen (< 1.0 s).
 2. Next image in a prefetched folder of 2048x2048 16-bit PNGs: go_next() to pixmap set (< 50 ms median).
 3. Window/level re-render of a 2048x2048 16-bit image: one right-drag move (canvas.window_drag) to
@@ -59,12 +74,7 @@ def pump(app, until, timeout=30.0):
         time.sleep(0.0005)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n-small", type=int, default=10_000)
-    ap.add_argument("--n-large", type=int, default=8)
-    args = ap.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+def issue2(args) -> int:
     from desktop.ui.app import make_app
 
     app = make_app()
@@ -136,7 +146,7 @@ def main() -> int:
         # 3. window/level re-render: right-drag moves through the canvas's real signal path, once
         # the workers (prefetch, thumbnails of the 2048^2 images) are idle: the W/L path alone
         queues = (win.cache.pool, win.image_list.model.pool)
-        pump(app, lambda: all(job.finished for q in queues for job in q._queued), timeout=120)
+        pump(app, lambda: all(q.idle() for q in queues), timeout=120)
         image = win.current_image()
         raw = image.raw(0)
         win.wl.set_window((2000.0, 3000.0))
@@ -181,6 +191,262 @@ def main() -> int:
     print(f"(all {args.n_small} files listed after {all_listed:.2f} s; plain loop = listdir+natsort+PIL decode "
           "of the first file / PIL or pydicom decode per image / float numpy windowing)")
     return 0
+
+
+# ----- scale table (issue 13 part 5) ---------------------------------------------------------------
+SIDE, DISTINCT = 1024, 8
+CACHE = Path(tempfile.gettempdir(), "loupe-bench-viewer")
+
+
+def scale_folder(n: int) -> Path:
+    """n PNGs, hard links to DISTINCT real 1024x1024 8-bit images: real decodes, cheap disk."""
+    import shutil
+
+    folder = CACHE / f"n{n}"
+    if folder.is_dir() and sum(1 for e in os.scandir(folder) if e.name.endswith(".png")) == n:
+        shutil.rmtree(folder / ".loupe", ignore_errors=True)  # each run opens a new store
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    from desktop.core.samples import chest_projection
+
+    base = chest_projection(SIDE)
+    sources = []
+    for k in range(DISTINCT):
+        arr = np.rint(np.roll(base, 40 * k, axis=1) * 255).astype(np.uint8)
+        src = CACHE / f"src{k}.png"
+        Image.fromarray(arr).save(src)
+        sources.append(src)
+    for i in range(n):
+        os.link(sources[i % DISTINCT], folder / f"img{i:06d}.png")
+    return folder
+
+
+class StallMonitor:
+    """A 5 ms precise timer; its largest lateness is the longest the event loop was busy."""
+
+    def __init__(self):
+        from PySide6.QtCore import Qt, QTimer
+
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.longest, self.at, self._last, self._t0 = 0.0, 0.0, None, 0.0
+
+    def start(self):
+        self.longest, self._t0 = 0.0, time.perf_counter()
+        self._last = self._t0
+        self.timer.start()
+
+    def stop(self):
+        self.timer.stop()
+        self._tick()
+
+    def _tick(self):
+        now = time.perf_counter()
+        gap = now - self._last - 0.005
+        if gap > self.longest:
+            self.longest, self.at = gap, now - self._t0
+        self._last = now
+
+
+def run_loop(app, seconds: float, until=None):
+    """The real event loop (QEventLoop.exec) for `seconds`, or until `until()` is true."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    if until is not None:
+        poll = QTimer()
+        poll.timeout.connect(lambda: until() and loop.quit())
+        poll.start(2)
+    loop.exec()
+
+
+def measure_size(app, n: int, args) -> dict:
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    import desktop.ui.extensions as extensions
+    from desktop.ui.main_window import MainWindow
+
+    if args.viewer_only:
+        extensions.EXTENSIONS = []
+    folder = scale_folder(n)
+    win = MainWindow()
+    win.resize(1280, 800)
+    win.show()
+    run_loop(app, 0.5)
+    out: dict = {}
+    monitor = StallMonitor()
+    monitor.start()
+    t0 = time.perf_counter()
+    win.open_folder(folder)
+    run_loop(app, 30, until=lambda: win.current_image() is not None)
+    out["first"] = time.perf_counter() - t0
+    run_loop(app, 120, until=lambda: len(win.image_paths()) == n)
+    out["listed"] = time.perf_counter() - t0
+    run_loop(app, max(args.watch - (time.perf_counter() - t0), 0.0))
+    monitor.stop()
+    out["stall"], out["stall_at"] = monitor.longest, monitor.at
+
+    canvas, panel = win.canvas, win.image_list
+    canvas.setFocus()
+    start = n // 2 if n >= 200 else 0  # the middle of a large folder: nothing special about row 0
+    win.show_image(win.image_paths()[start])
+
+    def painted_after_key():
+        t = time.perf_counter()
+        QTest.keyClick(canvas, Qt.Key_D)
+        run_loop(app, 10, until=lambda: win._wanted is None)
+        canvas.viewport().repaint()
+        return time.perf_counter() - t
+
+    warm = []
+    for _ in range(min(15, n - 1 - start)):
+        nxt = panel.neighbour(win.current_path(), +1)
+        run_loop(app, 10, until=lambda p=nxt: win.cache.get(p) is not None and win.cache.pool.idle())
+        warm.append(painted_after_key())
+    out["step"] = statistics.median(warm)
+    cold = []
+    win.show_image(win.image_paths()[start])
+    for _ in range(min(5, n - 1 - start)):
+        run_loop(app, 10, until=win.cache.pool.idle)
+        win.cache.clear()
+        cold.append(painted_after_key())
+    out["cold"] = statistics.median(cold)
+
+    # a held key: 50 presses at 30 per second from the middle, nothing prefetched
+    held = min(50, n - 1)
+    win.show_image(win.image_paths()[start if start + held < n else 0])
+    run_loop(app, 10, until=win.cache.pool.idle)
+    win.cache.clear()
+    begin = panel.model.row_of[win.current_path()]
+    target = win.image_paths()[begin + held]
+    decoded, empty = [], []
+    win.cache.decoded.connect(decoded.append)
+    watch = QTimer()
+    watch.timeout.connect(lambda: panel.proxy.rowCount() == 0 and empty.append(1))
+    watch.start(5)
+    presses = [0]
+
+    def press():
+        QTest.keyClick(canvas, Qt.Key_D)
+        presses[0] += 1
+        if presses[0] == held:
+            ticker.stop()
+
+    ticker = QTimer()
+    ticker.timeout.connect(press)
+    ticker.start(33)
+    monitor.start()
+    run_loop(app, 30, until=lambda: presses[0] == held)
+    last_press = time.perf_counter()
+    run_loop(app, 30, until=lambda: win.current_path() == target)
+    out["held"] = time.perf_counter() - last_press
+    out["held_ok"] = win.current_path() == target
+    run_loop(app, 10, until=win.cache.pool.idle)
+    monitor.stop()
+    out["held_stall"] = monitor.longest
+    out["held_decodes"] = len(set(decoded))
+    out["empty"] = bool(empty)
+    watch.stop()
+    win.cache.decoded.disconnect(decoded.append)
+
+    # the name filter: "img00" typed 60 ms apart, then the pause
+    passes0 = panel.proxy.passes
+    panel.filter.setFocus()
+    monitor.start()
+    for ch in "img00":
+        QTest.keyClick(panel.filter, ch)
+        run_loop(app, 0.06)
+    typed_passes = panel.proxy.passes - passes0
+    run_loop(app, 2, until=lambda: panel.proxy.passes > passes0)
+    run_loop(app, 0.3)
+    monitor.stop()
+    out["filter_passes_typing"], out["filter_passes"] = typed_passes, panel.proxy.passes - passes0
+    out["filter_stall"] = monitor.longest
+    times = []
+    for needle in ("img0001", "img00", "1", "img000123", "IMG0"):
+        panel.filter.setText(needle)
+        t = time.perf_counter()
+        panel.apply_filter()
+        app.processEvents()  # the view's relayout and repaint
+        times.append(time.perf_counter() - t)
+        panel.filter.setText("")
+        app.processEvents()
+    out["filter"] = statistics.median(times)
+    names = list(panel.model.folded_names)
+    base = []
+    for needle in ("img0001", "img00", "1", "img000123", "img0"):
+        t = time.perf_counter()
+        [i for i, name in enumerate(names) if needle in name]  # noqa: B018
+        base.append(time.perf_counter() - t)
+    out["filter_base"] = statistics.median(base)
+    win.close()
+    win.deleteLater()
+    run_loop(app, 0.5)
+    return out
+
+
+def scale(args) -> int:
+    from desktop.ui.app import make_app
+
+    app = make_app()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    t = time.perf_counter()
+    for n in sizes:
+        scale_folder(n)
+    made = time.perf_counter() - t
+    im = CACHE / "src0.png"
+    base = []
+    for _ in range(5):
+        t = time.perf_counter()
+        np.asarray(Image.open(im))
+        base.append(time.perf_counter() - t)
+    results = {n: measure_size(app, n, args) for n in sizes}
+    small = results[sizes[0]]
+
+    def row(label, key, fmt=ms, goal=""):
+        cells = "".join(f"{fmt(results[n][key]):>14}" for n in sizes)
+        print(f"{label:<40}{cells}   {goal}")
+
+    print(f"\n{'images in the folder':<40}" + "".join(f"{n:>14,}" for n in sizes) + "   goal")
+    row(f"longest stall, first {args.watch:g} s", "stall", goal="< 100 ms")
+    row("  ... seconds after opening", "stall_at", lambda v: f"{v:7.1f} s")
+    row("first image shown", "first")
+    row("all images listed", "listed", lambda v: f"{v:7.2f} s")
+    row("D, next prefetched: key to painted", "step", goal="< 50 ms median")
+    ratio_label = f"  ... ratio to the {sizes[0]}-image folder"
+    print(f"{ratio_label:<40}"
+          + "".join(f"{results[n]['step'] / small['step']:>13.2f}x" for n in sizes) + "   <= 1.5x")
+    row("D, nothing prefetched (worker decode)", "cold", goal=f"plain PIL decode {ms(statistics.median(base)).strip()}")
+    row("held D, 50 presses: last press to shown", "held")
+    row("  ... images decoded", "held_decodes", lambda v: f"{v:>8d}", goal="a few, not 50")
+    row("  ... list ever empty", "empty", lambda v: "yes" if v else "no", goal="no")
+    row("  ... longest stall", "held_stall", goal="< 100 ms")
+    row("filter typed: passes while typing", "filter_passes_typing", lambda v: f"{v:>8d}", goal="0 (waits)")
+    row("  ... passes after the pause", "filter_passes", lambda v: f"{v:>8d}", goal="1")
+    row("  ... longest stall", "filter_stall", goal="< 100 ms")
+    row("one filter pass + relayout (median)", "filter", goal="< 50 ms")
+    row("  baseline: bare list comprehension", "filter_base")
+    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"{'viewer only' if args.viewer_only else 'with the panels'}; folders ready in {made:.1f} s")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10,1000,10000,100000")
+    ap.add_argument("--watch", type=float, default=30.0, help="seconds of stall watching after opening")
+    ap.add_argument("--viewer-only", action="store_true", help="without the box editor and model panels")
+    ap.add_argument("--issue2", action="store_true", help="the figures of issue 2 instead")
+    ap.add_argument("--n-small", type=int, default=10_000)
+    ap.add_argument("--n-large", type=int, default=8)
+    args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    return issue2(args) if args.issue2 else scale(args)
 
 
 if __name__ == "__main__":

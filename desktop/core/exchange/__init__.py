@@ -5,6 +5,7 @@ from desktop.core.exchange.coco_export import coco_dict, export_coco, export_coc
 from desktop.core.exchange.corrections import corrections, export_corrections
 from desktop.core.exchange.errors import ExchangeError, ImportProblems
 from desktop.core.exchange.importer import ImportReport, Problem
+from desktop.core.exchange.preview import ImportPreview, detect_format, preview_import
 from desktop.core.exchange.roboflow import export_roboflow
 from desktop.core.exchange.transfer import (
            EXPORT_FORMATS,
@@ -16,4 +17,4 @@ from desktop.core.exchange.yolo_voc import export_voc, export_yolo
 
 __all__ = ["coco_dict", "export_coco", "export_coco_results", "export_roboflow", "export_yolo", "export_voc",
            "corrections", "export_corrections", "import_annotations", "export_annotations", "ImportReport",
-           "Problem", "ExchangeError", "ImportProblems", "IMPORT_FORMATS", "EXPORT_FORMATS"]
+           "Problem", "ImportPreview", "detect_format", "preview_import", "ExchangeError", "ImportProblems", "IMPORT_FORMATS", "EXPORT_FORMATS"]

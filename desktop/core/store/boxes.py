@@ -53,25 +53,26 @@ class BoxesMixin:
         if state not in BOX_STATES:
             raise StoreError(f"box state must be one of {', '.join(BOX_STATES)}, not {state!r}")
         _check_size(w, h)
-        wanted = self._alloc_box_id()
+        handle = self._new_handle()
         now = time.time()
+        record = {"edit": "add_box", "image_id": int(image_id), "category": category, "x": float(x),
+                  "y": float(y), "w": float(w), "h": float(h), "source": source, "model": model,
+                  "score": None if score is None else float(score), "state": state, "locked": bool(locked),
+                  "handle": handle}
 
         def op(conn: sqlite3.Connection) -> int:
+            # the id comes from SQLite inside this transaction (AUTOINCREMENT: never reused), so it
+            # can never be one that another window holds (decision 0112)
             cid = _category_in(conn, category)
             orig = (cid, x, y, w, h) if source == "model" else (None,) * 5
-            bid = wanted
-            if conn.execute("SELECT 1 FROM boxes WHERE id = ?", (bid,)).fetchone():
-                # another window took this id while the edit waited: give it the next free one
-                bid = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM boxes").fetchone()[0]
-                self.id_remap[wanted] = bid
-                self._max_box_id = max(self._max_box_id, bid)
-            conn.execute(_INSERT, (bid, image_id, cid, float(x), float(y), float(w), float(h), source, model,
-                                   None if score is None else float(score), state, int(locked), *orig,
-                                   now, now))
-            return bid
+            cur = conn.execute(_INSERT, (None, image_id, cid, float(x), float(y), float(w), float(h), source,
+                                         model, None if score is None else float(score), state, int(locked),
+                                         *orig, now, now))
+            self.writer.stage(handle, cur.lastrowid)
+            return cur.lastrowid
 
-        result = self.writer.write(op, "a new box")
-        return wanted if result is None else result
+        result = self.writer.write(op, "a new box", record=record)
+        return handle if result is None else result
 
     def update_box(self, box_id: int, *, category=None, x: float | None = None, y: float | None = None,
                    w: float | None = None, h: float | None = None, state: str | None = None,
@@ -113,7 +114,9 @@ class BoxesMixin:
                 conn.execute(f"UPDATE boxes SET {', '.join(sets)}, modified = ? WHERE id = ?",
                              (*values, now, bid))
 
-        self.writer.write(op, f"box {box_id}")
+        fields = {k: v for k, v in (("category", category), ("x", x), ("y", y), ("w", w), ("h", h),
+                                    ("state", state), ("locked", locked), ("deleted", deleted)) if v is not None}
+        self.writer.write(op, f"box {box_id}", record={"edit": "update_box", "box": int(box_id), "fields": fields})
 
     def delete_box(self, box_id: int) -> None:
         """Delete a box. The row is kept with a flag, so a deleted prediction still counts as a
@@ -132,7 +135,7 @@ class BoxesMixin:
         now = time.time()
         self.writer.write(lambda conn: conn.executemany(
             "UPDATE boxes SET state = 'accepted', modified = ? WHERE id = ?", [(now, i) for i in ids]),
-            "accepted predictions")
+            "accepted predictions", record={"edit": "accept", "ids": ids})
         return ids
 
     def replace_predictions(self, image_id: int, model_name: str, predictions) -> list[int]:
@@ -157,10 +160,7 @@ class BoxesMixin:
                 ids.append(cur.lastrowid)
             return ids
 
-        ids = self.writer.write(op, f"predictions of {model_name}", queue=False)
-        if ids:
-            self._max_box_id = max(self._max_box_id, max(ids))
-        return ids
+        return self.writer.write(op, f"predictions of {model_name}", queue=False)
 
     def bulk_add_boxes(self, rows, source: str = "person", state: str = "drawn") -> int:
         """Add many boxes in one transaction: (image_id, category_id, x, y, w, h) each."""
@@ -174,15 +174,20 @@ class BoxesMixin:
         return len(data)
 
     # -- ids -----------------------------------------------------------------------------------
-    def _alloc_box_id(self) -> int:
-        top = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM boxes").fetchone()[0]
-        self._max_box_id = max(self._max_box_id, top) + 1
-        return self._max_box_id
+    def _new_handle(self) -> int:
+        """A provisional id for a box whose write may wait: negative, so it is never a real id
+        (of this window or another); `_rid` turns it into the real one once the write landed."""
+        with self._handles_lock:
+            self._last_handle -= 1
+            return self._last_handle
+
+    def _landed(self, staged) -> None:
+        for handle, real in staged:
+            self.id_remap[handle] = real
 
     def _rid(self, box_id: int) -> int:
-        while box_id in self.id_remap:
-            box_id = self.id_remap[box_id]
-        return box_id
+        """The real id of a box: itself, or the id a provisional handle got when its write landed."""
+        return self.id_remap.get(box_id, box_id) if box_id < 0 else box_id
 
 
 def _category_in(conn: sqlite3.Connection, category) -> int:

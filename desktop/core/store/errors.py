@@ -16,3 +16,8 @@ class StoreWriteError(StoreError):
     def __init__(self, message: str, pending: int = 0):
         super().__init__(message)
         self.pending = pending
+
+
+class StoreReadOnlyError(StoreWriteError):
+    """The store was opened read-only (the folder cannot be written): every edit is refused with
+    this message, and nothing is written anywhere."""

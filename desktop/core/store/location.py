@@ -35,15 +35,46 @@ def fallback_dir(folder: Path) -> Path:
     return base / "stores" / f"{folder.name or 'root'}-{key}"
 
 
+COPY_FILE = "annotations-copy-of-read-only-folder.db"
+
+
 def store_path(folder: Path) -> tuple[Path, str | None]:
     """Path of the folder's database and, when it is not inside the folder, a note saying why."""
+    path, note, _read_only = locate(folder)
+    return path, note
+
+
+def locate(folder: Path) -> tuple[Path, str | None, bool]:
+    """(database, note, read_only). A folder that cannot be written but already has a store opens
+    that store read-only (its annotations are shown, decision 0114); one without a store gets a new
+    store in the user's data directory."""
+    own = folder / STORE_DIR / STORE_FILE
     if folder_writable(folder):
-        return folder / STORE_DIR / STORE_FILE, None
+        return own, None, False
+    if own.is_file():
+        note = (f"{folder} is read-only: its annotations ({own}) are shown, but edits cannot be "
+                f"saved there")
+        return own, note, True
     where = fallback_dir(folder)
     where.mkdir(parents=True, exist_ok=True)
     (where / "folder.txt").write_text(str(folder.resolve()), encoding="utf-8")
     note = f"{folder} is not writable; its annotations are kept in {where / STORE_FILE}"
-    return where / STORE_FILE, note
+    return where / STORE_FILE, note, False
+
+
+def sidecar_creatable(db_path: Path) -> bool:
+    """Whether SQLite can have the -wal and -shm files of a WAL database beside `db_path` (they
+    exist, or its folder can be written); when not, a read-only open needs `immutable=1`."""
+    wal, shm = Path(f"{db_path}-wal"), Path(f"{db_path}-shm")
+    if wal.exists() and shm.exists():
+        return True
+    try:
+        probe = db_path.parent / f".probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
 
 
 def content_hash(path: Path) -> tuple[int, str] | None:

@@ -63,21 +63,55 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (image_id, name)
     );
     """,
+    # 1 -> 2: box ids come from SQLite inside the write transaction and are never reused, so an id
+    # another window holds can never name a different box (decision 0112). SQLite cannot add
+    # AUTOINCREMENT to a table, so the table is rebuilt with the same columns in the same order.
+    """
+    CREATE TABLE boxes_v2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        category_id INTEGER NOT NULL REFERENCES categories(id),
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        source TEXT NOT NULL,
+        model TEXT,
+        score REAL,
+        state TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        locked INTEGER NOT NULL DEFAULT 0,
+        orig_category_id INTEGER,
+        orig_x REAL, orig_y REAL, orig_w REAL, orig_h REAL,
+        created REAL NOT NULL,
+        modified REAL NOT NULL
+    );
+    INSERT INTO boxes_v2 SELECT * FROM boxes;
+    DROP TABLE boxes;
+    ALTER TABLE boxes_v2 RENAME TO boxes;
+    CREATE INDEX boxes_image ON boxes(image_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection, db_path: str) -> int:
-    """Bring the database to SCHEMA_VERSION; returns the version it had before."""
+def check_version(conn: sqlite3.Connection, db_path: str) -> int:
+    """The database's schema version; a database newer than this code is refused."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{db_path}: annotation store has schema version {version}, newer than this Loupe "
             f"understands ({SCHEMA_VERSION}); update Loupe to open it"
         )
+    return version
+
+
+def migrate(conn: sqlite3.Connection, db_path: str) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it had before."""
+    version = check_version(conn, db_path)
     for target in range(version + 1, SCHEMA_VERSION + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= target:  # another window did it
+                conn.execute("COMMIT")
+                continue
             for statement in MIGRATIONS[target - 1].split(";"):
                 if statement.strip():
                     conn.execute(statement)

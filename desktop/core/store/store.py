@@ -8,19 +8,26 @@ Boxes and categories live in the mixins `boxes.py` and `categories.py`.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
+import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
+from desktop.core.store import location
+from desktop.core.store.background import Retrier
 from desktop.core.store.boxes import BoxesMixin
 from desktop.core.store.categories import CategoriesMixin
 from desktop.core.store.category_state import CategoryStateMixin
-from desktop.core.store.errors import StoreError
-from desktop.core.store.location import content_hash, store_path
+from desktop.core.store.errors import StoreError, StoreReadOnlyError, StoreWriteError
+from desktop.core.store.instances import Instance, Registration, others
+from desktop.core.store.location import COPY_FILE, STORE_DIR, STORE_FILE, content_hash, fallback_dir
 from desktop.core.store.records import ImageRecord
-from desktop.core.store.schema import REVIEW_STATUSES, migrate
+from desktop.core.store.recovery import find_recovery, replay_file, write_recovery
+from desktop.core.store.schema import REVIEW_STATUSES, check_version, migrate
 from desktop.core.store.writer import Writer
 
 _IMAGE_COLUMNS = ("id, rel_path, width, height, file_size, content_hash, patient_key, review_status, "
@@ -30,43 +37,154 @@ _NIH_NAME = re.compile(r"^(\d{8})_\d{3}")
 
 
 def open_store(folder: str | Path, busy_timeout_ms: int = 2000) -> AnnotationStore:
-    """Open (creating when needed) the store of `folder`."""
+    """Open (creating when needed) the store of `folder`. A folder that cannot be written but has
+    a store opens it read-only (`store.read_only`); `store.note` says so."""
     folder = Path(folder)
     if not folder.is_dir():
         raise StoreError(f"{folder}: not a folder; annotations are kept per image folder")
-    path, note = store_path(folder)
-    return AnnotationStore(path, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms)
+    path, note, read_only = location.locate(folder)
+    return AnnotationStore(path, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms, read_only=read_only)
+
+
+def open_working_copy(folder: str | Path, busy_timeout_ms: int = 2000) -> AnnotationStore:
+    """For a read-only folder: a writable copy of its store in the user's data directory, named as
+    a copy (made once; later opens reuse it, so edits made in it are kept)."""
+    folder = Path(folder)
+    own = folder / STORE_DIR / STORE_FILE
+    target = fallback_dir(folder) / COPY_FILE
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (target.parent / "folder.txt").write_text(str(folder.resolve()), encoding="utf-8")
+        source = AnnotationStore(own, folder=folder, read_only=True)
+        tmp = target.with_name(target.name + ".tmp")
+        dest = sqlite3.connect(str(tmp))
+        try:
+            source.conn.backup(dest)
+        finally:
+            dest.close()
+            source.close()
+        os.replace(tmp, target)
+    note = (f"{folder} is read-only: edits go to a copy of its annotations in {target}, not to the "
+            f"folder's own {own}")
+    return AnnotationStore(target, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms)
 
 
 class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
     def __init__(self, db_path: str | Path, folder: str | Path | None = None, note: str | None = None,
-                 busy_timeout_ms: int = 2000):
+                 busy_timeout_ms: int = 2000, read_only: bool = False):
         self.path = Path(db_path)
         self.folder = Path(folder) if folder is not None else self.path.parent.parent
-        self.note = note  # set when the store is not inside the folder (read-only folder)
+        self.note = note  # set when the store is not the folder's own writable one
+        self.read_only = bool(read_only)
+        self.immutable = False
+        self.is_working_copy = self.path.name == COPY_FILE  # a read-only folder's annotations, copied
+        self.busy_timeout_ms = busy_timeout_ms
+        self.recovered: list[str] = []  # messages about recovery files replayed on open
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
-                                   timeout=busy_timeout_ms / 1000)
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            # NORMAL in WAL: a committed transaction survives a crash of the process (SIGKILL);
-            # only a power cut can lose the last commits. See decision 0020.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn, str(self.path))
+            if self.read_only:
+                conn = self._connect_read_only()
+                check_version(conn, str(self.path))
+                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            else:
+                conn = self._connect(busy_timeout_ms)
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                migrate(conn, str(self.path))
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the annotation store: {exc}") from exc
         self.conn = conn
         self.journal_mode = mode
         self.writer = Writer(conn, str(self.path))
-        self.id_remap: dict[int, int] = {}
-        self._max_box_id = 0
+        self.writer.on_commit = self._landed
+        if self.read_only:
+            self.writer.read_only = (f"{self.path} is read-only (the folder {self.folder} cannot be "
+                                     f"written): edits cannot be saved there, and nothing was changed")
+        self.id_remap: dict[int, int] = {}  # provisional handle (negative) -> real id, once landed
+        self._handles_lock = threading.Lock()
+        self._last_handle = 0
+        self._registration: Registration | None = None
+        self._data_version = self._read_data_version()
+        self._replay_recovery()
+
+    def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                               timeout=busy_timeout_ms / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # NORMAL in WAL: a committed transaction survives a crash of the process (SIGKILL);
+        # only a power cut can lose the last commits. See decision 0020.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """mode=ro; immutable=1 when SQLite could not even have its -wal/-shm files (decision 0114)."""
+        if not self.path.is_file():
+            raise StoreError(f"{self.path}: no annotation store there")
+        base = "file:" + urllib.parse.quote(str(self.path.resolve())) + "?mode=ro"
+        tries = [False, True] if location.sidecar_creatable(self.path) else [True]
+        for immutable in tries:
+            conn = sqlite3.connect(base + ("&immutable=1" if immutable else ""), uri=True, isolation_level=None,
+                                   check_same_thread=False, timeout=self.busy_timeout_ms / 1000)
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                conn.close()
+                if immutable:
+                    raise
+                continue
+            self.immutable = immutable
+            wal = Path(f"{self.path}-wal")
+            if immutable and wal.exists() and wal.stat().st_size > 0:
+                self.note = (self.note or "") + (f"; its last edits (in {wal.name}) cannot be read "
+                                                 "without write access")
+            return conn
+        raise AssertionError("unreachable")
 
     # -- lifecycle -------------------------------------------------------------------------
-    def close(self) -> None:
-        self.writer.flush()
+    def start_background(self, foreground_timeout_ms: int = 30, background_timeout_ms: int = 1000) -> None:
+        """The window's mode: a write on the calling thread waits at most `foreground_timeout_ms`
+        for another program's lock; a waiting edit is saved by a background thread. Also
+        announces this window to other Loupe windows on the folder (decision 0113)."""
+        if self.read_only or self.writer.background is not None:
+            return
+        self.conn.execute(f"PRAGMA busy_timeout = {int(foreground_timeout_ms)}")
+        self._registration = Registration(self.path)
+        self.writer.background = Retrier(self.writer, lambda: self._connect(background_timeout_ms),
+                                         tick=self._registration.beat)
+
+    def other_instances(self) -> list[Instance]:
+        """Other Loupe windows that have this store open now."""
+        if self._registration is not None:
+            return self._registration.others()
+        return others(self.path.parent / "instances")
+
+    def changed_on_disk(self) -> bool:
+        """True once after another connection (window, program, this store's saving thread)
+        committed a change (SQLite's PRAGMA data_version)."""
+        version = self._read_data_version()
+        changed, self._data_version = version != self._data_version, version
+        return changed
+
+    def _read_data_version(self) -> int:
+        try:
+            return self.conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.DatabaseError:
+            return self._data_version
+
+    def close(self, wait: float = 2.0) -> str | None:
+        """Save what waits (up to `wait` s). Edits that still cannot be saved go to a recovery file
+        beside the store, replayed on the next open; returns the message saying so (None when
+        everything was saved)."""
+        message = None
+        if self.writer.pending and not self.writer.wait_saved(wait):
+            message = self._to_recovery()
+        if self.writer.background is not None:
+            self.writer.background.stop()
+            self.writer.background = None
+        if self._registration is not None:
+            self._registration.close()
         self.conn.close()
+        return message
 
     def __enter__(self) -> AnnotationStore:
         return self
@@ -79,11 +197,65 @@ class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
         """How many edits wait in memory to be saved (0 when everything is on disk)."""
         return len(self.writer.pending)
 
+    @property
+    def pending_reason(self) -> str | None:
+        return self.writer.last_error if self.writer.pending else None
+
     def flush(self) -> bool:
         return self.writer.flush()
 
+    def wait_saved(self, timeout: float) -> bool:
+        return self.writer.wait_saved(timeout)
+
+    def save_recovery(self) -> Path:
+        """Write the waiting edits to a recovery file beside the store (the data directory when that
+        fails) and forget them here; they are put back on the next open. Raises StoreWriteError
+        when no file could be written (then the edits stay waiting)."""
+        reason = self.writer.last_error
+        taken = self.writer.take_pending()
+        records = [p.record for p in taken if p.record is not None]
+        try:
+            return write_recovery(self.path, records, reason, fallback_dir(self.folder))
+        except StoreWriteError:
+            self.writer.pending[:0] = taken  # nothing written: keep them waiting
+            raise
+
+    def discard_pending(self) -> int:
+        """Forget the waiting edits, on the user's explicit choice; returns how many."""
+        n = len(self.writer.take_pending())
+        self.writer._tell(f"{self.path}: {n} unsaved edit(s) were discarded")
+        return n
+
+    def _to_recovery(self) -> str:
+        n = self.pending
+        try:
+            path = self.save_recovery()
+        except StoreWriteError as exc:
+            message = f"{self.path}: {n} edit(s) could not be saved and are lost: {exc}"
+        else:
+            message = (f"{n} edit(s) could not be saved into {self.path}; they were written to {path} "
+                       f"and are put back the next time this folder is opened")
+        self.writer._tell(message)
+        return message
+
+    def _replay_recovery(self) -> None:
+        files = find_recovery(self.path, fallback_dir(self.folder))
+        if files and self.read_only:
+            self.recovered.append(f"{len(files)} recovery file(s) of unsaved edits wait beside {self.path}; "
+                                  "they are put back once the folder can be written")
+            return
+        for path in files:
+            claimed = path.with_name(f"{path.name}.replaying-{os.getpid()}")
+            try:
+                os.replace(path, claimed)  # two windows opening at once: only one replays a file
+            except OSError:
+                continue
+            message = replay_file(self, claimed, original=path)
+            self.recovered.append(message)
+
     def add_listener(self, callback) -> None:
-        """`callback(message)` is called when a write fails (and when waiting edits are saved)."""
+        """`callback(message)` is called when a write fails (and when waiting edits are saved).
+        With a background thread it may be called from that thread."""
         self.writer.listeners.append(callback)
 
     @contextlib.contextmanager
@@ -133,6 +305,10 @@ class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
         rel = _norm(rel_path)
         row = self.conn.execute("SELECT id, content_hash, width, height FROM images WHERE rel_path = ?",
                                 (rel,)).fetchone()
+        if self.read_only:  # nothing may be written: the record as it is, or none
+            if row is not None:
+                return row[0]
+            raise StoreReadOnlyError(self.writer.read_only)
         if row is not None and (row[2], row[3]) == (int(width), int(height)) and (
                 row[1] is not None or not (self.folder / rel).exists()):
             return row[0]
@@ -161,7 +337,7 @@ class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
                 "VALUES (?,?,?,?,?,?,?)", (rel, int(width), int(height), size, digest, patient_key, now))
             return cur.lastrowid
 
-        return self.writer.write(op, f"image {rel}", queue=False)
+        return self.writer.write(op, f"image {rel}", queue=False, ordered=False)
 
     def bulk_ensure_images(self, images) -> dict[str, int]:
         """Add many images at once: (rel_path, width, height) each; returns rel_path -> id for
@@ -207,7 +383,8 @@ class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
             conn.executemany("INSERT INTO image_labels(image_id, name, probability) VALUES (?,?,?)",
                              [(image_id, str(n), None if p is None else float(p)) for n, p in items])
 
-        self.writer.write(op, "image labels")
+        self.writer.write(op, "image labels", record={"edit": "image_labels", "image_id": int(image_id),
+                                                      "labels": [[str(n), p] for n, p in items]})
 
     def image_labels(self, image_id: int) -> dict[str, float | None]:
         return dict(self.conn.execute(
@@ -216,7 +393,8 @@ class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
     def _update_image(self, image_id: int, column: str, value, what: str) -> None:
         now = time.time()
         self.writer.write(lambda conn: conn.execute(
-            f"UPDATE images SET {column} = ?, modified = ? WHERE id = ?", (value, now, image_id)), what)
+            f"UPDATE images SET {column} = ?, modified = ? WHERE id = ?", (value, now, image_id)), what,
+            record={"edit": "image", "image_id": int(image_id), "column": column, "value": value})
 
 
 def _patient_from_name(rel: str) -> str | None:

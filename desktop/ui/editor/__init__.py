@@ -25,4 +25,5 @@ def install(window):
     if image_list is not None:  # review marks, status filter and count in the image list
         editor.store_opened.connect(lambda _store: image_list.set_review_statuses(editor.review_statuses()))
         editor.review_status_changed.connect(image_list.set_review_status)
+        editor.store_refreshed.connect(lambda: image_list.set_review_statuses(editor.review_statuses()))
     return editor

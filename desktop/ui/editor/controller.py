@@ -28,6 +28,7 @@ DEFAULT_LABEL = "unlabelled"
 
 class BoxEditor(QObject):
     store_opened = Signal(object)
+    store_refreshed = Signal()  # the store changed underneath (another window or program)
     boxes_changed = Signal(str)
     review_status_changed = Signal(str, str)  # absolute image path, "unreviewed"/"in_progress"/"done"
     labels_changed = Signal()  # the label set (names, colours, keys, order) changed
@@ -54,9 +55,16 @@ class BoxEditor(QObject):
         self._colors: dict[str, str] = {}
         self._statuses: dict[int, str] = {}  # statuses written by this editor (they may wait in memory)
         self._folder = ""
+        self._register_later: str | None = None  # an image to record once the database is free
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(2000)
         self._flush_timer.timeout.connect(self._flush)
+        from desktop.ui.editor.quit_prompt import QuitPrompt
+        from desktop.ui.editor.store_status import StoreStatus
+
+        self.status = StoreStatus(self)
+        self.status.message.connect(self._store_message)  # queued when sent from the saving thread
+        self.quit_prompt = QuitPrompt(self)
         window.folder_opened.connect(self.open_folder)
         window.current_image_changed.connect(self.show_image)
         from PySide6.QtCore import QCoreApplication
@@ -70,18 +78,40 @@ class BoxEditor(QObject):
     # -- store and image ---------------------------------------------------------------------
     def open_folder(self, folder: str) -> None:
         from desktop.core.store import open_store
-        from models.errors import LoupeError
 
         self.close_store()
+        self._use_store(lambda: open_store(folder), folder)
+
+    def edit_working_copy(self) -> None:
+        """A read-only folder: keep editing in a copy of its store in the user's data directory."""
+        from desktop.core.store.store import open_working_copy
+
+        if self.store is None or not self.store.read_only:
+            return
+        folder = self._folder
+        self.close_store()
+        self._use_store(lambda: open_working_copy(folder), folder)
+
+    def _use_store(self, opener, folder: str) -> None:
+        from models.errors import LoupeError
+
         try:
-            self.store = open_store(folder)
+            self.store = opener()
         except LoupeError as exc:
             self.window.notify(f"Annotations cannot be kept for {folder}", details=str(exc), level="error")
             return
         self._folder = str(folder)
-        self.store.add_listener(self._store_message)
-        if self.store.note:
+        self.store.start_background()  # a lock held by another program never freezes the window
+        self.store.add_listener(self.status.message.emit)
+        if self.store.read_only:
+            self.window.notify("This folder is read-only: its annotations are shown, but edits are not saved. "
+                               "Edit a Copy… in the status bar keeps edits in a copy", details=self.store.note,
+                               level="warning")
+        elif self.store.note:
             self.window.notify(self.store.note, level="warning")
+        for message in self.store.recovered:
+            self.window.notify(message, level="info" if "were saved into" in message else "warning")
+        self.status.attach(self.store)
         self.store_opened.emit(self.store)
         if self.window.current_path():
             self.show_image(self.window.current_path())
@@ -91,11 +121,30 @@ class BoxEditor(QObject):
         self._statuses = {}
         self._clear_items()
         self.image_id = self.image_path = None
+        self.status.detach()
         if self.store is not None:
-            self.store.close()
-            self.store = None
+            store, self.store = self.store, None
+            message = store.close(wait=1.0)  # what still waits goes to a recovery file, said here
+            if message:
+                self.window.notify(message.split("; ")[0], details=message, level="warning")
 
-    def show_image(self, path: str) -> None:
+    def refresh_from_disk(self) -> None:
+        """Another window or program changed the store: show what is on disk now."""
+        if self.store is None:
+            return
+        self._statuses = {}
+        self.labels_edited()
+        self.store_refreshed.emit()
+
+    def retry_registration(self) -> None:
+        """A new image could not be recorded (the database was locked): try again (the status
+        timer calls this; each try waits at most the window's short busy timeout)."""
+        waiting, self._register_later = self._register_later, None
+        if waiting is not None and self.store is not None and waiting == self.image_path:
+            self.show_image(waiting, quiet=True)
+
+    def show_image(self, path: str, quiet: bool = False) -> None:
+        self._register_later = None
         self._clear_items()
         self.image_id, self.image_path = None, path
         if getattr(self, "input", None) is not None:
@@ -107,10 +156,19 @@ class BoxEditor(QObject):
         size = self._image_size_now()
         if rel.startswith("..") or size is None:
             return
+        from desktop.core.store import StoreReadOnlyError, StoreWriteError
         from models.errors import LoupeError
 
         try:
             self.image_id = self.store.ensure_image(rel, *size)
+        except StoreReadOnlyError:
+            return  # a read-only folder's image it never annotated: nothing to show (the notice says why)
+        except StoreWriteError as exc:  # a new image while another program holds the lock: try again soon
+            self._register_later = path
+            if not quiet:
+                self.window.notify(f"The annotations of {os.path.basename(path)} open once the database is free",
+                                   str(exc), "warning")
+            return
         except LoupeError as exc:
             self.window.notify(f"Cannot load the annotations of {os.path.basename(path)}", str(exc), "error")
             return
@@ -320,6 +378,11 @@ class BoxEditor(QObject):
 
     # -- edits -----------------------------------------------------------------------------------
     def _ready(self) -> bool:
+        if self.store is not None and self.store.read_only:
+            self.window.notify("This folder is read-only: edits are not saved. Use Edit a Copy… in the status "
+                               "bar to edit a copy of its annotations", details=self.store.writer.read_only,
+                               level="warning")
+            return False
         return self.store is not None and self.image_id is not None
 
     def category_for_drawing(self) -> str:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 SALIENCY_METHODS = ("gradcam", "guided-gradcam", "guided-backprop", "gradient-shap",
-                    "integrated-gradients", "occlusion")
+                    "integrated-gradients", "occlusion", "input-x-gradient", "saliency")
 
 
 def saliency_methods(task: str = "classification") -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def tell(parent, title: str, text: str, extra: str | None = None) -> str:
 
 class TrainingPanel(QWidget):
     model_ready = Signal(str)  # the new card's path, when the user picks "Use this model"
+    _torch_loaded = Signal()  # torch imported off the GUI thread: the device note can ask it now
 
     def __init__(self, window=None, parent=None):
         super().__init__(parent)
@@ -131,7 +133,24 @@ class TrainingPanel(QWidget):
         s.log.connect(self._append_log)
         s.started.connect(lambda ev: self._append_log(f"started on {ev.get('device', '?')}: {ev.get('out', '')}"))
         self._prefill()
-        QTimer.singleShot(2000, self._device_note)  # after the first window: it imports torch
+        self._torch_loaded.connect(self._device_note)
+        QTimer.singleShot(2000, self._load_torch)  # after the first window
+
+    def _load_torch(self) -> None:
+        """`import torch` takes a second or more; on the GUI thread it froze the window a few
+        seconds after start (issue 13 part 5, docs/decisions/0107-no-torch-import-on-the-gui-
+        thread.md). It is imported on a thread; the note is written once it has loaded."""
+        def load():
+            try:
+                import torch  # noqa: F401
+            except Exception:  # pragma: no cover - the note says "no GPU" then
+                pass
+            try:
+                self._torch_loaded.emit()
+            except RuntimeError:  # the panel was closed meanwhile
+                pass
+
+        threading.Thread(target=load, name="loupe-torch-import", daemon=True).start()
 
     # -- setup ---------------------------------------------------------------------------------------
     def _load_presets(self) -> None:

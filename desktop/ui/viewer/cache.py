@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from .workers import DecodeJob, WorkQueue
 
 
 class ImageCache(QObject):
-    """LRU of decoded images, bounded by count and bytes; `prefetch(paths)` decodes in workers."""
+    """LRU of decoded images, bounded by count and bytes; `prefetch(paths)` decodes in workers,
+    `request(path)` decodes one path before anything else waiting (a step the user asked for)."""
+
+    decoded = Signal(str)  # a path is in the cache now (or has its error)
 
     def __init__(self, capacity: int = 8, max_bytes: int = 1 << 30, parent=None):
         super().__init__(parent)
@@ -46,6 +49,16 @@ class ImageCache(QObject):
             self._jobs.append(job)
             self.pool.start(job)
 
+    def request(self, path: str) -> None:
+        """Decode `path` next: waiting jobs for other paths (prefetches, earlier steps) are
+        dropped, the latest request wins. A job already running finishes into the cache."""
+        dropped = self.pool.cancel_waiting(keep=lambda j: j.path == path)
+        for job in dropped:
+            self._pending.discard(job.path)
+        if dropped:
+            self._jobs = [j for j in self._jobs if not j.cancelled]
+        self.prefetch([path])
+
     def clear(self) -> None:
         self.pool.clear()
         self._images.clear()
@@ -56,11 +69,13 @@ class ImageCache(QObject):
         self._pending.discard(path)
         self._jobs = [j for j in self._jobs if j.path != path]
         self.put(path, image)
+        self.decoded.emit(path)
 
     def _failed(self, path: str, reason: str) -> None:
         self._pending.discard(path)
         self._jobs = [j for j in self._jobs if j.path != path]
         self._errors[path] = reason
+        self.decoded.emit(path)
 
     def _nbytes(self) -> int:
         total = 0

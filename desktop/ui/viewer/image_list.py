@@ -1,6 +1,10 @@
 """The image list: every image of the folder, lazily made thumbnails, a name filter, bad files
 marked with their reason (icon, red text, tooltip), and each image's review status (a coloured
-mark, a filter by status and a "12 of 340 done" count) once the box editor has opened the store."""
+mark, a filter by status and a "12 of 340 done" count) once the box editor has opened the store.
+
+Nothing here walks every image per step or per keystroke (docs/decisions/0105-image-list-filter-
+in-one-pass.md): rows map through `ListFilterProxy` by bisection, names are precomputed once, the
+review count is kept up to date incrementally, and the name filter waits for a pause in typing."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QIcon, QPixmap
@@ -28,10 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from .canvas import to_qimage
-from .review_marks import STATUS_TEXT, ReviewFilterProxy, ReviewMarkDelegate, StatusRole
-from .workers import ThumbnailJob, WorkQueue
+from .list_filter import ListFilterProxy
+from .review_marks import STATUS_TEXT, ReviewMarkDelegate, StatusRole
+from .workers import LatestFirstQueue, ThumbnailJob
 
 THUMB = 64
+FILTER_PAUSE_MS = 180  # the name filter runs once typing pauses this long (or on Enter)
 
 
 ErrorRole = Qt.UserRole + 1
@@ -45,13 +52,16 @@ class ImageListModel(QAbstractListModel):
         super().__init__(parent)
         self.root = ""
         self.paths: list[str] = []
+        self.names: list[str] = []  # shown text: the path relative to the folder
+        self.folded_names: list[str] = []  # the same, case-folded, for the name filter
         self.row_of: dict[str, int] = {}
         self.errors: dict[str, str] = {}
         self.statuses: dict[str, str] = {}  # normalised path -> review status (absent: unreviewed)
         self._thumbs: dict[str, QIcon] = {}
         self._requested: set[str] = set()
         self._jobs: dict[str, ThumbnailJob] = {}
-        self.pool = WorkQueue(1)
+        self._counts = dict.fromkeys(STATUS_TEXT, 0)  # review status -> listed images with it
+        self.pool = LatestFirstQueue()
         self._placeholder = QIcon(_blank(THUMB))
         self._bad_icon = QWidget().style().standardIcon(QStyle.SP_MessageBoxWarning)
 
@@ -59,6 +69,8 @@ class ImageListModel(QAbstractListModel):
         self.pool.clear()
         self.beginResetModel()
         self.root, self.paths, self.row_of = root, [], {}
+        self.names, self.folded_names = [], []
+        self._counts = dict.fromkeys(STATUS_TEXT, 0)
         self.errors.clear()
         self.statuses.clear()
         self._thumbs.clear()
@@ -70,11 +82,28 @@ class ImageListModel(QAbstractListModel):
         if not paths:
             return
         first = len(self.paths)
+        names = [self._name(p) for p in paths]
         self.beginInsertRows(QModelIndex(), first, first + len(paths) - 1)
-        for i, p in enumerate(paths):
-            self.row_of[p] = first + i
+        self.row_of.update(zip(paths, range(first, first + len(paths))))
         self.paths.extend(paths)
+        self.names.extend(names)
+        self.folded_names.extend(n.casefold() for n in names)
+        self._count(paths, +1)
         self.endInsertRows()
+
+    def _name(self, path: str) -> str:
+        if not self.root:
+            return os.path.basename(path)
+        prefix = self.root.rstrip(os.sep) + os.sep
+        return path[len(prefix):] if path.startswith(prefix) else os.path.relpath(path, self.root)
+
+    def _count(self, paths, sign: int) -> None:
+        statuses = self.statuses
+        if not statuses:
+            self._counts["unreviewed"] += sign * len(paths)
+            return
+        for p in paths:
+            self._counts[statuses.get(p, "unreviewed")] += sign
 
     def mark_bad(self, path: str, reason: str) -> None:
         if self.errors.get(path) == reason:
@@ -85,13 +114,19 @@ class ImageListModel(QAbstractListModel):
     def set_statuses(self, statuses: dict[str, str]) -> None:
         """Every image's review status at once (path -> status), e.g. when the store opens."""
         self.statuses = {os.path.normpath(p): s for p, s in statuses.items() if s != "unreviewed"}
+        self._counts = dict.fromkeys(STATUS_TEXT, 0)
+        self._count(self.paths, +1)
         if self.paths:
             self.dataChanged.emit(self.index(0), self.index(len(self.paths) - 1), [StatusRole, Qt.ToolTipRole])
 
     def set_status(self, path: str, status: str) -> None:
         key = os.path.normpath(path)
-        if self.status_of(key) == status:
+        before = self.status_of(key)
+        if before == status:
             return
+        if key in self.row_of:
+            self._counts[before] -= 1
+            self._counts[status] += 1
         if status == "unreviewed":
             self.statuses.pop(key, None)
         else:
@@ -103,11 +138,8 @@ class ImageListModel(QAbstractListModel):
         return self.statuses.get(path) or self.statuses.get(os.path.normpath(path), "unreviewed")
 
     def status_counts(self) -> dict[str, int]:
-        """How many listed images have each status."""
-        counts = dict.fromkeys(STATUS_TEXT, 0)
-        for p in self.paths:
-            counts[self.statuses.get(p, "unreviewed")] += 1
-        return counts
+        """How many listed images have each status (kept as rows and statuses change)."""
+        return dict(self._counts)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.paths)
@@ -117,7 +149,7 @@ class ImageListModel(QAbstractListModel):
             return None
         path = self.paths[index.row()]
         if role == Qt.DisplayRole:
-            return os.path.relpath(path, self.root) if self.root else os.path.basename(path)
+            return self.names[index.row()]
         if role == Qt.DecorationRole:
             if path in self.errors:
                 return self._bad_icon
@@ -148,7 +180,9 @@ class ImageListModel(QAbstractListModel):
         job.signals.done.connect(self._thumb_done)
         job.signals.failed.connect(self._thumb_failed)
         self._jobs[path] = job
-        self.pool.start(job)
+        for old in self.pool.start(job):  # scrolled past: asked for again if painted again
+            self._jobs.pop(old.path, None)
+            self._requested.discard(old.path)
 
     def _thumb_done(self, path: str, pixels) -> None:
         self._jobs.pop(path, None)
@@ -184,20 +218,23 @@ class ImageListPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.model = ImageListModel(self)
-        self.proxy = ReviewFilterProxy(self)
+        self.proxy = ListFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
         self.filter = QLineEdit(self)
         self.filter.setPlaceholderText("Filter by name")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_PAUSE_MS)
+        self._filter_timer.timeout.connect(self.apply_filter)
+        self.filter.textChanged.connect(self._filter_typed)
+        self.filter.returnPressed.connect(self.apply_filter)
         self.status_filter = QComboBox(self)
         self.status_filter.setToolTip("Show only images with this review status")
         self.status_filter.addItem("All", None)
         for status, text in STATUS_TEXT.items():
             self.status_filter.addItem(text, status)
-        self.status_filter.currentIndexChanged.connect(
-            lambda _i: self.proxy.set_status(self.status_filter.currentData()))
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.review_count = QLabel(self)
         self.review_count.setObjectName("review_count")
         self.review_count.hide()  # shown once a store tells the statuses
@@ -208,8 +245,6 @@ class ImageListPanel(QWidget):
         self.view.setItemDelegate(ReviewMarkDelegate(self.view))
         self.view.setTextElideMode(Qt.ElideMiddle)  # file names keep their numbers and extension
         self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.view.setLayoutMode(QListView.Batched)
-        self.view.setBatchSize(200)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -222,11 +257,36 @@ class ImageListPanel(QWidget):
         self.model.rowsInserted.connect(lambda *_: self._update_count())
         self.model.modelReset.connect(self.review_count.hide)  # a new folder: its store tells again
 
+    # -- filters ------------------------------------------------------------------------------
+    def _filter_typed(self, text: str) -> None:
+        if text:
+            self._filter_timer.start()  # restarted by each key: runs once typing pauses
+        else:
+            self.apply_filter()  # cleared: show everything at once
+
+    def apply_filter(self) -> None:
+        """Run the name and status filters now; the current image stays current and in view."""
+        self._filter_timer.stop()
+        text, status = self.filter.text(), self.status_filter.currentData()
+        if (text, status) == (self.proxy.text, self.proxy.status):
+            return
+        current = self.view.currentIndex()
+        current_path = current.data(PathRole) if current.isValid() else None
+        self.proxy.set_filter(text, status)
+        if current_path:
+            self.select_path(current_path)
+
+    def flush_filter(self) -> None:
+        """A filter still waiting for the typing pause runs now (before a step or a query)."""
+        if self._filter_timer.isActive():
+            self.apply_filter()
+
     # -- review status (the box editor tells it; see desktop/ui/editor/__init__.py) ------------
     def set_review_statuses(self, statuses: dict[str, str]) -> None:
         self.model.set_statuses(statuses)
         self.review_count.show()
-        self.proxy.invalidate()
+        if self.proxy.status is not None:
+            self.proxy.set_filter(self.proxy.text, self.proxy.status)
         self._update_count()
 
     def set_review_status(self, path: str, status: str) -> None:
@@ -251,8 +311,11 @@ class ImageListPanel(QWidget):
         row = self.model.row_of.get(path)
         if row is None:
             return
-        index = self.proxy.mapFromSource(self.model.index(row))
-        if not index.isValid() or self.view.currentIndex() == index:
+        row = self.proxy.proxy_row(row)
+        if row is None:
+            return
+        index = self.proxy.index(row, 0)
+        if self.view.currentIndex() == index:
             return
         self.view.selectionModel().blockSignals(True)
         self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.ClearAndSelect)
@@ -261,9 +324,35 @@ class ImageListPanel(QWidget):
         self.view.scrollTo(index)
 
     def selected_paths(self) -> list[str]:
-        rows = sorted(self.proxy.mapToSource(i).row() for i in self.view.selectionModel().selectedIndexes())
+        source = self.proxy.source_rows()
+        rows = sorted(source[i.row()] for i in self.view.selectionModel().selectedIndexes())
         return [self.model.paths[r] for r in rows]
 
     def visible_paths(self) -> list[str]:
         """Paths that pass the filter, in list order."""
-        return [self.proxy.index(r, 0).data(PathRole) for r in range(self.proxy.rowCount())]
+        self.flush_filter()
+        paths = self.model.paths
+        return [paths[r] for r in self.proxy.source_rows()]
+
+    def neighbour(self, path: str | None, step: int) -> str | None:
+        """The listed path `step` rows from `path` as filtered; the first one when `path` is not
+        listed (e.g. hidden by the filter); None past either end. O(log N), not a list scan."""
+        self.flush_filter()
+        rows = self.proxy.source_rows()
+        if not len(rows):
+            return None
+        row = self.model.row_of.get(path) if path is not None else None
+        at = self.proxy.proxy_row(row) if row is not None else None
+        if at is None:
+            return self.model.paths[rows[0]]
+        at += step
+        return self.model.paths[rows[at]] if 0 <= at < len(rows) else None
+
+    def around(self, path: str, offsets) -> list[str]:
+        """Listed paths at these row offsets from `path` (as filtered), those that exist."""
+        row = self.model.row_of.get(path)
+        at = self.proxy.proxy_row(row) if row is not None else None
+        if at is None:
+            return []
+        rows = self.proxy.source_rows()
+        return [self.model.paths[rows[at + k]] for k in offsets if 0 <= at + k < len(rows)]

@@ -1,10 +1,10 @@
 """How the image list shows review status: a coloured mark at the right of each row (nothing for
-unreviewed, an amber ring for in progress, a green disc with a tick for done) and a filter proxy
-that combines the name filter with a status filter."""
+unreviewed, an amber ring for in progress, a green disc with a tick for done). The status filter
+itself is desktop/ui/viewer/list_filter.py."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyledItemDelegate
 
@@ -12,29 +12,6 @@ StatusRole = Qt.UserRole + 3
 STATUS_TEXT = {"unreviewed": "Unreviewed", "in_progress": "In progress", "done": "Done"}
 _AMBER, _GREEN = QColor(230, 160, 40), QColor(70, 170, 90)
 MARK = 12  # diameter in pixels
-
-
-class ReviewFilterProxy(QSortFilterProxyModel):
-    """The name filter (the proxy's own fixed-string filter) AND, when set, one review status.
-    Status changes do not re-filter by themselves (dynamicSortFilter off): a row marked done
-    under "Unreviewed" stays until the filter changes, so next/previous keep their place."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.status: str | None = None
-        self.setDynamicSortFilter(False)
-
-    def set_status(self, status: str | None) -> None:
-        self.beginFilterChange()  # Qt 6.9+: replaces the deprecated invalidateFilter()
-        self.status = status
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, row, parent) -> bool:
-        if not super().filterAcceptsRow(row, parent):
-            return False
-        if self.status is None:
-            return True
-        return self.sourceModel().index(row, 0, parent).data(StatusRole) == self.status
 
 
 class ReviewMarkDelegate(QStyledItemDelegate):

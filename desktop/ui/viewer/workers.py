@@ -6,9 +6,11 @@ queued connections, so the widgets are only touched there.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -56,14 +58,81 @@ class WorkQueue:
             job.cancelled = True
         self._queued = []
 
+    def cancel_waiting(self, keep=lambda job: False) -> list:
+        """Jobs that have not started and that `keep(job)` does not keep will not run; returns them."""
+        dropped = [j for j in self._queued if not j.started and not j.finished and not keep(j)]
+        for job in dropped:
+            job.cancelled = True
+        self._queued = [j for j in self._queued if not j.cancelled and not j.finished]
+        return dropped
+
+    def idle(self) -> bool:
+        return all(j.finished or (j.cancelled and not j.started) for j in self._queued)
+
+
+class LatestFirstQueue:
+    """One worker thread that runs the newest job first and keeps at most `max_waiting` waiting:
+    the thumbnails of the rows on screen now come before those scrolled past while a key was held,
+    and those are dropped (`start` returns them, so they can be asked for again when repainted)."""
+
+    def __init__(self, max_waiting: int = 48):
+        self.max_waiting = max_waiting
+        self._waiting: deque = deque()
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._running = None
+
+    def start(self, job) -> list:
+        with self._cv:
+            self._waiting.append(job)
+            dropped = []
+            while len(self._waiting) > self.max_waiting:
+                old = self._waiting.popleft()
+                old.cancelled = True
+                dropped.append(old)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="loupe-thumbnails", daemon=True)
+                self._thread.start()
+            self._cv.notify()
+        return dropped
+
+    def clear(self) -> None:
+        with self._cv:
+            for job in self._waiting:
+                job.cancelled = True
+            self._waiting.clear()
+
+    def idle(self) -> bool:
+        with self._cv:
+            return not self._waiting and self._running is None
+
+    def _loop(self) -> None:
+        _lower_priority()
+        while True:
+            with self._cv:
+                while not self._waiting:
+                    self._cv.wait()
+                job = self._running = self._waiting.pop()
+            try:
+                job.run_guarded()
+            except RuntimeError:  # its window closed while it ran: nobody waits for the result
+                pass
+            except Exception:  # one bad job must not end the thread: the others still wait
+                logging.getLogger(__name__).exception("thumbnail job failed")
+            finally:
+                with self._cv:
+                    self._running = None
+
 
 class Job:
     cancelled = False
+    started = False
     finished = False
 
     def run_guarded(self) -> None:
         try:
             if not self.cancelled:
+                self.started = True
                 self.run()
         finally:
             self.finished = True
@@ -81,13 +150,14 @@ class FolderScanJob(Job):
         self.folder, self.generation = folder, generation
         self.signals = ScanSignals()
         self._stop = threading.Event()
+        self.refused: list[bytes] = []  # paths (bytes) whose names are not UTF-8; read once finished
 
     def cancel(self) -> None:
         self._stop.set()
 
     def run(self) -> None:
         try:
-            for batch in scan_folder(self.folder, cancelled=self._stop.is_set):
+            for batch in scan_folder(self.folder, cancelled=self._stop.is_set, refused=self.refused):
                 if self._stop.is_set():
                     return
                 self.signals.batch.emit((self.generation, [str(p) for p in batch]))

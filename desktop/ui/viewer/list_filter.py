@@ -1,0 +1,125 @@
+"""The image list as filtered: the name filter AND, when set, one review status, computed in one
+pass over precomputed lower-case names (docs/decisions/0105-image-list-filter-in-one-pass.md).
+
+A QSortFilterProxyModel asks Python's `filterAcceptsRow` (and through it `data()`) once per row:
+at 100,000 images one keystroke cost seconds. This proxy keeps the accepted source rows as an
+ascending list (a `range` while nothing is filtered), so mapping a row either way is O(1) or a
+bisection, a step is O(log N), and a new filter is one list comprehension plus one model reset.
+It is a QAbstractListModel, not a QAbstractProxyModel: the view calls `index()` for every row when
+it lays the list out, and QAbstractListModel's stays in C++ where a proxy's would be Python.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
+
+
+class ListFilterProxy(QAbstractListModel):
+    """Rows of an `ImageListModel` (desktop/ui/viewer/image_list.py) whose name contains the text
+    (case-insensitive) and whose review status is `status` (None: any). Status changes do not
+    re-filter by themselves: a row marked done under "Unreviewed" stays until the filter changes,
+    so next/previous keep their place (docs/decisions/0074-review-status-in-the-image-list.md)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.text = ""
+        self.status: str | None = None
+        self._rows: range | list[int] = range(0)
+        self._source = None
+        self.passes = 0  # filter passes over every row (tests count them)
+
+    # -- source -----------------------------------------------------------------------------------
+    def sourceModel(self):
+        return self._source
+
+    def setSourceModel(self, model) -> None:
+        self._source = model
+        model.modelAboutToBeReset.connect(self.beginResetModel)
+        model.modelReset.connect(self._source_reset)
+        model.rowsInserted.connect(self._source_inserted)
+        model.dataChanged.connect(self._source_changed)
+        self._rows = range(model.rowCount())
+
+    def _filtering(self) -> bool:
+        return bool(self.text) or self.status is not None
+
+    def _accepted(self, first: int, last: int) -> range | list[int]:
+        """Source rows first..last that pass: one comprehension over the precomputed names."""
+        if not self._filtering():
+            return range(first, last + 1)
+        model = self.sourceModel()
+        names = model.folded_names
+        needle = self.text.casefold()
+        rows = [r for r in range(first, last + 1) if needle in names[r]] if needle else range(first, last + 1)
+        if self.status is not None:
+            paths, statuses, status = model.paths, model.statuses, self.status
+            rows = [r for r in rows if statuses.get(paths[r], "unreviewed") == status]
+        return rows
+
+    def set_filter(self, text: str, status: str | None) -> None:
+        """Filter every row again: one pass, one reset (the view keeps no stale rows)."""
+        self.beginResetModel()
+        self.text, self.status = text, status
+        n = self.sourceModel().rowCount()
+        self._rows = self._accepted(0, n - 1) if n else range(0)
+        self.passes += 1
+        self.endResetModel()
+
+    def _source_reset(self) -> None:
+        n = self.sourceModel().rowCount()
+        self._rows = self._accepted(0, n - 1) if n else range(0)
+        self.endResetModel()
+
+    def _source_inserted(self, parent, first: int, last: int) -> None:
+        """The folder scan appends at the end: accepted new rows are appended here too."""
+        if parent.isValid():
+            return
+        new = self._accepted(first, last)
+        if not len(new):
+            return
+        at = len(self._rows)
+        self.beginInsertRows(QModelIndex(), at, at + len(new) - 1)
+        if isinstance(self._rows, range) and isinstance(new, range) and self._rows.stop == new.start:
+            self._rows = range(self._rows.start, new.stop) if len(self._rows) else new
+        else:
+            self._rows = [*self._rows, *new]
+        self.endInsertRows()
+
+    def _source_changed(self, top_left, bottom_right, roles=()) -> None:
+        lo = bisect_left(self._rows, top_left.row())
+        hi = bisect_right(self._rows, bottom_right.row()) - 1
+        if lo <= hi:
+            self.dataChanged.emit(self.index(lo, 0), self.index(hi, 0), roles)
+
+    # -- mapping ----------------------------------------------------------------------------------
+    def proxy_row(self, source_row: int) -> int | None:
+        """The list row of a source row, None when the filter hides it. O(log N)."""
+        i = bisect_left(self._rows, source_row)
+        return i if i < len(self._rows) and self._rows[i] == source_row else None
+
+    def source_row(self, row: int) -> int:
+        return self._rows[row]
+
+    def source_rows(self) -> range | list[int]:
+        return self._rows
+
+    def mapToSource(self, proxy_index):
+        if not proxy_index.isValid() or self.sourceModel() is None:
+            return QModelIndex()
+        return self.sourceModel().index(self._rows[proxy_index.row()], 0)
+
+    def mapFromSource(self, source_index):
+        if not source_index.isValid():
+            return QModelIndex()
+        row = self.proxy_row(source_index.row())
+        return QModelIndex() if row is None else self.index(row, 0)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        return self._source.data(self._source.index(self._rows[index.row()]), role)

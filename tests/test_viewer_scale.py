@@ -1,0 +1,218 @@
+"""The viewer stays fast as the folder grows (issue 13 part 5): a step costs the same at 20,000
+images as at 10, held keys coalesce, the name filter waits for a typing pause and never walks the
+model row by row. Timing is only ever compared with a baseline measured in the same test (a 10-row
+folder); the rest is counting (decodes, passes, model resets, data() calls)."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from viewer_helpers import make_window
+
+import desktop.ui.main_window as main_window
+import desktop.ui.viewer.workers as workers
+from desktop.core.imaging import read_image
+from desktop.ui.viewer.image_list import ImageListModel, ImageListPanel
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def one_image(tmp_path):
+    path = tmp_path / "one.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)).save(path)
+    return read_image(path)
+
+
+@pytest.fixture
+def data_calls(monkeypatch):
+    """Counts ImageListModel.data() calls (the Python work a view or a filter asks per row)."""
+    calls = [0]
+    original = ImageListModel.data
+
+    def counting(self, index, role=Qt.DisplayRole):
+        calls[0] += 1
+        return original(self, index, role)
+
+    monkeypatch.setattr(ImageListModel, "data", counting)
+    return calls
+
+
+def _synthetic(win, root, n):
+    """A listed folder of `n` entries without files (the decode is faked)."""
+    model = win.image_list.model
+    model.reset(str(root))
+    paths = [str(root / f"img{i:06d}.png") for i in range(n)]
+    for start in range(0, n, 5000):
+        model.append(paths[start:start + 5000])
+    return paths
+
+
+def test_a_step_costs_the_same_at_20000_images_as_at_10(qtbot, tmp_path, monkeypatch, one_image, data_calls):
+    """Before: go_next listed every visible path through the proxy (one data() call per row), so
+    a step at 20,000 images cost hundreds of times the step at 10."""
+    fake = lambda _path: one_image  # noqa: E731 - the same decoded image for every entry
+    monkeypatch.setattr(main_window, "read_image", fake)
+    monkeypatch.setattr(workers, "read_image", fake)
+    small, big = make_window(qtbot, tmp_path, monkeypatch), make_window(qtbot, tmp_path, monkeypatch)
+    small_paths, big_paths = _synthetic(small, tmp_path / "s", 10), _synthetic(big, tmp_path / "b", 20_000)
+    small.show_image(small_paths[0])
+    big.show_image(big_paths[10_000])
+    qtbot.wait(50)
+
+    def one_step(win):
+        t = time.perf_counter()
+        win.go_next()
+        win.image_list.view.viewport().repaint()
+        win.canvas.viewport().repaint()
+        return time.perf_counter() - t
+
+    times = {"small": [], "big": [], "big_calls": []}
+    for k in range(8):  # small and big alternate, so a load spike hits both
+        if k % 2 == 0:
+            small.show_image(small_paths[0])
+        times["small"].append(one_step(small))
+        before = data_calls[0]
+        times["big"].append(one_step(big))
+        times["big_calls"].append(data_calls[0] - before)
+    assert big.current_path() == big_paths[10_008]
+    assert max(times["big_calls"]) < 500  # the rows on screen, not the 20,000 in the folder
+    ratio = statistics.median(times["big"]) / statistics.median(times["small"])
+    assert ratio < 3.0, f"a step at 20,000 images costs {ratio:.1f}x the step at 10"
+
+
+def test_held_key_decodes_only_the_latest_image_and_the_list_never_empties(qtbot, tmp_path, monkeypatch):
+    """50 presses queued while decodes are slow: the list moves with each press, only the image
+    asked for last is decoded and shown (before: 50 decodes one after the other on the GUI
+    thread, each press waiting for the previous one)."""
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(60):
+        Image.fromarray(rng.integers(0, 255, (32, 32), dtype=np.uint8)).save(folder / f"img{i:03d}.png")
+    decoded, lock = [], threading.Lock()
+
+    def slow(path):
+        if not threading.current_thread().name.startswith("loupe-thumbnails"):
+            with lock:
+                decoded.append(str(path))
+        time.sleep(0.03)
+        return read_image(path)
+
+    monkeypatch.setattr(main_window, "read_image", slow)
+    monkeypatch.setattr(workers, "read_image", slow)
+    win = make_window(qtbot, tmp_path, monkeypatch)
+    win.open_folder(folder)
+    qtbot.waitUntil(lambda: len(win.image_paths()) == 60 and win.current_image() is not None, timeout=10000)
+    paths = win.image_paths()
+    qtbot.waitUntil(lambda: win.cache.pool.idle() and win.image_list.model.pool.idle(), timeout=10000)
+    win.cache.clear()
+    panel, shown, emptied = win.image_list, [], []
+    win.current_image_changed.connect(shown.append)
+    panel.proxy.modelReset.connect(lambda: emptied.append("reset"))
+    panel.proxy.rowsRemoved.connect(lambda *_: emptied.append("removed"))
+    with lock:
+        decoded.clear()
+    win.canvas.setFocus()
+    t = time.perf_counter()
+    for _ in range(50):
+        qtbot.keyClick(win.canvas, Qt.Key_D)
+    burst = time.perf_counter() - t
+    assert panel.view.currentIndex().row() == 50  # the list followed every press at once
+    qtbot.waitUntil(lambda: win.current_path() == paths[50], timeout=10000)
+    assert shown == [paths[50]]
+    assert win.current_image() is not None
+    qtbot.waitUntil(win.cache.pool.idle, timeout=10000)
+    with lock:
+        stale = set(decoded) - {paths[50], paths[51], paths[52], paths[49]}
+    # the worker takes the latest request whenever it is free: at most one per decode time
+    assert len(stale) <= min(burst / 0.03 + 1, 10), f"{len(stale)} images decoded for nothing"
+    assert emptied == [] and panel.proxy.rowCount() == 60
+
+
+def test_name_filter_waits_for_a_pause_and_never_walks_the_rows(qtbot, data_calls):
+    """100,000 names: typing runs no filter pass until the pause, then one pass that asks the
+    model for no row (before: one QSortFilterProxyModel pass per key, each calling data() for
+    every row, seconds per key). The result equals the plain substring filter of the names."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.resize(300, 600)
+    panel.show()
+    root = "/data/scans"
+    paths = [f"{root}/case{i // 100:04d}/img{i:06d}.png" for i in range(100_000)]
+    panel.model.reset(root)
+    for start in range(0, len(paths), 5000):
+        panel.model.append(paths[start:start + 5000])
+    qtbot.wait(20)
+    resets = []
+    panel.proxy.modelReset.connect(lambda: resets.append(1))
+    before = data_calls[0]
+    qtbot.keyClicks(panel.filter, "IMG0012")
+    assert panel.proxy.passes == 0 and resets == []  # still typing
+    qtbot.waitUntil(lambda: panel.proxy.passes == 1, timeout=5000)
+    assert resets == [1]
+    assert data_calls[0] - before < 500  # only rows painted, never one call per row of 100,000
+    expected = [p for p in paths if "img0012" in p[len(root) + 1:].lower()]
+    assert len(expected) == 100 and panel.visible_paths() == expected
+    assert panel.neighbour(expected[3], +1) == expected[4]
+    assert panel.neighbour(expected[-1], +1) is None
+    panel.filter.clear()  # clearing shows everything at once, no pause
+    assert panel.proxy.passes == 2 and panel.proxy.rowCount() == 100_000
+
+
+def test_review_count_follows_rows_listed_after_the_store_opened(qtbot):
+    """The count is kept as rows arrive and statuses change (no walk over every image)."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    paths = [f"/f/img{i}.png" for i in range(6)]
+    panel.model.reset("/f")
+    panel.model.append(paths[:2])
+    panel.set_review_statuses({paths[0]: "done", paths[4]: "in_progress", "/elsewhere.png": "done"})
+    assert panel.review_count.text() == "1 of 2 reviewed · 0 in progress"
+    panel.model.append(paths[2:])  # the scan goes on
+    assert panel.review_count.text() == "1 of 6 reviewed · 1 in progress"
+    panel.set_review_status(paths[4], "done")
+    panel.set_review_status(paths[0], "unreviewed")
+    assert panel.review_count.text() == "1 of 6 reviewed · 0 in progress"
+    panel.status_filter.setCurrentIndex(panel.status_filter.findData("done"))
+    assert panel.visible_paths() == [paths[4]]
+
+
+def test_the_training_panel_imports_torch_off_the_gui_thread(qtbot, monkeypatch):
+    """The start-up pause: the device note imported torch on the GUI thread 2 s after start
+    (a second or more, and longer while the model panel's probe imported it too)."""
+    import importlib.abc
+    import importlib.util
+    import sys
+    import types
+
+    from desktop.ui.training_panel.panel import TrainingPanel
+
+    threads = []
+
+    class SlowTorch(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name, path=None, target=None):
+            return importlib.util.spec_from_loader(name, self) if name == "torch" else None
+
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            threads.append(threading.current_thread() is threading.main_thread())
+            time.sleep(0.3)
+            no = types.SimpleNamespace(is_available=lambda: False)
+            module.cuda, module.backends = no, types.SimpleNamespace(mps=no)
+
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [SlowTorch(), *sys.meta_path])
+    panel = TrainingPanel(types.SimpleNamespace(settings=None))
+    qtbot.addWidget(panel)
+    panel._load_torch()
+    qtbot.waitUntil(lambda: "slow" in panel.device_note.text(), timeout=10000)
+    assert threads == [False]  # imported once, not on the GUI thread
