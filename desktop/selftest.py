@@ -404,7 +404,7 @@ def check_coco_export(ctx: Context) -> str:
             store.add_box(image_id, "finding" if i % 2 else "device", w * 0.25, h * 0.25, w * 0.5, h * 0.4)
             expected[Path(path).name] = (w * 0.25, h * 0.25, w * 0.5, h * 0.4)
         store.flush()
-        out = exchange.export_coco(store, ctx.workdir / "export")
+        out = exchange.export_coco(store, ctx.workdir / "export", keep_paths=True)
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools chats on stdout
         coco = COCO(str(out))  # read back by a second tool
     got = {coco.imgs[a["image_id"]]["file_name"]: tuple(a["bbox"]) for a in coco.dataset["annotations"]}

@@ -117,6 +117,17 @@ def _inner_state_dict(obj) -> tuple[dict, dict]:
     return {}, obj if isinstance(obj, dict) else {}
 
 
+def _is_bare_chexnet(sd: dict) -> bool:
+    """CheXNet's weights re-saved from torchvision's densenet121 itself (no `densenet121.`): a
+    DenseNet-121 (24 layers in block 3, 16 in block 4) with a 14-output head."""
+    keys = {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
+    w = keys.get("classifier.weight", keys.get("classifier.0.weight"))
+    layers = {k.split(".")[1] + "." + k.split(".")[2] for k in keys if k.startswith("features.denseblock")}
+    return (w is not None and tuple(w.shape) == (14, 1024) and "denseblock3.denselayer24" in layers
+            and "denseblock3.denselayer25" not in layers and "denseblock4.denselayer16" in layers
+            and "denseblock4.denselayer17" not in layers)
+
+
 def recognise(sd: dict) -> tuple[str, int] | None:
     """(architecture, number of outputs) of a state dict, from its tensor names and shapes."""
     keys = list(sd)
@@ -127,6 +138,8 @@ def recognise(sd: dict) -> tuple[str, int] | None:
     if has("module.densenet121.") or has("densenet121.features."):
         w = next((v for k, v in sd.items() if k.endswith("densenet121.classifier.0.weight")), None)
         return "chexnet", int(w.shape[0]) if w is not None else 14
+    if _is_bare_chexnet(sd):
+        return "chexnet", 14
     if has("cnn_features.") and has("transformer_encoder."):
         return "qing", int(sd["classifier.3.weight"].shape[0]) if "classifier.3.weight" in sd else 1
     if "heads.head.weight" in sd and has("encoder.layers."):

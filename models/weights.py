@@ -6,11 +6,14 @@
   rfdetr checkpoints keep their `args` as one). The 2017 legacy (non-zip) serialisation, e.g.
   CheXNet's `model.pth.tar`, goes through the same restricted unpickler, which knows the old
   `_rebuild_tensor` and typed storages.
-- `.ckpt` (PyTorch Lightning): the pickle's globals are listed statically first; every global torch
-  does not know (the `hyper_parameters`' config objects, ...) is mapped to an inert `Placeholder`
-  that only records its arguments, so `state_dict` comes out without running any of the file's code.
-  Globals that only make sense in an attack (`os.system`, `builtins.eval`, `subprocess.*`, ...) are
-  refused outright in every format.
+- `.ckpt` (PyTorch Lightning): `torch.load` with `RestrictedUnpickler` as its pickle module. Its
+  `find_class` gives back for real only what torch's weights-only loader allows (tensor and storage
+  rebuilders, dtypes, OrderedDict, ...); every other global (`builtins.dict`, `typing.Any`,
+  `_operator.getitem`, omegaconf's classes, the training bench) becomes an inert `Placeholder` that
+  only records its arguments, so `state_dict` comes out and none of the file's code runs.
+  Globals that can execute (`eval`, `exec`, `getattr`, `__import__`, `builtins.open`, `os.*`,
+  `subprocess.*`, ...) are refused outright in every format, raw pickles included
+  (docs/decisions/0086).
 
 Every failure is a `WeightsError` naming the file and the reason.
 """
@@ -28,19 +31,30 @@ from models.errors import WeightsError
 TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".tar", ".ckpt")
 WEIGHTS_SUFFIXES = (".safetensors",) + TORCH_SUFFIXES
 
-# Module roots whose globals only appear in a pickle that means harm (or at least means to run code).
+# Module roots whose globals can run code, touch files or the network, or load more code: a pickle
+# that names one of them means harm (or at least means to run code), and is refused in every format.
 DANGEROUS_MODULES = frozenset({
-    "os", "posix", "nt", "subprocess", "sys", "builtins", "__builtin__", "shutil", "socket", "importlib",
-    "runpy", "pty", "code", "ctypes", "pickle", "_pickle", "marshal", "types", "webbrowser", "operator",
-    "functools", "eval", "exec", "commands", "multiprocessing",
-    "codecs", "pip", "setuptools", "urllib", "requests", "http",
+    "os", "posix", "nt", "subprocess", "_posixsubprocess", "sys", "shutil", "socket", "importlib", "runpy",
+    "pty", "code", "codeop", "ctypes", "_ctypes", "pickle", "_pickle", "marshal", "webbrowser",
+    "multiprocessing", "_thread", "threading", "signal", "asyncio", "pdb", "bdb", "timeit", "trace",
+    "cProfile", "profile", "commands", "codecs", "pip", "setuptools", "urllib", "requests", "http",
+    "ftplib", "smtplib", "telnetlib", "tempfile", "glob", "io", "_io", "pathlib", "zipimport", "eval",
+    "exec",
 })
+# Single names that execute or reach arbitrary attributes; the rest of their modules is harmless.
+DANGEROUS_NAMES = frozenset({
+    f"{mod}.{name}" for mod in ("builtins", "__builtin__") for name in (
+        "eval", "exec", "compile", "getattr", "setattr", "delattr", "__import__", "open", "input",
+        "breakpoint", "globals", "locals", "vars", "exit", "quit", "help", "__loader__", "__build_class__")
+} | {f"{mod}.{name}" for mod in ("operator", "_operator") for name in ("attrgetter", "methodcaller", "call")}
+  | {"functools.reduce", "torch.load", "torch.hub.load", "torch.jit.load", "torch.ops.load_library",
+     "torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline"})
 
 
 class Placeholder:
     """Stands in for a class or function of a Lightning checkpoint that Loupe does not import.
 
-    Calling, building or setting state only records the arguments; nothing else ever runs.
+    Calling, building, setting state or items only records the arguments; nothing else ever runs.
     """
 
     qualname = "?"
@@ -48,9 +62,33 @@ class Placeholder:
     def __init__(self, *args, **kwargs):
         self.args = args
         self.kwargs = kwargs
+        self.items: dict = {}
+        self.listed: list = []
 
     def __setstate__(self, state):
         self.state = state
+
+    # NEWOBJ builds with __new__ alone (no __init__): the record lists are made on first use
+    def _items(self) -> dict:
+        return self.__dict__.setdefault("items", {})
+
+    def _listed(self) -> list:
+        return self.__dict__.setdefault("listed", [])
+
+    def __setitem__(self, key, value):  # SETITEM(S) on a dict subclass (Lightning's AttributeDict, ...)
+        self._items()[key] = value
+
+    def __getitem__(self, key):
+        return self._items()[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._items()
+
+    def append(self, value):  # APPEND(S) on a list subclass (omegaconf's ListConfig, ...)
+        self._listed().append(value)
+
+    def extend(self, values):
+        self._listed().extend(values)
 
     def __repr__(self) -> str:
         return f"<not loaded: {self.qualname}>"
@@ -58,6 +96,72 @@ class Placeholder:
 
 def _placeholder_for(qualname: str) -> type:
     return type("Placeholder", (Placeholder,), {"qualname": qualname})
+
+
+def is_dangerous(qualname: str) -> bool:
+    """True for a pickle global that would execute code if it were the real thing."""
+    return qualname.split(".")[0] in DANGEROUS_MODULES or qualname in DANGEROUS_NAMES or qualname in (
+        "eval", "exec")
+
+
+class CodeRefused(pickle.UnpicklingError):
+    """The pickle names a global that can execute code."""
+
+    def __init__(self, qualname: str):
+        super().__init__(f"refused GLOBAL {qualname}")
+        self.qualname = qualname
+
+
+def _real_globals() -> dict:
+    """The globals torch's own weights-only loader builds for real (tensor and storage rebuilders,
+    dtypes, OrderedDict, Size, device, ...) plus argparse.Namespace; everything else is a placeholder."""
+    from torch import _weights_only_unpickler as wou
+
+    real = dict(wou._get_allowed_globals())
+    real["argparse.Namespace"] = argparse.Namespace
+    return real
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """A pickle reader whose `find_class` returns only torch's weights-only globals for real, refuses
+    globals that can execute (`is_dangerous`), and hands back an inert `Placeholder` class for every
+    other global, so no function or `__reduce__` of the file's own classes ever runs."""
+
+    _real: dict | None = None
+
+    def find_class(self, module: str, name: str):
+        import _compat_pickle  # protocol 0-2 pickles name Python 2 modules (__builtin__, copy_reg)
+
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        qualname = f"{module}.{name}"
+        if is_dangerous(qualname):
+            raise CodeRefused(qualname)
+        if RestrictedUnpickler._real is None:
+            RestrictedUnpickler._real = _real_globals()
+        real = RestrictedUnpickler._real.get(qualname)
+        return real if real is not None else _placeholder_for(qualname)
+
+
+class _RestrictedPickleModule:
+    """What `torch.load(pickle_module=...)` needs: `Unpickler` and `load`, both restricted."""
+
+    __name__ = "loupe_restricted_pickle"
+    Unpickler = RestrictedUnpickler
+
+    @staticmethod
+    def load(file, **kwargs):
+        return RestrictedUnpickler(file, **kwargs).load()
+
+
+def load_with_placeholders(path) -> Any:
+    """`torch.load` (zip or legacy serialisation, or a raw pickle) through `RestrictedUnpickler`.
+
+    Raises CodeRefused when the file names a global that can execute code."""
+    import torch
+
+    return torch.load(str(path), map_location="cpu", weights_only=False, pickle_module=_RestrictedPickleModule)
 
 
 def _check_file(path: Path) -> None:
@@ -82,7 +186,7 @@ def _looks_like_safetensors(head: bytes) -> bool:
 
 
 def _dangerous(globals_: list[str]) -> list[str]:
-    return [g for g in globals_ if g.split(".")[0] in DANGEROUS_MODULES or g in ("eval", "exec")]
+    return [g for g in globals_ if is_dangerous(g)]
 
 
 def _refuse_unsafe(path: Path, names: list[str]) -> WeightsError:
@@ -136,18 +240,23 @@ def _torch_load_restricted(path: Path, extra_safe: list | None = None) -> Any:
 
 
 def read_lightning(path: Path) -> Any:
-    """A Lightning checkpoint with every unknown global replaced by an inert placeholder."""
-    import torch
-
+    """A Lightning checkpoint with every unknown global replaced by an inert placeholder
+    (its `hyper_parameters`' config objects, the training bench, ...); code-running globals refused."""
     try:
-        unknown = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
-    except Exception:  # not a zip checkpoint: the plain restricted loader decides
-        unknown = []
-    bad = _dangerous(unknown)
-    if bad:
-        raise _refuse_unsafe(path, bad)
-    stand_ins = [(_placeholder_for(name), name) for name in unknown if name != "argparse.Namespace"]
-    return _torch_load_restricted(path, stand_ins)
+        return load_with_placeholders(path)
+    except CodeRefused as exc:
+        raise _refuse_unsafe(path, [exc.qualname]) from None
+
+
+def _holds_code(path: Path) -> str | None:
+    """The first code-running global a file names (read through the restricted unpickler), or None."""
+    try:
+        load_with_placeholders(path)
+    except CodeRefused as exc:
+        return exc.qualname
+    except Exception:  # broken in some other way: the caller's message stands
+        return None
+    return None
 
 
 def read_weights(path) -> Any:
@@ -170,7 +279,12 @@ def read_weights(path) -> Any:
         raise
     except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError, OSError, AttributeError,
             TypeError, IndexError, struct.error, UnicodeDecodeError) as exc:
-        raise _torch_error(path, exc, head) from exc
+        error = _torch_error(path, exc, head)
+        if "refused" not in str(error):  # e.g. a raw pickle torch's reader cannot parse: does it hold code?
+            code = _holds_code(path)
+            if code:
+                raise _refuse_unsafe(path, [code]) from None
+        raise error from exc
 
 
 def is_state_dict(obj: Any) -> bool:

@@ -114,3 +114,51 @@ def write_bad_inputs(folder: Path) -> dict[str, Path]:
     out["bomb_dcm"] = folder / "bomb.dcm"
     bomb.save_as(out["bomb_dcm"], enforce_file_format=True)
     return out
+
+
+def tiff_of_pages(path: Path, pages: int) -> Path:
+    """A TIFF of `pages` 1 x 1 grey pages, written directly (Pillow would take minutes to write
+    200,000 pages): each page is one IFD of nine tags and one byte of pixels."""
+    entries = [(256, 3, 1), (257, 3, 1), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, None), (277, 3, 1),
+               (278, 3, 1), (279, 4, 1)]
+    ifd_size = 2 + 12 * len(entries) + 4
+    step = ifd_size + 2
+    out = bytearray(b"II*\x00" + struct.pack("<I", 8))
+    for p in range(pages):
+        pos = 8 + p * step
+        body = bytearray(struct.pack("<H", len(entries)))
+        for tag, typ, val in entries:
+            val = pos + ifd_size if val is None else val
+            body += struct.pack("<HHIHH", tag, typ, 1, val, 0) if typ == 3 else struct.pack("<HHII", tag, typ, 1, val)
+        body += struct.pack("<I", pos + step if p < pages - 1 else 0)
+        out += body + b"\x80\x00"
+    path.write_bytes(bytes(out))
+    return path
+
+
+def apng_declaring(path: Path, frames: int, size: int = 8) -> Path:
+    """A PNG of size x size pixels whose animation control chunk declares `frames` frames."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)
+    actl = struct.pack(">II", frames, 0)
+    fctl = struct.pack(">IIIIIHHBB", 0, size, size, 0, 0, 1, 10, 0, 0)
+    body = zlib.compress(b"\x00" * (size + 1) * size)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"acTL", actl) + chunk(b"fcTL", fctl)
+                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def small_dicom(path: Path, modality: str = "CT", sop_class: str = "1.2.840.10008.5.1.4.1.1.2", **attrs) -> Path:
+    """An 8 x 8 16-bit grey DICOM (CT Image Storage unless `sop_class`) with the keywords `attrs` set."""
+    ds = dicom_dataset(sop_class)
+    ds.Modality = modality
+    ds.Rows, ds.Columns, ds.SamplesPerPixel = 8, 8, 1
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.PixelData = np.arange(64, dtype=np.uint16).tobytes()
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    ds.save_as(path, enforce_file_format=True)
+    return path

@@ -1,7 +1,7 @@
 """Edits through the real store API in bursts, for the two-process test (run as a script, or
 imported and called in the test's own process).
 
-Each process adds its own boxes (x = 1000 * tag + k, so a box's maker and number are known from
+Each process adds its own boxes (x = 100000 * tag + k, so a box's maker and number are known from
 the row), changes the width of a box it made (by the id the store gave it), and changes the height
 of a box the OTHER process made (by the id it read from the database). It returns every edit it
 made: the final database must hold exactly those, each on the box it was made on."""
@@ -23,7 +23,7 @@ def work(folder: str, tag: int, partner: int, n: int, background: bool = False, 
     store = open_store(folder)
     if background:
         store.start_background()
-    image = store.ensure_image("a.png", 100000, 100000)
+    image = store.ensure_image("a.png", 1000000, 1000000)
     go = Path(folder) / "go"
     if tag == 2:  # the child: say it is ready, then start together with the test's process
         (Path(folder) / "ready").touch()
@@ -35,7 +35,7 @@ def work(folder: str, tag: int, partner: int, n: int, background: bool = False, 
     log = []
     mine = []
     for k in range(n):
-        x = float(1000 * tag + k)
+        x = float(100000 * tag + k)
         box = store.add_box(image, "heart", x, float(k), 5.0, 5.0)
         mine.append((box, x))
         log.append(("add", x))
@@ -46,7 +46,7 @@ def work(folder: str, tag: int, partner: int, n: int, background: bool = False, 
         # the other's newest box half of the time: ids that just collided are the newest ones
         order = "id DESC" if k % 2 else "random()"
         theirs = store.conn.execute(f"SELECT id, x FROM boxes WHERE x >= ? AND x < ? ORDER BY {order} LIMIT 1",
-                                    (1000.0 * partner, 1000.0 * (partner + 1))).fetchone()
+                                    (100000.0 * partner, 100000.0 * (partner + 1))).fetchone()
         if theirs is not None:
             height = float(100 * tag + k % 50 + 1)
             store.update_box(theirs[0], h=height)
@@ -56,7 +56,7 @@ def work(folder: str, tag: int, partner: int, n: int, background: bool = False, 
             # edits have to wait, and its waiting new boxes meet ids taken meanwhile
             with store.batch():
                 for j in range(3):
-                    x = float(1000 * tag + n + 3 * k + j)
+                    x = float(100000 * tag + n + 3 * k + j)
                     box = store.add_box(image, "heart", x, 0.0, 5.0, 5.0)
                     mine.append((box, x))
                     log.append(("add", x))

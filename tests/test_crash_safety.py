@@ -117,3 +117,26 @@ def test_two_windows_on_one_folder(tmp_path):
     assert len(set(real[a]) | set(real[b])) == 120
     assert a.integrity_check() == "ok"
     assert a.box_count() == b.box_count() == 120
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_sigkill_many_times_loses_nothing_committed(tmp_path):
+    """The long variant: ten kills at different points of the bursts, the store reopened after each."""
+    committed = []
+    for round_ in range(10):
+        proc = subprocess.Popen([sys.executable, "-c", BURST, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        try:
+            for line in proc.stdout:
+                committed.append(int(line))
+                if len(committed) >= 200 * (round_ + 1) + 37 * round_:
+                    break
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        store = open_store(tmp_path)
+        assert store.integrity_check() == "ok"
+        on_disk = {b.id: b.w for b in store.boxes(store.image_id("a.png"))}
+        store.close()
+        assert set(committed) <= set(on_disk)
+        assert all(on_disk[i] == 11 for i in committed)

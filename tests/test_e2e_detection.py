@@ -76,7 +76,7 @@ def test_detector_run_correct_export(qtbot, tmp_path, models_dir):
     assert (moved.x, moved.y) == pytest.approx((before.x + 3, before.y + 2), abs=1e-3) and moved.state == "modified"
     assert d not in {b.id for b in store.boxes(iid)}
 
-    out = export_coco(store, tmp_path / "export")
+    out = export_coco(store, tmp_path / "export", keep_paths=True)
     coco = COCO(str(out))
     img = [i for i in coco.dataset["images"] if i["file_name"] == rel][0]
     anns = coco.loadAnns(coco.getAnnIds(imgIds=[img["id"]]))

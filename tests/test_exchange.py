@@ -30,7 +30,7 @@ def store(tmp_path):
 
 
 def test_coco_export_is_valid_for_pycocotools(store, tmp_path):
-    path = export_coco(store, tmp_path / "out" / "coco.json")
+    path = export_coco(store, tmp_path / "out" / "coco.json", keep_paths=True)
     coco = COCO(str(path))
     data = json.loads(path.read_text())
     ann_ids = [a["id"] for a in data["annotations"]]
@@ -46,7 +46,7 @@ def test_coco_export_is_valid_for_pycocotools(store, tmp_path):
 
 
 def test_coco_export_options(store, tmp_path):
-    only = json.loads(export_coco(store, tmp_path / "r.json", only_reviewed=True).read_text())
+    only = json.loads(export_coco(store, tmp_path / "r.json", only_reviewed=True, keep_paths=True).read_text())
     assert [i["file_name"] for i in only["images"]] == ["img_00.png", "img_02.png", "img_04.png"]
     full = json.loads(export_coco(store, tmp_path / "p.json", include_predictions=True,
                                   with_scores=True).read_text())
@@ -67,13 +67,13 @@ def test_coco_results_file_evaluates_against_the_export(store, tmp_path):
 
 
 def test_coco_round_trip_is_exact(store, tmp_path):
-    first = export_coco(store, tmp_path / "a.json")
+    first = export_coco(store, tmp_path / "a.json", keep_paths=True)
     other = store_in(tmp_path / "images2")
     for im in json.loads(first.read_text())["images"]:
         (tmp_path / "images2" / im["file_name"]).write_bytes((store.folder / im["file_name"]).read_bytes())
     report = import_annotations(other, first, "coco")
     assert report.boxes_imported == 18 and not report.problems
-    second = json.loads(export_coco(other, tmp_path / "b.json").read_text())
+    second = json.loads(export_coco(other, tmp_path / "b.json", keep_paths=True).read_text())
     a = json.loads(first.read_text())
 
     def boxes(d):
@@ -87,7 +87,7 @@ def test_coco_round_trip_is_exact(store, tmp_path):
 
 def test_yolo_and_voc_exports_read_back(store, tmp_path):
     export_yolo(store, tmp_path / "yolo")
-    export_voc(store, tmp_path / "voc")
+    export_voc(store, tmp_path / "voc", keep_paths=True)
     assert (tmp_path / "yolo" / "classes.txt").read_text().split() == ["heart", "lung"]
     for fmt, path in (("yolo", tmp_path / "yolo"), ("voc", tmp_path / "voc")):
         target = store_in(tmp_path / f"copy_{fmt}")

@@ -45,7 +45,7 @@ def test_text_equals_json_dumps_of_coco_dict(store, only_reviewed, include_predi
 def test_export_writes_it_and_pycocotools_reads_it(store, tmp_path):
     from pycocotools.coco import COCO
 
-    out = export_coco(store, tmp_path / "out", with_scores=True, include_predictions=True)
+    out = export_coco(store, tmp_path / "out", with_scores=True, include_predictions=True, keep_paths=True)
     coco = COCO(str(out))
     assert len(coco.getAnnIds()) == 4 and coco.loadImgs([1])[0]["file_name"] == 'sub dir/ä "q"\\x.png'
 

@@ -130,7 +130,7 @@ def test_thresholds_sensitivity_specificity_and_confusion_by_hand():
     assert (a["precision@0.7"], a["recall@0.7"]) == (1.0, 0.5)
     # all classes at 0.7: the 0.9 "a" box (TP) and image 3's 0.8 false "b" box
     assert m["at_threshold"]["0.7"] == {"precision": 0.5, "recall": pytest.approx(1 / 3), "tp": 1, "fp": 1,
-                                        "fn": 2}
+                                        "fn": 2, "f1": pytest.approx(2 / 5)}
     # per image: 1, 2 positive and found; 3 negative with a 0.8 box (FP); 4 negative, 0.2 < 0.3 (TN)
     pi = m["per_image"]
     assert (pi["tp"], pi["fn"], pi["fp"], pi["tn"]) == (2, 0, 1, 1)

@@ -82,3 +82,49 @@ def test_effdet_class_names_are_the_authors_csv_labels_and_output_7_is_dropped(t
     dets = load_model("xray-effdet", weights=path, device="cpu").detect(rgb, threshold=0.1)
     assert [(n, round(float(s), 5)) for n, s in zip(dets.class_names, dets.scores)] == want
     assert 7 not in dets.class_ids and "Atelectasis" not in dets.class_names
+
+
+def test_checkpoint_written_by_lightnings_own_trainer_loads(ckpt, tmp_path):
+    """The authors' file is what Lightning's `save_checkpoint` writes from a module whose hyperparameters
+    hold the Hydra/omegaconf config; its pickle names builtins, typing and omegaconf globals. The old
+    reader refused it as possibly malicious."""
+    pl = pytest.importorskip("pytorch_lightning")
+    omegaconf = pytest.importorskip("omegaconf")
+    _path, bench, _tmp = ckpt
+
+    class EffDetModule(pl.LightningModule):  # the authors' layout: the DetBench is `self.network`
+        def __init__(self, config):
+            super().__init__()
+            self.save_hyperparameters()
+            self.network = bench
+
+        def training_step(self, batch, _i):
+            return (self.network.model.class_net.predict.conv_pw.bias * 0.0).sum() + batch[0].sum() * 0.0
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.0)
+
+    config = omegaconf.OmegaConf.create({"model": {"name": "tf_efficientdet_lite3", "num_classes": 7,
+                                                   "image_size": [512, 512]}, "cm_threshold": 0.3})
+    module = EffDetModule(config)
+    assert isinstance(module.hparams["config"], omegaconf.DictConfig)
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(1, 1)), batch_size=1)
+    trainer = pl.Trainer(max_steps=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)
+    trainer.fit(module, data)
+    path = tmp_path / "epoch=0-step=1.ckpt"
+    trainer.save_checkpoint(path)
+    raw = torch.load(path, map_location="cpu", weights_only=False)  # (the test trusts its own file)
+    assert "pytorch-lightning_version" in raw and isinstance(raw["hyper_parameters"]["config"],
+                                                             omegaconf.DictConfig)
+    m = load_model("xray-effdet", weights=path, device="cpu")
+    rgb = np.random.default_rng(1).integers(0, 256, (512, 512, 3), dtype=np.uint8)
+    x = torch.from_numpy(rgb.astype(np.float32).transpose(2, 0, 1) / 255)[None]
+    bench.eval()
+    with torch.no_grad():
+        want = bench(x)[0].numpy()
+    want = want[(want[:, 4] > 0.05) & (want[:, 5] != 7)]
+    dets = m.detect(rgb, threshold=0.05)
+    assert len(dets) == len(want) > 0
+    np.testing.assert_allclose(dets.scores, want[:, 4], atol=1e-6)
+    assert [CSV_LABELS[int(c)] for c in want[:, 5]] == list(dets.class_names)

@@ -78,6 +78,8 @@ def test_quitting_with_waiting_edits_asks_and_the_recovery_file_comes_back(qtbot
     editor2 = open_folder(qtbot, again, folder)
     assert sorted((b[1], b[2]) for b in disk_boxes(editor2.store)) == [("heart", 10.0), ("lung", 40.0)]
     assert any("were saved into the annotations" in text for _l, text, _d in again.notifications.history)
+    assert editor2.status.recovered.isVisible() and "put back" in editor2.status.recovered.text()
+    assert "2 unsaved edit(s)" in editor2.status.recovered.toolTip()
     assert len(editor2.items) == 2
 
 
@@ -131,6 +133,8 @@ def test_a_read_only_folder_shows_its_annotations_and_refuses_edits(qtbot, win, 
 
     editor.status.copy_button.click()  # on request: edits go to a copy, named as such
     assert "copy-of-read-only-folder" in editor.store.path.name and not editor.store.read_only
+    assert editor.status.read_only.text() == "Editing a copy: the folder is read-only"
+    assert str(editor.store.path) in editor.status.read_only.toolTip()
     qtbot.waitUntil(lambda: editor.image_id is not None)
     editor.add_box((50, 50, 20, 20), "lung")
     assert len(disk_boxes(editor.store)) == 2
@@ -152,3 +156,20 @@ def test_another_loupe_on_the_same_folder_is_said(qtbot, win, tmp_path):
     finally:
         other.release()
     assert not editor.store.other_instances()  # it closed: its registration is gone
+
+
+def test_an_image_first_shown_while_the_store_is_locked_opens_its_annotations_when_free(qtbot, win, tmp_path):
+    folder = image_folder(tmp_path / "imgs")
+    editor = open_folder(qtbot, win, folder)
+    qtbot.waitUntil(lambda: len(win.image_paths()) == 3)
+    locker = hold_write_lock(editor.store.path)
+    try:
+        win.go_next()  # img_1 has no record yet, and none can be written now
+        qtbot.waitUntil(lambda: win.current_path().endswith("img_1.png"))
+        qtbot.waitUntil(lambda: "open once the database is free" in win.notifications.history[-1][1], timeout=3000)
+        assert editor.image_id is None
+    finally:
+        locker.release()
+    qtbot.waitUntil(lambda: editor.image_id is not None, timeout=5000)
+    editor.add_box((10, 10, 20, 20), "heart")
+    assert [b[1] for b in disk_boxes(editor.store)] == ["heart"]

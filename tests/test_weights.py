@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io
+import pickle
+import typing
 
 import pytest
 import torch
 from safetensors.torch import save_file
-from weights_payloads import CreatesFile, LightningConfig
+from weights_payloads import CreatesFile, Evaluates, GetsAttribute, LightningConfig, Opens
 
 from models import WeightsError, load_model
-from models.weights import Placeholder, find_state_dict, read_weights
+from models.weights import Placeholder, RestrictedUnpickler, find_state_dict, read_weights
 
 
 def test_safetensors_and_torch_files_read_back_the_same_tensors(tmp_path):
@@ -98,3 +101,72 @@ def test_preset_without_its_file_says_where_to_put_it(tmp_path, monkeypatch):
         load_model("chexnet", device="cpu")
     msg = str(err.value)
     assert "model.pth.tar" in msg and str(tmp_path) in msg and "arnoweng/CheXNet" in msg
+
+
+def _globals_in(pickled: bytes) -> set[str]:
+    """Every global a pickle names, read through Loupe's restricted unpickler (which runs nothing)."""
+    seen: set[str] = set()
+
+    class Recorder(RestrictedUnpickler):
+        def find_class(self, module, name):
+            seen.add(f"{module}.{name}")
+            return super().find_class(module, name)
+
+    Recorder(io.BytesIO(pickled)).load()
+    return seen
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4, 5])
+@pytest.mark.parametrize("suffix", [".pth", ".bin", ".ckpt"])
+def test_raw_pickle_with_os_system_is_called_code_and_refused(tmp_path, protocol, suffix):
+    """Issue 14: a bare pickle (not torch.save) holding os.system was called "truncated or corrupt"."""
+    target = tmp_path / "pwned"
+    path = tmp_path / f"model{suffix}"
+    path.write_bytes(pickle.dumps(CreatesFile(str(target)), protocol=protocol))
+    with pytest.raises(WeightsError) as err:
+        read_weights(path)
+    msg = str(err.value)
+    assert str(path) in msg and "refused" in msg and "system" in msg and "Python code" in msg
+    assert "truncated" not in msg and "corrupt" not in msg
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("payload", [Opens, Evaluates, GetsAttribute])
+def test_lightning_checkpoint_naming_an_executing_builtin_is_refused(tmp_path, payload):
+    target = tmp_path / "ran"
+    path = tmp_path / "evil.ckpt"
+    obj = payload() if payload is GetsAttribute else payload(str(target))
+    torch.save({"state_dict": {"w": torch.ones(1)}, "hyper_parameters": {"cfg": obj}}, path)
+    with pytest.raises(WeightsError, match=r"refused to load .*evil\.ckpt.*(io\.open|builtins\.eval|builtins\.getattr)"):
+        read_weights(path)
+    assert not target.exists()
+
+
+def test_lightning_checkpoint_with_harmless_builtins_and_omegaconf_loads(tmp_path):
+    """What the authors' effdet .ckpt holds (MODELS.md section 2): hyper_parameters pickling
+    builtins.dict/list/int/tuple, Ellipsis, typing.Any, _operator.getitem and omegaconf classes. The old
+    reader refused every builtins.* global as possibly malicious."""
+    omegaconf = pytest.importorskip("omegaconf")
+    cfg = omegaconf.OmegaConf.create({"model": {"name": "tf_efficientdet_lite3", "num_classes": 7},
+                                      "sizes": [512, 512], "lr": 2e-4})
+    hp = {"config": cfg, "types": [dict, list, int, tuple, Ellipsis, typing.Any],
+          "annotation": typing.Dict[str, typing.Tuple[int, ...]]}  # noqa: UP006 (pickles via _operator.getitem)
+    sd = {"network.model.w": torch.randn(3, 2), "network.anchors.boxes": torch.randn(5, 4)}
+    path = tmp_path / "epoch=30.ckpt"
+    torch.save({"epoch": 30, "global_step": 900, "pytorch-lightning_version": "1.9.5", "state_dict": sd,
+                "hyper_parameters": hp}, path)
+    names = _globals_in(pickle.dumps(hp, protocol=4))  # (torch.save writes protocol 2: __builtin__.dict)
+    for want in ("builtins.dict", "builtins.list", "builtins.int", "builtins.tuple", "builtins.Ellipsis",
+                 "typing.Any", "_operator.getitem"):
+        assert want in names, want
+    assert any(n.startswith("omegaconf.") for n in names)
+    got = read_weights(path)
+    assert set(got["state_dict"]) == set(sd)
+    assert all(torch.equal(got["state_dict"][k], v) for k, v in sd.items())
+    assert got["epoch"] == 30 and got["global_step"] == 900
+    assert isinstance(got["hyper_parameters"]["config"], Placeholder)
+    assert "omegaconf" in repr(got["hyper_parameters"]["config"])
+    stand_ins = got["hyper_parameters"]["types"]  # the classes themselves, as inert stand-ins
+    assert [t.qualname for t in stand_ins] == ["builtins.dict", "builtins.list", "builtins.int", "builtins.tuple",
+                                               "builtins.Ellipsis", "typing.Any"]
+    assert all(issubclass(t, Placeholder) for t in stand_ins)

@@ -134,3 +134,13 @@ def test_a_preset_without_published_weights_points_to_training(qtbot, win, tmp_p
     qtbot.mouseClick(dialog.folder_button, Qt.LeftButton)
     assert [u.toLocalFile() for u in opened] == [str(tmp_path / "models")] and (tmp_path / "models").is_dir()
     assert dialog.train_button.isVisibleTo(dialog)
+
+
+def test_enter_in_the_dialog_does_not_download(qtbot, win):
+    with serve({}) as srv:
+        dialog = _open_dialog(qtbot, win, "heartformer")
+        dialog.source.url = srv.url("/x")
+        assert not dialog.download_button.autoDefault() and not dialog.download_button.isDefault()
+        qtbot.keyClick(dialog, Qt.Key_Return)
+        qtbot.wait(100)
+    assert srv.requests == [] and dialog.job is None

@@ -31,10 +31,11 @@ def add_model_arguments(parser) -> None:
 
 
 def read_rgb(path):
-    """RGB uint8 of any image Loupe reads (DICOM included), as displayed."""
-    from desktop.core.imaging import read_image
+    """RGB uint8 a model gets for any image Loupe reads: the file as the authors' reader reads it
+    (8-bit PNG/JPEG through PIL), 16-bit and DICOM with the file's default display (decision 0093)."""
+    from desktop.core.imaging.model_input import model_input
 
-    return read_image(path).display()
+    return model_input(path)
 
 
 def expand(inputs) -> list[Path]:

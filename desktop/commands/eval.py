@@ -26,6 +26,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", help="write the metrics JSON here instead of printing it")
     parser.add_argument("--cm-threshold", type=float, default=0.3,
                         help="score above which a box counts (confusion matrix, sensitivity/specificity)")
+    parser.add_argument("--negative-class", action="append", default=None, metavar="NAME",
+                        help="detection: class whose ground-truth rows the EfficientDet authors' protocol counts "
+                             "as truly negative (their label 0; default Atelectasis; repeat for more)")
+    parser.add_argument("--table-threshold", type=float, default=0.3,
+                        help="detection: score of the per-class table and of the IoU > 0.75 share (default 0.3)")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="classification: probability of the positive class that calls it positive")
     parser.add_argument("--positive", help="classification: name of the positive class (default: the second)")
@@ -94,7 +99,9 @@ def run(args) -> int:
         from models.metrics.detection import evaluate_detection, load_coco_pair
 
         gt_d, results = load_coco_pair(args.gt, args.pred)
-        metrics = evaluate_detection(gt_d, results, cm_threshold=args.cm_threshold)
+        metrics = evaluate_detection(gt_d, results, cm_threshold=args.cm_threshold,
+                                     negative_classes=tuple(args.negative_class or ("Atelectasis",)),
+                                     table_threshold=args.table_threshold)
         curves = "pr_curves"
     else:
         from models.metrics.classification import evaluate_classification

@@ -20,6 +20,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--split", default="0.8,0.1,0.1", help="roboflow: train,valid,test fractions")
     parser.add_argument("--seed", type=int, default=0, help="roboflow: seed of the split")
     parser.add_argument("--window", help="roboflow: window CENTER,WIDTH for DICOM to PNG (default: the file's)")
+    parser.add_argument("--keep-paths", action="store_true",
+                        help="coco/voc/corrections: write each image's path relative to the folder (which may "
+                             "name the patient) instead of a non-identifying name img<id>; the mapping of those "
+                             "names is kept in the folder's .loupe/export-names.csv")
 
 
 def describe_store(store) -> str:
@@ -36,6 +40,7 @@ def describe_store(store) -> str:
 def run(args) -> int:
     from desktop.core.exchange import export_annotations
     from desktop.core.exchange.errors import ExchangeError
+    from desktop.core.exchange.naming import mapping_path
     from desktop.core.store import open_store
 
     options: dict = {}
@@ -51,10 +56,16 @@ def run(args) -> int:
         only_reviewed = not args.all_images
     if args.model:
         options["model"] = args.model
+    warnings: list[str] = []
     with open_store(args.folder) as store:
         print(describe_store(store), file=sys.stderr)
         out = export_annotations(store, args.out, args.format, only_reviewed=only_reviewed,
                                  include_predictions=args.include_predictions, with_scores=args.scores,
-                                 **options)
+                                 keep_paths=args.keep_paths, warnings=warnings, **options)
+        names = None if args.keep_paths or args.format in ("coco-results", "yolo") else mapping_path(store)
+    for line in warnings:
+        print(line)
     print(f"wrote {out}")
+    if names is not None and names.exists():
+        print(f"images are named img<id>; their real paths are in {names} (--keep-paths writes the paths)")
     return 0

@@ -10,6 +10,7 @@ launches the other processes), or `torchrun --nproc_per_node N -m desktop train 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -33,7 +34,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
     parser.add_argument("--no-ema", action="store_true")
     parser.add_argument("--freeze", choices=("none", "all_but_head", "cnn_but_last_2_blocks"))
-    parser.add_argument("--augment", help="none, or the seeds' augmentations (default)")
+    parser.add_argument("--augment", help="none, or flip+rotate+jitter (Loupe's; the default except for the "
+                                          "OASIS presets, which follow their authors: none)")
+    parser.add_argument("--class-weighting", action=argparse.BooleanOptionalAction, default=None,
+                        help="classifier: weight the loss by class frequency (Loupe's default; off in the "
+                             "OASIS authors' recipe)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers (0 is safe everywhere)")
@@ -59,6 +64,8 @@ def _hparams(args, defaults: dict) -> dict:
         hp["early_stopping_patience" if "early_stopping_patience" in hp else "patience"] = args.patience
     if args.no_ema:
         hp["ema"] = False
+    if getattr(args, "class_weighting", None) is not None:
+        hp["class_weighting"] = args.class_weighting
     return hp
 
 

@@ -34,6 +34,38 @@ def is_phi(keyword: str, vr: str | None = None) -> bool:
     return keyword in PHI_KEYWORDS or vr == "PN"
 
 
+def is_private_tag(tag) -> bool:
+    """A private attribute (odd group, PS3.5 7.8): its meaning is the vendor's, so Loupe cannot tell
+    whether it names the patient; vendors do put names, IDs and dates there. Treated as PHI."""
+    try:
+        return bool(tag.is_private)
+    except AttributeError:
+        return int(tag) >> 16 & 1 == 1
+
+
+# Modalities whose images commonly carry text burned into the pixels (ultrasound screens,
+# secondary captures of screens and reports, "other").
+BURNED_IN_MODALITIES = {"US": "ultrasound", "SC": "secondary capture", "OT": "other"}
+_SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
+
+
+def burned_in_warning(ds) -> str | None:
+    """Why the pixels of this DICOM may show a name or an ID (None when nothing suggests it):
+    BurnedInAnnotation = YES, or a modality where burned-in text is common (US, SC, OT, or a
+    Secondary Capture object) unless the file says BurnedInAnnotation = NO."""
+    flag = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
+    if flag == "YES":
+        return "the file says Burned In Annotation = YES"
+    if flag == "NO":
+        return None
+    modality = str(ds.get("Modality", "") or "").strip().upper()
+    if modality in BURNED_IN_MODALITIES:
+        return f"modality {modality} ({BURNED_IN_MODALITIES[modality]}) often has burned-in text"
+    if str(ds.get("SOPClassUID", "")).startswith(_SECONDARY_CAPTURE_PREFIX):
+        return "secondary captures often have burned-in text"
+    return None
+
+
 def strip_phi(ds, pseudonym: str = "ANONYMOUS") -> None:
     """Remove identifying attributes and private tags from a pydicom Dataset, in place.
 

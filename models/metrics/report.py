@@ -22,7 +22,7 @@ def _fmt(v) -> str:
 
 
 def _table(header: list[str], rows: list[list]) -> str:
-    h = "".join(f"<th>{html.escape(c)}</th>" for c in header)
+    h = "".join(f"<th>{c}</th>" for c in header)  # headers are the report's own text (may hold entities)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in r) + "</tr>" for r in rows)
     return f"<table border='1' cellspacing='0' cellpadding='3'><tr>{h}</tr>{body}</table>"
 
@@ -79,11 +79,19 @@ def _history_png(history: list[dict]) -> str:
     return _png(fig)
 
 
+def _sens_row(label: str, d: dict) -> list:
+    return [label, d["sensitivity"], d["specificity"], d["tp"], d["fp"], d["tn"], d["fn"]]
+
+
 def detection_html(m: dict) -> str:
     parts = [f"<h2>Detection</h2><p>{m['n_images']} images, {m['n_gt']} ground-truth boxes, "
              f"{m['n_pred']} predicted boxes.</p>",
              _table(["mAP@50", "mAP@50-95", "mAP@75"], [[m["map50"], m["map50_95"], m["map75"]]])]
     thr = list(m["at_threshold"])
+    parts += ["<h3>Precision, recall and F1 by score threshold (IoU 0.5)</h3>", _table(
+        ["score &ge;", "precision", "recall", "F1", "TP", "FP", "FN"],
+        [[t, a["precision"], a["recall"], a.get("f1"), a["tp"], a["fp"], a["fn"]]
+         for t, a in m["at_threshold"].items()])]
     rows = [[name, c["n_gt"], c["ap50"], c["ap50_95"]] + [c[f"{k}@{t}"] for t in thr
                                                         for k in ("precision", "recall")]
             for name, c in m["per_class"].items()]
@@ -92,11 +100,32 @@ def detection_html(m: dict) -> str:
     parts += ["<h3>Per class</h3>", _table(
         ["class", "boxes", "AP50", "AP50-95"] + [f"{k[0].upper()}@{t}" for t in thr for k in ("P", "R")],
         rows)]
+    tables = [(n, c["at_table_threshold"]) for n, c in m["per_class"].items() if "at_table_threshold" in c]
+    if tables:
+        t = tables[0][1]["threshold"]
+        parts += [f"<h3>Per class at score &ge; {t}</h3>", _table(
+            ["class", "ground truth", "predictions", "precision", "recall", "average confidence"],
+            [[n, c["ground_truth"], c["predictions"], c["precision"], c["recall"], c["average_confidence"]]
+             for n, c in tables])]
+    if "coverage" in m:
+        parts += ["<h3>Coverage: images with a detection at or above the score</h3>", _table(
+            ["score &ge;", "images", "of", "share"],
+            [[t, c["images"], c["of"], c["share"]] for t, c in m["coverage"].items()])]
+    if "localization" in m:
+        loc = m["localization"]
+        parts += [f"<h3>Localisation of correct detections (score &ge; {loc['threshold']})</h3>", _table(
+            ["correct detections", "IoU &gt; 0.75", "share IoU &gt; 0.75", "mean IoU"],
+            [[loc["correct"], loc["iou_above_0.75"], loc["share_iou_above_0.75"], loc["mean_iou"]]])]
     pi, pb = m["per_image"], m["per_box"]
+    sens = [_sens_row("per image (any finding vs none; top score)", pi),
+            _sens_row("per box (same class, IoU 0.5)", pb)]
+    if "authors_rows" in m:
+        ar = m["authors_rows"]
+        neg = ", ".join(ar["negative_classes"]) or "none"
+        sens.append(_sens_row(f"the EfficientDet authors' protocol (per CSV row; negative rows: {neg}; "
+                              "call: the image's top score)", ar))
     parts += [f"<h3>Sensitivity and specificity (score &gt; {m['cm_threshold']})</h3>", _table(
-        ["level", "sensitivity", "specificity", "TP", "FP", "TN", "FN"],
-        [["per image (top score)", pi["sensitivity"], pi["specificity"], pi["tp"], pi["fp"], pi["tn"], pi["fn"]],
-         ["per box (IoU 0.5)", pb["sensitivity"], pb["specificity"], pb["tp"], pb["fp"], pb["tn"], pb["fn"]]])]
+        ["definition", "sensitivity", "specificity", "TP", "FP", "TN", "FN"], sens)]
     parts += ["<h3>Confusion matrix (IoU 0.5)</h3>", _confusion_png(m["confusion_matrix"]),
               "<h3>Precision-recall at IoU 0.5</h3>",
               _curves_png(m["pr_curves"], "recall", "precision", "recall", "precision")]

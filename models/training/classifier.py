@@ -120,8 +120,10 @@ def train_classifier(model, data_dir, out: Path, hp: dict, progress: Progress, s
     loss_fn = _loss_fn(n_out, counts, bool(hp.get("class_weighting", True)), device)
     opt_cls = torch.optim.AdamW if hp.get("optimizer") == "adamw" else torch.optim.Adam
     opt = opt_cls(trainable, lr=float(hp["lr"]), weight_decay=float(hp.get("weight_decay", 0.0)))
-    sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=max(1, hp["patience"] // 2))
-             if hp.get("scheduler") == "plateau" else None)
+    sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, factor=float(hp.get("plateau_factor", 0.1)),
+        patience=int(hp.get("plateau_patience", max(1, int(hp["patience"]) // 2))))
+        if hp.get("scheduler") == "plateau" else None)
     epochs, steps = int(hp["epochs"]), len(train_loader)
     progress.emit("start", task="classification", epochs=epochs, steps_per_epoch=steps, device=str(device),
                   out=str(out), train_images=len(splits["train"]), val_images=len(splits["val"]),
@@ -130,7 +132,10 @@ def train_classifier(model, data_dir, out: Path, hp: dict, progress: Progress, s
     best = {"loss": float("inf"), "epoch": 0, "state": None}
     bad_epochs, last_emit = 0, 0.0
     for epoch in range(1, epochs + 1):
-        set_train_mode(module)
+        if hp.get("train_mode") == "all":  # the authors: model.train(), frozen BatchNorms update too
+            module.train()
+        else:
+            set_train_mode(module)
         total, seen = 0.0, 0
         for step, (x, y) in enumerate(train_loader, 1):
             t0 = time.perf_counter()

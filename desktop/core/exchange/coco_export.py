@@ -3,15 +3,19 @@ results file (predictions with scores) for evaluation.
 
 Image and category ids are the store's own (unique, from 1, stable between exports, so a results
 file matches any ground-truth export); annotation ids are numbered 1..N in the file. bbox is
-[x, y, w, h] in pixels, area = w * h, iscrowd 0, file names relative to the image folder.
+[x, y, w, h] in pixels, area = w * h, iscrowd 0; file names are non-identifying (`img000042.png`,
+mapped back in `.loupe/export-names.csv`) unless the paths are kept on request (naming.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from pathlib import Path
 
+from desktop.core.exchange.errors import ExchangeError
 from desktop.core.store import AnnotationStore
 
 
@@ -72,14 +76,28 @@ def coco_dict(store: AnnotationStore, *, only_reviewed: bool = False, include_pr
 
 
 def export_coco(store: AnnotationStore, out_path: str | Path, *, only_reviewed: bool = False,
-                include_predictions: bool = False, with_scores: bool = False) -> Path:
+                include_predictions: bool = False, with_scores: bool = False, keep_paths: bool = False) -> Path:
     """Write the store as a COCO file at `out_path` (a directory gets `annotations.coco.json`);
-    the text is that of `coco_dict`, built without a dict per box (coco_text)."""
+    the text is that of `coco_dict`, built without a dict per box (coco_text). Images are named
+    `img<id>` (naming.py) unless `keep_paths`, which writes their paths relative to the folder."""
     from desktop.core.exchange.coco_text import coco_text
 
+    names = private_names(store, selected_images(store, only_reviewed), keep_paths)
     text = coco_text(store, only_reviewed=only_reviewed, include_predictions=include_predictions,
-                     with_scores=with_scores)
+                     with_scores=with_scores, file_names=names)
     return write_text_atomic(_target(out_path, "annotations.coco.json"), text)
+
+
+def private_names(store: AnnotationStore, images, keep_paths: bool) -> dict[int, str] | None:
+    """image id -> non-identifying name, recorded in the mapping beside the store; None with
+    `keep_paths` (the relative paths are written)."""
+    from desktop.core.exchange.naming import export_names, record_mapping
+
+    if keep_paths:
+        return None
+    names = export_names(images)
+    record_mapping(store, names, {row[0]: row[1] for row in images})
+    return names
 
 
 def export_coco_results(store: AnnotationStore, out_path: str | Path, model: str | None = None) -> Path:
@@ -99,12 +117,32 @@ def write_json_atomic(path: Path, data) -> Path:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """On failure (a read-only or full folder) the temporary file is removed and ExchangeError
+    names the file and the reason."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ExchangeError(f"{path}: cannot write the export: {write_reason(exc)}") from None
     return path
+
+
+def write_reason(exc: OSError) -> str:
+    """An OSError of a write in words: the disk is full, the folder is read-only, ..."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if exc.errno in (errno.EROFS,):
+        return "the folder is on a read-only disk"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "the folder is read-only or not writable by you"
+    if exc.errno == errno.ENOTDIR:
+        return "a file stands where a folder is needed"
+    return exc.strerror or str(exc)
 
 
 def _target(out_path: str | Path, default_name: str) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
@@ -33,6 +34,10 @@ def parse_coco(path: Path) -> Parsed:
     except json.JSONDecodeError as exc:
         out.problems.append(Problem(src, f"line {exc.lineno}, column {exc.colno}", f"bad JSON: {exc.msg}"))
         return out
+    except RecursionError:
+        out.problems.append(Problem(src, "file", "not a COCO file: its JSON is nested too deeply to read "
+                                                 "(thousands of levels of [ or {)"))
+        return out
     except (OSError, UnicodeDecodeError) as exc:
         out.problems.append(Problem(src, "file", f"cannot read: {exc}"))
         return out
@@ -42,21 +47,42 @@ def parse_coco(path: Path) -> Parsed:
                                                       "'annotations' and 'categories'"))
         return out
     cats: dict = {}
+    cat_at: dict = {}
     for i, c in enumerate(data["categories"]):
         if not isinstance(c, dict) or "id" not in c or not str(c.get("name", "")).strip():
             out.problems.append(Problem(src, f"category #{i}", "a category needs an id and a name"))
             continue
-        cats[c["id"]] = str(c["name"]).strip()
+        if not _is_id(c["id"]):
+            out.problems.append(Problem(src, f"category #{i}", f"id must be a number or a string, not {c['id']!r}"))
+            continue
+        if c["id"] in cats:  # a box of this id would get one of two names: refuse, never guess
+            out.problems.append(Problem(src, f"category #{i}", f"duplicate category id {c['id']!r} (also category "
+                                        f"#{cat_at[c['id']]}, {cats[c['id']]!r}); its boxes could get the wrong label"))
+            continue
+        cats[c["id"]], cat_at[c["id"]] = str(c["name"]).strip(), i
     images: dict = {}
+    image_at: dict = {}
     for i, im in enumerate(data["images"]):
         if not isinstance(im, dict) or "id" not in im or not isinstance(im.get("file_name"), str):
             out.problems.append(Problem(src, f"image #{i}", "an image needs an id and a file_name"))
             continue
-        images[im["id"]] = im["file_name"]
+        if not _is_id(im["id"]):
+            out.problems.append(Problem(src, f"image #{i}", f"id must be a number or a string, not {im['id']!r}"))
+            continue
+        if im["id"] in images:  # its boxes would land on one of two images: refuse, never guess
+            out.problems.append(Problem(src, f"image #{i}", f"duplicate image id {im['id']!r} (also image "
+                                        f"#{image_at[im['id']]}, {images[im['id']]!r}); its boxes could land on "
+                                        "the wrong image"))
+            continue
+        images[im["id"]], image_at[im["id"]] = im["file_name"], i
         out.images.append(im["file_name"])
         w, h = im.get("width"), im.get("height")
-        if isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0:
+        if (type(w) in _NUM and type(h) in _NUM and math.isfinite(w) and math.isfinite(h) and 0 < w < 2**31
+                and 0 < h < 2**31):
             out.sizes[im["file_name"]] = (int(w), int(h))
+        elif w is not None or h is not None:  # a size no image has: read it from the file instead
+            out.notes.append(f"{src}, image #{i}: width/height {w!r} x {h!r} are not a size; the size is "
+                             "read from the image file")
     anns = data["annotations"]
     skip = parent_placeholders(data["categories"], anns)
     good = {cid: name for cid, name in cats.items() if cid not in skip}
@@ -78,6 +104,13 @@ def parse_coco(path: Path) -> Parsed:
         else:
             problems.append(Problem(src, out.place(i), _annotation_problem(a, images, good)))
     return out
+
+
+def _is_id(value) -> bool:
+    """An id COCO tools write: an integer (not true/false) or a string; a float only when whole."""
+    if type(value) is int or type(value) is str:
+        return True
+    return type(value) is float and math.isfinite(value) and value.is_integer()
 
 
 def _annotation_problem(a, images: dict, cats: dict) -> str:

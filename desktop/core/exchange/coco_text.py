@@ -35,10 +35,13 @@ def annotation_rows(store: AnnotationStore, only_reviewed: bool, include_predict
 
 
 def coco_text(store: AnnotationStore, *, only_reviewed: bool = False, include_predictions: bool = False,
-              with_scores: bool = False) -> str:
+              with_scores: bool = False, file_names: dict[int, str] | None = None) -> str:
+    """`file_names` (image id -> name) replaces the relative paths (the non-identifying names)."""
     from desktop.core.exchange.coco_export import INFO, coco_categories, coco_dict
 
-    images = ",".join([_IMAGE % (i, _quote(rel), w, h) for i, rel, w, h in image_rows(store, only_reviewed)])
+    names = file_names or {}
+    images = ",".join([_IMAGE % (i, _quote(names.get(i, rel)), w, h)
+                       for i, rel, w, h in image_rows(store, only_reviewed)])
     rows = annotation_rows(store, only_reviewed, include_predictions)
     if with_scores:
         anns = ",".join([(_ANN if s is None else _ANN_SCORE) % ((k, i, c, x, y, w, h, w * h) if s is None
@@ -48,7 +51,7 @@ def coco_text(store: AnnotationStore, *, only_reviewed: bool = False, include_pr
         anns = ",".join([_ANN % (k, i, c, x, y, w, h, w * h) for k, (i, c, x, y, w, h, _s) in enumerate(rows, 1)])
     if "inf" in anns:  # a non-finite number: let the json module spell it as it always did
         return json.dumps(coco_dict(store, only_reviewed=only_reviewed, include_predictions=include_predictions,
-                                    with_scores=with_scores), separators=_COMPACT)
+                                    with_scores=with_scores, file_names=file_names), separators=_COMPACT)
     head = json.dumps({"info": INFO, "licenses": [],
                        "categories": coco_categories(store)}, separators=_COMPACT)
     return f'{head[:-1]},"images":[{images}],"annotations":[{anns}]}}'

@@ -13,9 +13,12 @@ KINDS = ("accepted", "moved", "relabelled", "deleted", "added", "unreviewed")
 _EPS = 1e-6
 
 
-def corrections(store: AnnotationStore, model: str | None = None) -> dict:
+def corrections(store: AnnotationStore, model: str | None = None, keep_paths: bool = True) -> dict:
+    """`keep_paths=False` names images `img<id>` (naming.py) instead of their relative paths."""
+    from desktop.core.exchange.naming import export_names
+
     names = {c.id: c.name for c in store.categories()}
-    paths = {i: rel for i, rel in store.conn.execute("SELECT id, rel_path FROM images")}
+    paths = export_names(store.conn.execute("SELECT id, rel_path FROM images").fetchall(), keep_paths)
     cond, params = ("AND (source = 'person' OR model = ?)", (model,)) if model else ("", ())
     rows = store.conn.execute(
         "SELECT id, image_id, source, model, score, state, deleted, category_id, x, y, w, h, "
@@ -51,8 +54,13 @@ def corrections(store: AnnotationStore, model: str | None = None) -> dict:
             "corrections": items}
 
 
-def export_corrections(store: AnnotationStore, out_path: str | Path, model: str | None = None) -> Path:
+def export_corrections(store: AnnotationStore, out_path: str | Path, model: str | None = None,
+                       keep_paths: bool = False) -> Path:
+    """Images are named `img<id>` unless `keep_paths` (naming.py)."""
+    from desktop.core.exchange.coco_export import private_names
+
     out = Path(out_path)
     if out.is_dir() or not out.suffix:
         out = out / "corrections.json"
-    return write_json_atomic(out, corrections(store, model))
+    private_names(store, store.conn.execute("SELECT id, rel_path FROM images").fetchall(), keep_paths)
+    return write_json_atomic(out, corrections(store, model, keep_paths=keep_paths))

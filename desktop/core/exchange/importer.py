@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from desktop.core.exchange.errors import ImportProblems
+from desktop.core.exchange.errors import ExchangeError, ImportProblems
+from desktop.core.exchange.paths import label_problem, not_utf8, outside_folder, path_problem
 from desktop.core.store import AnnotationStore
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".dcm", ".dicom"}
@@ -31,7 +32,8 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}, {self.where}: {self.reason}"
+        text = f"{self.file}, {self.where}: {self.reason}"
+        return text if not not_utf8(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -76,13 +78,15 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
     skip_unknown_images: bool = False  # count rows of images absent from the folder as skipped
     place: Callable[[object], str] | None = None  # a box's `where` as text, when the parser keeps it short
+    notes: list[str] = field(default_factory=list)  # what the parser read around (passed to the report)
 
     def where_text(self, where) -> str:
         return self.place(where) if self.place is not None else str(where)
 
 
 class ImageResolver:
-    """Finds the image a file names: by relative path, then by file name, in the store then the folder."""
+    """Finds the image a file names: by relative path, by the name an export of this store gave it
+    (naming.py), then by file name, in the store then the folder."""
 
     def __init__(self, store: AnnotationStore, folder: Path):
         self.folder = folder
@@ -93,21 +97,29 @@ class ImageResolver:
         for rel in self.known:  # stored paths are POSIX: the name is after the last slash
             self.by_name.setdefault(rel.rsplit("/", 1)[-1], rel)
         self._scanned = False
+        from desktop.core.exchange.naming import read_mapping
+
+        # the non-identifying names this store's exports wrote (img000042.png -> its real path)
+        self.exported = {name: rel for name, rel in read_mapping(store).items() if rel in self.known}
 
     def _scan(self) -> None:
         self._scanned = True
         for root, dirs, files in os.walk(self.folder):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            dirs[:] = [d for d in dirs if not d.startswith(".") and not not_utf8(d)]
             for name in files:
-                if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                if Path(name).suffix.lower() in IMAGE_SUFFIXES and not not_utf8(name):
                     rel = Path(os.path.relpath(os.path.join(root, name), self.folder)).as_posix()
                     self.by_name.setdefault(name, rel)
                     self.by_stem.setdefault(Path(name).stem, rel)
 
     def resolve(self, image: str, by_stem: bool = False) -> str | None:
+        if path_problem(image):  # outside the folder, or not storable: never matched (apply says why)
+            return None
         image = image.replace("\\", "/")
         if image in self.known:
             return image
+        if image in self.exported:
+            return self.exported[image]
         name = Path(image).name
         if name in self.by_name:
             return self.by_name[name]
@@ -159,8 +171,23 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
             sizes[rel] = got
         return got
 
+    refused: dict[str, str] = {}  # image as the file names it -> why it is refused
+
+    def refuse(image: str, rel: str | None) -> bool:
+        """True (and the problem reported once) when `image` must not be used."""
+        if image in refused:
+            return True
+        reason = path_problem(image) or (outside_folder(folder, rel) if rel is not None else None)
+        if reason is None:
+            return False
+        refused[image] = reason
+        problems.append(Problem(report.source, f"image {image!r}", reason))
+        return True
+
     for image in parsed.images:
         rel = resolver.resolve(image, resolve_by_stem)
+        if refuse(image, rel):
+            continue
         if rel is None:
             if not parsed.skip_unknown_images:
                 problems.append(Problem(report.source, f"image {image}", "unknown image: not in this folder"))
@@ -175,11 +202,15 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
         target = resolved.get(image, False)
         if target is False:
             rel = resolver.resolve(image, resolve_by_stem)
+            if refuse(image, rel):
+                rel = None
             size = None if rel is None else size_of(rel, parsed.sizes.get(image))
             # (rel, size, right and bottom limits); no size: limits no box meets, so check_box says why
             target = resolved[image] = None if rel is None else (
                 rel, size, *((size[0] + TOLERANCE, size[1] + TOLERANCE) if size else (low - 1, low - 1)))
         if target is None:
+            if image in refused:
+                continue
             if parsed.skip_unknown_images:
                 report.skipped += 1
             elif image not in listed:
@@ -198,20 +229,51 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
             problems.append(Problem(file or report.source, parsed.where_text(where), f"{reason} (image {image})"))
             continue
         append((target[0], category, x, y, w, h))
+    bad_labels = _label_problems(parsed, rows, report)
+    if bad_labels:
+        problems.extend(bad_labels.values())
+        rows = [r for r in rows if r[1] not in bad_labels]
     report.problems = problems
+    report.notes.extend(parsed.notes)
     if problems and strict:
         raise ImportProblems(report)
     if not rows and not new_images:
         report.notes.append("nothing to import")
         return report
-    with _foreign_keys_off(store), store.batch():
-        ids = store.bulk_ensure_images([(rel, w, h) for rel, (w, h) in new_images.items()])
-        ids.update({rel: v[0] for rel, v in resolver.known.items()})
-        cats = {name: store.ensure_category(name) for name in dict.fromkeys([r[1] for r in rows])}
-        store.bulk_add_boxes([(ids[rel], cats[c], x, y, w, h) for rel, c, x, y, w, h in rows])
+    import sqlite3
+
+    from desktop.core.store.errors import StoreError
+    from desktop.core.store.writer import reason_of
+
+    try:
+        with _foreign_keys_off(store), store.batch():
+            ids = store.bulk_ensure_images([(rel, w, h) for rel, (w, h) in new_images.items()])
+            ids.update({rel: v[0] for rel, v in resolver.known.items()})
+            cats = {name: store.ensure_category(name) for name in dict.fromkeys([r[1] for r in rows])}
+            store.bulk_add_boxes([(ids[rel], cats[c], x, y, w, h) for rel, c, x, y, w, h in rows])
+    except (sqlite3.Error, StoreError) as exc:  # the disk is full, the store is locked or read-only
+        reason = reason_of(exc) if isinstance(exc, sqlite3.Error) else str(exc)
+        raise ExchangeError(f"{report.source}: nothing was imported: {store.path}: {reason}") from exc
     report.boxes_imported = len(rows)
     report.images_touched = len({r[0] for r in rows} | set(new_images))
     return report
+
+
+def _label_problems(parsed: Parsed, rows: list, report: ImportReport) -> dict[str, Problem]:
+    """label -> the problem with it (a control character, bytes that are not text), once each,
+    placed at the first box that uses it."""
+    bad: dict[str, Problem] = {}
+    names = dict.fromkeys(r[1] for r in rows)
+    if all(n.isprintable() for n in names):  # the usual case: nothing to look up per box
+        return bad
+    for name in names:
+        reason = label_problem(name)
+        if reason:
+            first = next((b for b in parsed.boxes if b[1] == name), None)
+            where = parsed.where_text(first[6]) if first is not None else "labels"
+            file = (first[7] if first is not None else "") or report.source
+            bad[name] = Problem(file, where, reason)
+    return bad
 
 
 @contextlib.contextmanager

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from desktop.core.exchange.coco_export import coco_dict, selected_images, write_json_atomic
 from desktop.core.exchange.errors import ExchangeError
+from desktop.core.exchange.naming import export_name, record_mapping
+from desktop.core.exchange.paths import path_problem
 from desktop.core.imaging.formats import has_dicom_marker
 from desktop.core.store import AnnotationStore
 
@@ -23,7 +25,11 @@ _COPYABLE_MODES = {"L", "LA", "RGB", "RGBA", "P"}
 
 
 def export_roboflow(store: AnnotationStore, folder, out_dir, split=(0.8, 0.1, 0.1), seed: int = 0,
-                    only_reviewed: bool = True, window=None, group_by_patient: bool = True) -> Path:
+                    only_reviewed: bool = True, window=None, group_by_patient: bool = True,
+                    warnings: list | None = None) -> Path:
+    """`warnings` (a list) receives one line per exported image whose pixels may show burned-in
+    text (phi.burned_in_warning); each split's `_annotations.coco.json` lists them under
+    info.burned_in_text as well."""
     folder, out = Path(folder), Path(out_dir)
     if len(split) != 3 or min(split) < 0 or sum(split) <= 0:
         raise ExchangeError(f"split must be three non-negative fractions (train, valid, test), not {split}")
@@ -31,15 +37,32 @@ def export_roboflow(store: AnnotationStore, folder, out_dir, split=(0.8, 0.1, 0.
     if not images:
         what = "reviewed images (mark images reviewed, or export all)" if only_reviewed else "images"
         raise ExchangeError(f"{folder}: no {what} to export")
+    for _i, rel, _w, _h in images:
+        refused = path_problem(rel)
+        if refused:  # a path outside the folder (from an old import): never copy that file
+            raise ExchangeError(f"{folder}: {refused}; nothing was exported")
     assignment = split_images(store, folder, images, split, seed, group_by_patient)
+    all_names: dict[int, str] = {}
     for name in SPLITS:
         split_dir = out / name
         split_dir.mkdir(parents=True, exist_ok=True)
         ids = [i for i, s in assignment.items() if s == name]
-        names = {i: _write_image(folder / rel, split_dir, i, window)
-                 for i, rel, _w, _h in images if i in set(ids)}
+        burned: list[str] = []
+        names = {}
+        for i, rel, _w, _h in images:
+            if i in set(ids):
+                names[i], risk = _write_image(folder / rel, split_dir, i, window)
+                if risk:
+                    burned.append(names[i])
+                    if warnings is not None:
+                        warnings.append(f"warning: {name}/{names[i]} may show the patient's name or ID in its "
+                                        f"pixels: {risk}")
         data = coco_dict(store, image_ids=ids, file_names=names)
+        if burned:
+            data["info"]["burned_in_text"] = burned
         write_json_atomic(split_dir / "_annotations.coco.json", data)
+        all_names.update(names)
+    record_mapping(store, all_names, {i: rel for i, rel, _w, _h in images})
     return out
 
 
@@ -90,7 +113,8 @@ def _is_dicom(path: Path) -> bool:
     return path.suffix.lower() in (".dcm", ".dicom") or has_dicom_marker(path)
 
 
-def _write_image(src: Path, split_dir: Path, image_id: int, window) -> str:
+def _write_image(src: Path, split_dir: Path, image_id: int, window) -> tuple[str, str | None]:
+    """The exported name, and why its pixels may show burned-in text (None when nothing says so)."""
     if not src.exists():
         raise ExchangeError(f"{src}: image file not found; cannot export it")
     suffix = src.suffix.lower()
@@ -100,16 +124,16 @@ def _write_image(src: Path, split_dir: Path, image_id: int, window) -> str:
         with Image.open(src) as im:
             copyable = im.mode in _COPYABLE_MODES
         if copyable:
-            name = f"img{image_id:06d}{'.jpg' if suffix == '.jpeg' else suffix}"
+            name = export_name(image_id, src.name)
             shutil.copyfile(src, split_dir / name)
-            return name
-    name = f"img{image_id:06d}.png"
+            return name, None
+    name = export_name(image_id, src.name, ".png")
     try:
         from desktop.core.imaging import read_image
     except ImportError as exc:
         raise ExchangeError(f"{src}: converting this image to PNG needs desktop.core.imaging") from exc
     from PIL import Image
 
-    rgb = read_image(src).display(window)
-    Image.fromarray(rgb).save(split_dir / name)
-    return name
+    image = read_image(src)
+    Image.fromarray(image.display(window)).save(split_dir / name)
+    return name, image.meta.get("Burned-in text")

@@ -9,15 +9,17 @@ from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.importer import ImageResolver, ImportReport, Parsed, Problem, apply, read_size
 from desktop.core.store import AnnotationStore
 
-IMPORT_FORMATS = ("coco", "coco-results", "nih-csv", "yolo", "voc")
+IMPORT_FORMATS = ("coco", "coco-results", "nih-csv", "authors-csv", "yolo", "voc")
 EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "corrections")
 
 
 def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, strict: bool = True,
-                       folder: str | Path | None = None) -> ImportReport:
+                       folder: str | Path | None = None, label_map: dict[str, str] | None = None) -> ImportReport:
     """Import `path` into the store, in one transaction. With strict (the default) any problem
     raises ImportProblems and nothing changes; otherwise the good boxes are imported and the report
-    lists the rest."""
+    lists the rest. `label_map` ({label in the file: label to store}, see authors_csv) renames
+    labels before anything is checked or written."""
+    from desktop.core.exchange.authors_csv import map_labels, parse_authors_csv
     from desktop.core.exchange.coco_import import parse_coco, parse_nih_csv
     from desktop.core.exchange.yolo_voc import parse_voc, parse_yolo
 
@@ -33,6 +35,8 @@ def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, stric
         parsed = parse_coco(path)
     elif fmt == "nih-csv":
         parsed = parse_nih_csv(path)
+    elif fmt == "authors-csv":
+        parsed = parse_authors_csv(path)
     elif fmt == "voc":
         parsed = parse_voc(path)
     elif fmt == "yolo":
@@ -48,30 +52,42 @@ def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, stric
         parsed = parse_yolo(path, sizes_of)
     else:
         raise ExchangeError(f"unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}")
-    return apply(store, folder, parsed, report, strict=strict)
+    return apply(store, folder, map_labels(parsed, label_map), report, strict=strict)
 
 
 def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, only_reviewed: bool = False,
                        include_predictions: bool = False, with_scores: bool = False, **options) -> Path:
+    """Write the export; `keep_paths=True` writes the images' relative paths into COCO, VOC and
+    corrections files instead of non-identifying names (naming.py); `warnings` (a list) receives
+    the export's warnings (burned-in text in exported pixels)."""
     from desktop.core.exchange.coco_export import export_coco, export_coco_results
     from desktop.core.exchange.corrections import export_corrections
     from desktop.core.exchange.roboflow import export_roboflow
     from desktop.core.exchange.yolo_voc import export_voc, export_yolo
 
     out = Path(out)
-    if fmt == "coco":
-        return export_coco(store, out, only_reviewed=only_reviewed, include_predictions=include_predictions,
-                           with_scores=with_scores)
-    if fmt == "coco-results":
-        return export_coco_results(store, out, model=options.get("model"))
-    if fmt == "roboflow":
-        return export_roboflow(store, store.folder, out, only_reviewed=only_reviewed, **options)
-    if fmt == "yolo":
-        return export_yolo(store, out, only_reviewed=only_reviewed)
-    if fmt == "voc":
-        return export_voc(store, out, only_reviewed=only_reviewed)
-    if fmt == "corrections":
-        return export_corrections(store, out, model=options.get("model"))
+    keep = bool(options.pop("keep_paths", False))
+    warnings = options.pop("warnings", None)
+    try:
+        if fmt == "coco":
+            return export_coco(store, out, only_reviewed=only_reviewed, include_predictions=include_predictions,
+                               with_scores=with_scores, keep_paths=keep)
+        if fmt == "coco-results":
+            return export_coco_results(store, out, model=options.get("model"))
+        if fmt == "roboflow":
+            return export_roboflow(store, store.folder, out, only_reviewed=only_reviewed, warnings=warnings,
+                                   **options)
+        if fmt == "yolo":
+            return export_yolo(store, out, only_reviewed=only_reviewed)
+        if fmt == "voc":
+            return export_voc(store, out, only_reviewed=only_reviewed, keep_paths=keep)
+        if fmt == "corrections":
+            return export_corrections(store, out, model=options.get("model"), keep_paths=keep)
+    except OSError as exc:  # a read-only or full output folder: a message, not a traceback
+        from desktop.core.exchange.coco_export import write_reason
+
+        where = exc.filename or out
+        raise ExchangeError(f"{where}: cannot write the {fmt} export: {write_reason(exc)}") from None
     raise ExchangeError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from desktop.core.exchange.coco_export import box_rows, selected_images
 from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
+from desktop.core.exchange.paths import path_problem
 from desktop.core.store import AnnotationStore
 
 CLASS_FILES = ("classes.txt", "obj.names", "classes.names")
@@ -24,9 +25,21 @@ def parse_yolo(path: Path, sizes_of) -> Parsed:
     if classes_file is None:
         out.problems.append(Problem(str(path), "file", f"no classes file ({', '.join(CLASS_FILES)}) found"))
         return out
-    classes = [ln.strip() for ln in classes_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    try:
+        classes = [ln.strip() for ln in classes_file.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
+    except UnicodeDecodeError as exc:
+        out.problems.append(Problem(str(classes_file), f"byte {exc.start}", "cannot read the class names: the "
+                                    "file is not UTF-8 text (save it as UTF-8)"))
+        return out
+    except OSError as exc:
+        out.problems.append(Problem(str(classes_file), "file", f"cannot read: {exc.strerror or exc}"))
+        return out
     for f in files:
         if f.name in CLASS_FILES:
+            continue
+        refused = path_problem(f.name)
+        if refused:
+            out.problems.append(Problem(str(f), "file", refused))
             continue
         found = sizes_of(f.stem)
         if found is None:
@@ -114,16 +127,25 @@ def parse_voc(path: Path) -> Parsed:
     return out
 
 
-def export_voc(store: AnnotationStore, out_dir: Path, only_reviewed: bool = False) -> Path:
+def export_voc(store: AnnotationStore, out_dir: Path, only_reviewed: bool = False, keep_paths: bool = False) -> Path:
+    """One XML per image; images are named `img<id>` (no folder) unless `keep_paths` (naming.py)."""
+    from desktop.core.exchange.coco_export import private_names
+
     out_dir.mkdir(parents=True, exist_ok=True)
     names = {c.id: c.name for c in store.categories()}
     per_image: dict[int, list] = {}
     for image_id, cat, x, y, w, h, _s, _src in box_rows(store):
         per_image.setdefault(image_id, []).append((names[cat], x, y, w, h))
-    for image_id, rel, width, height in selected_images(store, only_reviewed):
+    images = selected_images(store, only_reviewed)
+    private = private_names(store, images, keep_paths)
+    for image_id, rel, width, height in images:
         root = ET.Element("annotation")
-        ET.SubElement(root, "folder").text = str(Path(rel).parent)
-        ET.SubElement(root, "filename").text = Path(rel).name
+        if private is None:
+            ET.SubElement(root, "folder").text = str(Path(rel).parent)
+            ET.SubElement(root, "filename").text = Path(rel).name
+        else:
+            rel = private[image_id]
+            ET.SubElement(root, "filename").text = rel
         size = ET.SubElement(root, "size")
         for k, v in (("width", width), ("height", height), ("depth", 3)):
             ET.SubElement(size, k).text = str(v)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -88,11 +89,16 @@ def _windows(ds) -> list[Window]:
         except TypeError:
             return [float(v)]
 
-    centers, widths = as_list(centers), as_list(widths)
+    try:
+        centers, widths = as_list(centers), as_list(widths)
+    except (TypeError, ValueError):  # text that is no number at all
+        return []
     names = ds.get("WindowCenterWidthExplanation")
     names = [] if names is None else ([str(n) for n in names] if not isinstance(names, str) else [names])
     out = []
     for i, (c, w) in enumerate(zip(centers, widths)):
+        if not (math.isfinite(c) and math.isfinite(w)):  # NaN/inf: no window; the full range is used
+            continue
         name = names[i] if i < len(names) and names[i].strip() else f"File preset {i + 1}"
         out.append(Window(c, max(w, 1.0), name))
     return out
@@ -104,11 +110,38 @@ def _modality(ds):
 
     if "ModalityLUTSequence" in ds:
         return (lambda a: apply_modality_lut(a, ds)), None
-    slope = float(ds.get("RescaleSlope", 1) or 1)
-    intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    slope, intercept = _number(ds, "RescaleSlope", 1.0), _number(ds, "RescaleIntercept", 0.0)
+    if slope == 0.0:
+        slope = 1.0
     if slope == 1.0 and intercept == 0.0:
         return None, (1.0, 0.0)
     return (lambda a: apply_modality_lut(a, ds)), (slope, intercept)
+
+
+def _number(ds, keyword: str, default: float) -> float:
+    """A numeric attribute, or `default` when it is missing, not a number, NaN or infinite."""
+    try:
+        value = float(ds.get(keyword, default) or default)
+    except (TypeError, ValueError):
+        return default
+    return value if math.isfinite(value) else default
+
+
+def ignored_values(ds) -> str | None:
+    """What the file declares that Loupe had to ignore (a NaN window, a NaN rescale), in words."""
+    bad = []
+    for keyword in ("WindowCenter", "WindowWidth", "RescaleSlope", "RescaleIntercept"):
+        value = ds.get(keyword)
+        if value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else [value]
+        try:
+            finite = all(math.isfinite(float(v)) for v in values)
+        except (TypeError, ValueError):
+            finite = False
+        if not finite:
+            bad.append(f"{keyword} = {value}")
+    return ("not usable numbers, ignored: " + ", ".join(bad)) if bad else None
 
 
 def _voi_lut(ds):
@@ -159,6 +192,14 @@ def read_dicom(path: Path, facts: dict) -> LoupeImage:
         "Bits stored": int(ds.get("BitsStored", 0) or 0),
         "tags": tags,
     })
+    ignored = ignored_values(ds)
+    if ignored:
+        facts["Ignored"] = ignored
+    from desktop.core.phi import burned_in_warning
+
+    warning = burned_in_warning(ds)
+    if warning:
+        facts["Burned-in text"] = warning
     return LoupeImage(
         path=path, raw_frames=[np.ascontiguousarray(f) for f in frames], n_frames=len(frames),
         meta=facts, windows=_windows(ds) if samples == 1 else [],

@@ -12,6 +12,9 @@ SUPPORTED_EXTENSIONS = RASTER_EXTENSIONS | DICOM_EXTENSIONS
 # anything is decoded. 16384 x 16384 per frame (268 Mpx); 2 GiB of decoded pixels in all frames.
 MAX_FRAME_PIXELS = 16384 * 16384
 MAX_TOTAL_BYTES = 2 * 1024**3
+# Pages of one PNG/TIFF/WebP file. Pillow reaches page N by walking the pages before it, so a file
+# of far more pages cannot be browsed anyway (decision 0115); a DICOM's frames are bounded by bytes.
+MAX_RASTER_FRAMES = 1000
 
 
 def has_dicom_marker(path: str | Path) -> bool:

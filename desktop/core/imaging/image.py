@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,11 @@ class LoupeImage:
             shape = raw.shape if raw.ndim == 3 else raw.shape[:2]
             if out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
                 raise ValueError(f"out must be C-contiguous uint8 {shape}, got {out.dtype} {out.shape}")
-        win = as_window(window) if window is not None else self.default_window(frame)
+        win = as_window(window) if window is not None else None
+        if win is not None and not (math.isfinite(win.center) and math.isfinite(win.width)):
+            win = None  # a NaN/inf window (a damaged file or setting) shows the default instead
+        if win is None:
+            win = self.default_window(frame)
         if win is None:  # VOI LUT from the file
             res = self._table_render(raw, ("voi",), lambda d: self.voi_lut(self._modality(d)), out=out)
         elif self.is_color:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ImageReadError
-from .formats import MAX_FRAME_PIXELS, MAX_TOTAL_BYTES
+from .formats import MAX_FRAME_PIXELS, MAX_RASTER_FRAMES, MAX_TOTAL_BYTES
 from .image import LoupeImage
 
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N"}
@@ -44,6 +44,25 @@ def _to_array(im) -> tuple[np.ndarray, str]:
     return np.asarray(im.convert("RGB")), "RGB"
 
 
+def _frame_count(path: Path, im) -> int:
+    """Frames of `im`, bounded: a TIFF's pages are counted by their offsets (pages.py) before
+    Pillow walks them; other formats declare their count (APNG acTL, WebP). More than
+    MAX_RASTER_FRAMES is refused with the count in the reason."""
+    if im.format == "TIFF":
+        from .pages import count_tiff_pages
+
+        n = count_tiff_pages(path, MAX_RASTER_FRAMES)
+        if n > MAX_RASTER_FRAMES:
+            raise ImageReadError(path, f"has more than {MAX_RASTER_FRAMES:,} pages; Loupe reads at most "
+                                 f"{MAX_RASTER_FRAMES:,} pages of one TIFF (refused before decoding)")
+        return max(n, 1)
+    n = int(getattr(im, "n_frames", 1) or 1)
+    if n > MAX_RASTER_FRAMES:
+        raise ImageReadError(path, f"declares {n:,} frames; Loupe reads at most {MAX_RASTER_FRAMES:,} "
+                             f"frames of one {im.format or 'image'} file (refused before decoding)")
+    return n
+
+
 def read_raster(path: Path, facts: dict) -> LoupeImage:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -58,11 +77,21 @@ def read_raster(path: Path, facts: dict) -> LoupeImage:
         raise ImageReadError(path, "not an image Loupe can read (unknown or damaged format)") from None
     except OSError as exc:
         raise ImageReadError(path, f"cannot be opened ({exc})") from None
+    try:
+        n_frames = _frame_count(path, im)
+    except Exception:
+        im.close()
+        raise
     w, h = im.size
-    n_frames = int(getattr(im, "n_frames", 1) or 1)
-    if w * h > MAX_FRAME_PIXELS or w * h * n_frames * 4 > MAX_TOTAL_BYTES:
+    if w * h > MAX_FRAME_PIXELS:
+        im.close()
         raise ImageReadError(path, f"declares {w} x {h} pixels, far beyond any screen (refused as a "
                              "possible decompression bomb)")
+    if w * h * n_frames * 4 > MAX_TOTAL_BYTES:
+        im.close()
+        raise ImageReadError(path, f"declares {n_frames:,} frames of {w} x {h} pixels, "
+                             f"{w * h * n_frames * 4 / 1024**3:,.1f} GiB decoded, far more than any "
+                             "screen shows (refused as a possible decompression bomb)")
     fmt, source_mode = im.format, im.mode
     orientation = im.getexif().get(0x0112, 1) if hasattr(im, "getexif") else 1
 

@@ -1,8 +1,9 @@
-"""DICOM tags as rows for the inspector: tag, keyword, name, VR, value, and whether it is PHI."""
+"""DICOM tags as rows for the inspector: tag, keyword, name, VR, value, and whether it is PHI
+(private tags, odd groups, always are: decision 0117)."""
 
 from __future__ import annotations
 
-from desktop.core.phi import is_phi
+from desktop.core.phi import is_phi, is_private_tag
 
 _MAX_VALUE_CHARS = 200
 
@@ -27,7 +28,8 @@ def dicom_tags(ds, depth: int = 0, inside_phi: bool = False) -> list[dict]:
         if elem.tag == 0x7FE00010:
             continue
         keyword = elem.keyword or ""
-        phi = inside_phi or is_phi(keyword, elem.VR)
+        private = is_private_tag(elem.tag)
+        phi = inside_phi or private or is_phi(keyword, elem.VR)
         rows.append({
             "tag": f"({elem.tag.group:04X},{elem.tag.element:04X})",
             "keyword": keyword,
@@ -35,6 +37,7 @@ def dicom_tags(ds, depth: int = 0, inside_phi: bool = False) -> list[dict]:
             "vr": elem.VR,
             "value": _value_text(elem),
             "phi": phi,
+            "private": private,
         })
         if elem.VR == "SQ" and depth < 2:
             for item in elem.value:

@@ -62,7 +62,8 @@ def find_recovery(db_path: Path, fallback: Path | None = None) -> list[Path]:
 
 
 def count_edits(records) -> int:
-    return sum(count_edits(r["items"]) if r.get("edit") == "batch" else 1 for r in records)
+    """Edits as the user made them: a command's changes written together count once."""
+    return len(records)
 
 
 def replay_file(store, path: Path, original: Path | None = None) -> str:

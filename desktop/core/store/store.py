@@ -77,6 +77,7 @@ class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
         self.note = note  # set when the store is not the folder's own writable one
         self.read_only = bool(read_only)
         self.immutable = False
+        self.is_working_copy = self.path.name == COPY_FILE  # a read-only folder's annotations, copied
         self.busy_timeout_ms = busy_timeout_ms
         self.recovered: list[str] = []  # messages about recovery files replayed on open
         try:

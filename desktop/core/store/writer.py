@@ -144,9 +144,17 @@ class Writer:
         self._depth -= 1
         if self._depth == 0:
             if ok:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error as exc:  # the disk filled at commit: say so, leave nothing open
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    self._staged().clear()
+                    raise StoreWriteError(f"{self.db_path}: cannot save: {reason_of(exc)}") from exc
                 self._apply_staged()
             else:
+                # SQLite has already rolled back after some errors (disk full, I/O error): a second
+                # ROLLBACK would raise "no transaction is active" and hide the real reason
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 self._staged().clear()
@@ -171,7 +179,9 @@ class Writer:
         records = [p.record for p in ops]
         record = None if None in records else (records[0] if len(records) == 1
                                                else {"edit": "batch", "items": records})
-        self.write(all_of, ops[0].what if len(ops) == 1 else f"{len(ops)} edits", record=record)
+        main = [p.what for p in ops if p.what != "review status"] or [ops[0].what]
+        what = main[0] if len(main) == 1 else f"{len(main)} changes made together"
+        self.write(all_of, what, record=record)
 
     # -- ids allocated inside a transaction ---------------------------------------------------
     def stage(self, handle: int, real: int) -> None:

@@ -91,16 +91,19 @@ class GetWeightsDialog(QDialog):
         self.folder_button = QPushButton("Open models folder")
         self.folder_button.clicked.connect(lambda: show_folder(self.models_dir))
         for b in (self.download_button, self.cancel_button, self.choose_button, self.folder_button):
+            b.setAutoDefault(False)  # Enter never downloads: only a press of the button does
             row.addWidget(b)
         if not source.downloadable:
             self.train_button = QPushButton("Train one…")
             self.train_button.setToolTip("Show the Training dock")
             self.train_button.clicked.connect(self._show_training)
+            self.train_button.setAutoDefault(False)
             row.addWidget(self.train_button)
         row.addStretch(1)
         lay.addLayout(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
         lay.addWidget(buttons)
         self._update_state()
 

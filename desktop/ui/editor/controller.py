@@ -55,6 +55,7 @@ class BoxEditor(QObject):
         self._colors: dict[str, str] = {}
         self._statuses: dict[int, str] = {}  # statuses written by this editor (they may wait in memory)
         self._folder = ""
+        self._register_later: str | None = None  # an image to record once the database is free
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(2000)
         self._flush_timer.timeout.connect(self._flush)
@@ -135,7 +136,15 @@ class BoxEditor(QObject):
         self.labels_edited()
         self.store_refreshed.emit()
 
-    def show_image(self, path: str) -> None:
+    def retry_registration(self) -> None:
+        """A new image could not be recorded (the database was locked): try again (the status
+        timer calls this; each try waits at most the window's short busy timeout)."""
+        waiting, self._register_later = self._register_later, None
+        if waiting is not None and self.store is not None and waiting == self.image_path:
+            self.show_image(waiting, quiet=True)
+
+    def show_image(self, path: str, quiet: bool = False) -> None:
+        self._register_later = None
         self._clear_items()
         self.image_id, self.image_path = None, path
         if getattr(self, "input", None) is not None:
@@ -147,13 +156,19 @@ class BoxEditor(QObject):
         size = self._image_size_now()
         if rel.startswith("..") or size is None:
             return
-        from desktop.core.store import StoreReadOnlyError
+        from desktop.core.store import StoreReadOnlyError, StoreWriteError
         from models.errors import LoupeError
 
         try:
             self.image_id = self.store.ensure_image(rel, *size)
         except StoreReadOnlyError:
             return  # a read-only folder's image it never annotated: nothing to show (the notice says why)
+        except StoreWriteError as exc:  # a new image while another program holds the lock: try again soon
+            self._register_later = path
+            if not quiet:
+                self.window.notify(f"The annotations of {os.path.basename(path)} open once the database is free",
+                                   str(exc), "warning")
+            return
         except LoupeError as exc:
             self.window.notify(f"Cannot load the annotations of {os.path.basename(path)}", str(exc), "error")
             return

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QToolButton, QW
 
 POLL_MS = 250
 OTHERS_EVERY = 20  # polls between looks at the other windows (5 s)
+RECOVERED_SHOWN_MS = 60_000
 
 
 class StoreStatus(QObject):
@@ -34,7 +35,14 @@ class StoreStatus(QObject):
         self.copy_button.setAutoRaise(True)
         self.copy_button.clicked.connect(editor.edit_working_copy)
         self.others = QLabel(self.widget)
-        for w in (self.waiting, self.read_only, self.copy_button, self.others):
+        self.others.setStyleSheet("color: #e0b050")
+        self.recovered = QLabel(self.widget)  # edits put back from a recovery file, said for a minute
+        self.recovered.setStyleSheet("color: #4fa3e0")
+        self._recovered_timer = QTimer(self)
+        self._recovered_timer.setSingleShot(True)
+        self._recovered_timer.setInterval(RECOVERED_SHOWN_MS)
+        self._recovered_timer.timeout.connect(self.recovered.hide)
+        for w in (self.waiting, self.read_only, self.copy_button, self.others, self.recovered):
             layout.addWidget(w)
             w.hide()
         if hasattr(window, "statusBar"):
@@ -50,17 +58,24 @@ class StoreStatus(QObject):
     def attach(self, store) -> None:
         self._known_others = set()
         self._stale = False
-        self.read_only.setVisible(store.read_only)
+        self.read_only.setVisible(store.read_only or store.is_working_copy)
         self.copy_button.setVisible(store.read_only)
-        self.read_only.setText("Read-only folder: annotations are shown, edits are not saved")
+        self.read_only.setText("Editing a copy: the folder is read-only" if store.is_working_copy
+                               else "Read-only folder: annotations are shown, edits are not saved")
         self.read_only.setToolTip(store.note or "")
         self.update_waiting()
         self.look_for_others()
+        if store.recovered:
+            self.recovered.setText("Unsaved edits from last time were put back" if any(
+                "were saved into" in m for m in store.recovered) else "Recovery file waiting")
+            self.recovered.setToolTip("\n".join(store.recovered))
+            self.recovered.show()
+            self._recovered_timer.start()
         self.timer.start()
 
     def detach(self) -> None:
         self.timer.stop()
-        for w in (self.waiting, self.read_only, self.copy_button, self.others):
+        for w in (self.waiting, self.read_only, self.copy_button, self.others, self.recovered):
             w.hide()
 
     # -- polling -----------------------------------------------------------------------------------
@@ -69,6 +84,8 @@ class StoreStatus(QObject):
         if store is None:
             return
         self.update_waiting()
+        if self.editor._register_later is not None and self._ticks % 4 == 0:
+            self.editor.retry_registration()
         if store.changed_on_disk():
             self._stale = True
         if self._stale and not store.pending and not self._busy():

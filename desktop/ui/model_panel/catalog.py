@@ -69,6 +69,9 @@ class ModelEntry:
             more = f" and {len(self.class_names) - 20} more" if len(self.class_names) > 20 else ""
             lines.append(f"Classes: {shown}{more}")
         lines.append(f"File: {self.weights}" if self.weights else "File: none given")
+        from desktop.core.imaging.model_input import INPUT_NOTE
+
+        lines.append(INPUT_NOTE)
         return "\n".join(lines)
 
 

@@ -32,10 +32,12 @@ class ItemResult:
     error: str | None = None
 
 
-def read_rgb(path: str) -> np.ndarray:
-    from desktop.core.imaging import read_image
+def read_rgb(path: str, screen=None) -> np.ndarray:
+    """What the model gets for `path`: the file as its authors' reader reads it, or, with `screen`
+    (a desktop.core.imaging.model_input.ScreenView), the on-screen window (decision 0093)."""
+    from desktop.core.imaging.model_input import model_input
 
-    return read_image(path).display()
+    return model_input(path, screen=screen)
 
 
 def detection_rows(dets) -> list[tuple[str, float, float, float, float, float]]:
@@ -67,13 +69,16 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
     the decode threads and `CLASSIFY_BATCH` images per forward, so cancel waits for at most one
     batch. Detectors and captioners go image by image.
 
-    `current` is (path, rgb) of the image on screen (already decoded with the user's window/level).
+    `current` is (path, rgb) of the image on screen, given only when the user asked for the window
+    on screen (`options["screen"]`, a ScreenView that the other images then get too); by default every
+    image is read as the authors' reader reads the file.
     """
+    screen = options.get("screen")
 
     def read(path):
-        if current is not None and current[0] == path and current[1] is not None:
+        if screen is not None and current is not None and current[0] == path and current[1] is not None:
             return current[1]
-        return read_rgb(path)
+        return read_rgb(path, screen)
 
     batched = model.task == "classification" and getattr(model, "batchable", lambda: False)()
     how = (dict(batch_size=CLASSIFY_BATCH, workers=1) if batched
@@ -91,6 +96,38 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
             yield ItemResult(str(r.path), size, model.task, value, r.error)
             done += 1
             ctx.progress(done, total, _name(str(r.path)))
+        return done
+
+    return job
+
+
+def run_sequences(model, paths: list[str], options: dict, among: list[str],
+                  current: tuple[str, np.ndarray] | None = None):
+    """A job running the temporal model on each of `paths` over its patient's real sequence: the
+    patient's images among `among` (the folder) up to that one, oldest first, as `loupe classify`
+    does (desktop.core.sequences). `options["pattern"]` reads patient and date from file names;
+    without it, from DICOM PatientID/StudyDate."""
+    screen = options.get("screen")
+    sizes: dict[str, tuple[int, int]] = {}
+
+    def read(path):
+        if screen is not None and current is not None and current[0] == path and current[1] is not None:
+            rgb = current[1]
+        else:
+            rgb = read_rgb(path, screen)
+        sizes[path] = (int(rgb.shape[1]), int(rgb.shape[0]))
+        return rgb
+
+    def job(ctx):
+        from desktop.core.sequences import classify_in_sequence
+
+        total, done = len(paths), 0
+        ctx.progress(0, total, "")
+        for path, value, error in classify_in_sequence(model, paths, options.get("pattern") or None, among=among,
+                                                       read=read, cancel=ctx.cancelled):
+            yield ItemResult(path, sizes.get(path, (0, 0)), model.task, value, error)
+            done += 1
+            ctx.progress(done, total, _name(path))
         return done
 
     return job

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from desktop.jobs.ledger import RunLedger
-from desktop.ui.model_panel.inference import ItemResult, run_images
+from desktop.ui.model_panel.inference import ItemResult, run_images, run_sequences
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,20 @@ class RunController:
         self.failed = []
         self.model = model
         current = None
+        options = {**panel.controls.options(), **panel.input_options()}
         cur = window.current_path()
-        if cur and str(cur) in paths and hasattr(window, "current_rgb"):
+        if options.get("screen") is not None and cur and str(cur) in paths and hasattr(window, "current_rgb"):
             try:
                 current = (str(cur), window.current_rgb())
             except Exception:
                 current = None
         name = f"{model.name} on {len(paths)} image{'s' if len(paths) != 1 else ''}"
-        job = panel.jobs.submit(run_images(model, paths, panel.controls.options(), current),
+        if hasattr(model, "classify_sequence"):  # the temporal model: each patient's real sequence
+            work = run_sequences(model, paths, {**options, "pattern": panel.pattern_text()}, window.image_paths(),
+                                 current)
+        else:
+            work = run_images(model, paths, options, current)
+        job = panel.jobs.submit(work,
                                 name=name, device=panel.device_id())
         job.published.connect(self.apply)
         job.finished.connect(lambda: self._finished(job))

@@ -88,7 +88,11 @@ class SaliencyView(QGroupBox):
                 window.notify("Select a box first: Grad-CAM explains one box (EigenCAM shows the "
                               "whole image).", None, "info")
                 return None
-        rgb = window.current_rgb()
+        try:
+            rgb = panel.model_rgb(path)
+        except Exception as exc:  # an unreadable file: say so, as a run would
+            window.notify(f"{path}: {exc}", None, "warning")
+            return None
         if self.job is not None:
             self.job.cancel()
         job = panel.jobs.submit(saliency_job(model, str(path), rgb, method, box=box),

@@ -1,5 +1,5 @@
-"""Inspector: the file's facts and its DICOM tags; tags that identify a patient are hidden
-until the user clicks "Reveal patient data"."""
+"""Inspector: the file's facts and its DICOM tags; tags that identify a patient, and every private
+tag (a vendor's, which may), are hidden until the user clicks "Reveal patient data"."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 HIDDEN = "•••• hidden (patient data)"
+HIDDEN_PRIVATE = "•••• hidden (private tag: may identify)"
 
 
 class Inspector(QWidget):
@@ -55,7 +56,8 @@ class Inspector(QWidget):
         """(tag, name, value shown) for every row, as on screen."""
         out = [("", key, str(value)) for key, value in self._meta.items() if key != "tags"]
         for tag in self._meta.get("tags", []):
-            value = tag["value"] if (self.revealed or not tag["phi"]) else HIDDEN
+            hidden = HIDDEN_PRIVATE if tag.get("private") else HIDDEN
+            value = tag["value"] if (self.revealed or not tag["phi"]) else hidden
             out.append((tag["tag"], tag["name"], value))
         return out
 

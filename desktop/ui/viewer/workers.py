@@ -156,6 +156,7 @@ class FolderScanJob(Job):
         self.folder, self.generation = folder, generation
         self.signals = ScanSignals()
         self._stop = threading.Event()
+        self.refused: list[bytes] = []  # paths (bytes) whose names are not UTF-8; read once finished
 
     def cancel(self) -> None:
         self._stop.set()
@@ -166,7 +167,7 @@ class FolderScanJob(Job):
         pending: list[str] = []
         last = 0.0
         try:
-            for batch in scan_folder(self.folder, cancelled=self._stop.is_set):
+            for batch in scan_folder(self.folder, cancelled=self._stop.is_set, refused=self.refused):
                 if self._stop.is_set():
                     return
                 pending.extend(str(p) for p in batch)
