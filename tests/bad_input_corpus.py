@@ -279,7 +279,7 @@ def _imports(root: Path) -> list[Kind]:
 
     add("voc_bad_xml", voc, "a.xml", "<annotation><filename>a.png</filename>", "bad XML")
     add("voc_billion_laughs", voc, "a.xml", '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY l0 "ha">'
-        + "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
+        + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
         + "]><annotation><filename>&l9;</filename></annotation>", "bad XML")
     add("voc_external_entity", voc, "a.xml", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM '
         '"file:///etc/passwd">]><annotation><filename>&x;</filename></annotation>', "bad XML")
