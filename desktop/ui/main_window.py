@@ -14,6 +14,7 @@ from desktop.core.imaging import ImageReadError, read_image
 from desktop.ui.viewer import drops
 from desktop.ui.viewer import settings as saved
 from desktop.ui.viewer.actions import build_actions
+from desktop.ui.viewer.burned_in import BurnedInBanner
 from desktop.ui.viewer.cache import ImageCache
 from desktop.ui.viewer.canvas import ImageCanvas
 from desktop.ui.viewer.image_list import ImageListPanel
@@ -50,6 +51,8 @@ class MainWindow(QMainWindow):
 
         self.view_area = ViewArea(self)
         self.canvas: ImageCanvas = self.view_area.canvas
+        self.burned_in = BurnedInBanner(self.view_area)
+        self.view_area.layout().insertWidget(0, self.burned_in)  # above the image
         self.setCentralWidget(self.view_area)
         self.view_area.frame_changed.connect(self._frame_changed)
         self.wl = WindowLevelState(self)
@@ -189,6 +192,12 @@ class MainWindow(QMainWindow):
             self.canvas.show_message(f"No images in {self._folder}")
         elif self._current is None:
             self.show_image(self.image_list.model.paths[0])
+        refused = list(self._scan.refused) if self._scan is not None else []
+        if refused:  # names Qt would change: never shown under another file's name (decision 0118)
+            self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}; {len(refused)} file(s) left out: "
+                        "their names are not valid UTF-8 text (rename them to open them)",
+                        details="\n".join(ascii(p)[1:] for p in refused), level="warning")
+            return
         self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}")
 
     # ----- images ---------------------------------------------------------------------------------
@@ -206,6 +215,15 @@ class MainWindow(QMainWindow):
                 error = exc.reason
         self._current, self._image, self._frame = path, image, 0
         self.image_list.select_path(path)
+        if image is not None:
+            try:
+                self.wl.set_image(image, path)
+                self.view_area.set_frames(image.n_frames)
+                self._render(new_image=True)
+            except Exception as exc:  # a renderer bug on odd data: explained like a bad file, not raised
+                error = f"cannot be displayed ({type(exc).__name__}: {exc})"
+                self._image = image = None
+        self.burned_in.show_for(None if image is None else image.meta)
         if image is None:
             self.image_list.model.mark_bad(path, error)
             self.canvas.show_message(f"{os.path.basename(path)} cannot be shown:\n{error}")
@@ -214,9 +232,6 @@ class MainWindow(QMainWindow):
             self.wl.set_image(None, path)
             self.notify(f"{os.path.basename(path)} cannot be shown", details=f"{path}\n\n{error}", level="warning")
         else:
-            self.wl.set_image(image, path)
-            self.view_area.set_frames(image.n_frames)
-            self._render(new_image=True)
             self.inspector.show_meta(image.meta)
             self.wl_panel.refresh()
         self._prefetch_neighbours(path)
