@@ -231,10 +231,10 @@ def open_get_weights(window, preset: str, models_dir: Path | None = None, on_ins
     if dialog is None:  # one per preset: a running download keeps its dialog
         dialog = dialogs[(preset, str(models_dir))] = GetWeightsDialog(window, weights_source(preset), models_dir)
     if on_installed is not None:
-        try:
-            dialog.installed.disconnect()
-        except (RuntimeError, TypeError):
-            pass
+        previous = getattr(dialog, "_on_installed", None)
+        if previous is not None:
+            dialog.installed.disconnect(previous)
+        dialog._on_installed = on_installed
         dialog.installed.connect(on_installed)
     dialog._update_state()
     dialog.show()
