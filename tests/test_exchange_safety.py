@@ -312,3 +312,13 @@ def test_roboflow_export_warns_of_burned_in_text(tmp_path, capsys):
     assert "img000002" not in printed  # the CT: no warning
     info = json.loads((out / "train" / "_annotations.coco.json").read_text())["info"]
     assert info["burned_in_text"] == ["img000001.png"]
+
+
+def test_the_store_refuses_a_name_that_is_not_utf8_with_a_message(tmp_path):
+    from desktop.core.store.errors import StoreError
+
+    store = store_in(tmp_path / "s")
+    with pytest.raises(StoreError, match="not valid UTF-8 text; rename the file"):
+        store.ensure_image(os.fsdecode(b"\xff\xfeimg.png"), 8, 8)
+    assert store.image_count() == 0
+    store.close()
