@@ -213,6 +213,29 @@ def test_the_training_panel_imports_torch_off_the_gui_thread(qtbot, monkeypatch)
     monkeypatch.setattr(sys, "meta_path", [SlowTorch(), *sys.meta_path])
     panel = TrainingPanel(types.SimpleNamespace(settings=None))
     qtbot.addWidget(panel)
-    panel._load_torch()
-    qtbot.waitUntil(lambda: "slow" in panel.device_note.text(), timeout=10000)
-    assert threads == [False]  # imported once, not on the GUI thread
+    try:
+        panel._load_torch()
+        qtbot.waitUntil(lambda: "slow" in panel.device_note.text(), timeout=10000)
+        assert threads == [False]  # imported once, not on the GUI thread
+    finally:
+        if isinstance(sys.modules.get("torch"), types.ModuleType) and not hasattr(sys.modules["torch"], "nn"):
+            del sys.modules["torch"]  # the fake; monkeypatch puts a real one back if there was one
+
+
+def test_the_scan_joins_batches_so_the_list_relayouts_a_few_times(tmp_path, monkeypatch):
+    """Each insert makes the list view lay out every row again: 1,500 images arrive as the first
+    image alone and then one batch, not three of 500 more (before)."""
+    from pathlib import Path
+
+    from desktop.core.folder import list_images
+
+    monkeypatch.setattr(workers.FolderScanJob, "EMIT_S", 60.0)  # rows decide, not the clock
+    for i in range(1500):
+        (tmp_path / f"img{i:05d}.png").touch()
+    job = workers.FolderScanJob(Path(tmp_path), generation=7)
+    batches = []
+    job.signals.batch.connect(lambda payload: batches.append(payload))
+    job.run()
+    assert [g for g, _ in batches] == [7] * len(batches)
+    assert [len(b) for _, b in batches] == [1, 1499]
+    assert [p for _, b in batches for p in b] == [str(p) for p in list_images(tmp_path)]
