@@ -136,6 +136,9 @@ def test_keyboard_shortcuts_sheet_is_built_from_the_actions_and_searchable(qtbot
     assert texts["Next Image"].split(", ")[0] == "D" and texts["First Image"] == "Home"
     assert texts["Frobnicate the image"] == QKeySequence("Ctrl+Shift+F9").toString(QKeySequence.NativeText)
     assert texts["Keyboard Shortcuts"]
+    assert texts["Accept All Predictions"] == "Return, Enter"  # the menu's "\tEnter" is not in the name
+    assert texts["Show or hide the saliency overlay"] == "O"  # a QShortcut, by its description
+    assert "(no description)" not in texts
     sheet.search.setText("home")
     assert [r[0] for r in sheet.visible_rows()] == ["First Image"]
     sheet.search.setText("image")

@@ -101,8 +101,18 @@ class MainWindow(QMainWindow):
         """The image gets the room; list (wide enough for its review marks) and W/L on the left,
         the inspector and panels tabbed on the right with Models (else the Inspector) in front."""
         width = self.width()
-        self.resizeDocks([images_dock, inspector_dock], [max(250, width // 6), max(320, width // 4)], Qt.Horizontal)
-        self.resizeDocks([images_dock, wl_dock], [600, 160], Qt.Vertical)
+        left = max(210, width // 6)
+        right_docks = [d for d in self.findChildren(QDockWidget) if self.dockWidgetArea(d) == Qt.RightDockWidgetArea]
+        def need(dock) -> int:
+            inner = self.panel_widget(dock)
+            inner = inner.widget() if isinstance(inner, QScrollArea) and inner.widget() is not None else inner
+            return inner.minimumSizeHint().width() + 24
+
+        wanted = max([width // 4] + [need(d) for d in right_docks])
+        right = max(min(wanted, width // 2 - left - 8), 200)  # the canvas keeps half the window
+        self.resizeDocks([images_dock, inspector_dock], [left, right], Qt.Horizontal)
+        wl_height = self.wl_panel.sizeHint().height() + 40  # its tab bar (Boxes) below
+        self.resizeDocks([images_dock, wl_dock], [max(self.height() - wl_height - 60, 200), wl_height], Qt.Vertical)
         front = getattr(getattr(self, "model_panel", None), "dock", None) or inspector_dock
         front.raise_()
         from PySide6.QtCore import QTimer
@@ -369,5 +379,6 @@ def _scrolled(widget) -> QScrollArea:
     area.setProperty("loupe_wrapper", True)
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # a few clipped pixels beat a scroll bar
     area.setWidget(widget)
     return area

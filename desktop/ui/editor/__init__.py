@@ -24,7 +24,14 @@ def install(window):
     from desktop.ui.editor.box_list import BoxListPanel
 
     editor.box_list = BoxListPanel(editor)  # the current image's boxes: click selects, Del deletes
-    editor.box_dock = window.add_panel("Boxes", editor.box_list)
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget
+
+    editor.box_dock = window.add_panel("Boxes", editor.box_list, Qt.LeftDockWidgetArea)
+    wl_dock = window.findChild(QDockWidget, "dock_WindowLevel")
+    if wl_dock is not None:  # under the image list, a tab beside Window / Level
+        window.tabifyDockWidget(wl_dock, editor.box_dock)
+        wl_dock.raise_()
     _labels_on_all_boxes(window, editor)
     image_list = getattr(window, "image_list", None)
     if image_list is not None:  # review marks, status filter and count in the image list

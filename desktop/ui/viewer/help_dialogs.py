@@ -39,7 +39,7 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
         keys = [k.toString(QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
         if not keys:
             continue
-        text = action.text().replace("&", "").replace("…", "").strip() or action.toolTip()
+        text = action.text().split("\t")[0].replace("&", "").replace("…", "").strip() or action.toolTip()
         row = (text, ", ".join(keys), _menu_path(action))
         if row not in seen:
             seen.add(row)
@@ -48,16 +48,12 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
         key = shortcut.key().toString(QKeySequence.NativeText)
         if not key:
             continue
-        text = shortcut.whatsThis() or shortcut.objectName() or _slot_name(shortcut)
+        text = shortcut.whatsThis() or shortcut.objectName() or "(no description)"
         row = (text, key, "")
         if row not in seen:
             seen.add(row)
             rows.append(row)
     return sorted(rows, key=lambda r: (r[2] == "", r[2], r[0].lower()))
-
-
-def _slot_name(shortcut) -> str:
-    return "(shortcut)"
 
 
 class ShortcutsDialog(QDialog):
@@ -142,6 +138,8 @@ class AboutDialog(QDialog):
 def show_shortcuts(window) -> ShortcutsDialog:
     dialog = ShortcutsDialog(window)
     dialog.show()
+    dialog.activateWindow()
+    dialog.search.setFocus()  # type to search at once
     return dialog
 
 
