@@ -1,12 +1,21 @@
 """The ROCOv2 captioner: published layout loads, greedy tokens equal the card's loop, the decoding
-controls do what they say, and bad vocabularies/weights get clear errors."""
+controls do what they say, and bad vocabularies/weights get clear errors. The reference model is
+tests/caption_helpers.CardCaptioner, written from MODELS.md section 4, not from Loupe's code."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from caption_helpers import CLS, SEP, build_card_model, card_greedy, card_image_tensor, save_card_weights
+from caption_helpers import (
+    CLS,
+    SEP,
+    OldReadingGraphLayer,
+    build_card_model,
+    card_greedy,
+    card_image_tensor,
+    save_card_weights,
+)
 from PIL import Image
 
 from models import load_model
@@ -56,6 +65,41 @@ def test_published_layout_loads_strictly(weights_file, loupe_model, card_model):
 
 
 @pytest.mark.shared_data
+def test_image_memory_is_the_cards_graph_layer_not_the_old_reading(loupe_model, card_model, shared_data):
+    """Sequence neighbours with wrap-around, Hardtanh on the sum (MODELS.md section 4). The old 2-D
+    3x3 window with tokens + Hardtanh(message) gives another memory from the same weights."""
+    x = card_image_tensor(shared_data / NIH_IMAGE)
+    old = build_card_model(seed=0, graph_layer=OldReadingGraphLayer)
+    old.load_state_dict(card_model.state_dict())
+    with torch.no_grad():
+        want = card_model.memory(x)
+        got = loupe_model.torch_module.encode(x)
+        old_memory = old.memory(x)
+    assert tuple(got.shape) == (1, 49, 512)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    assert float(got.abs().max()) <= 1.0 and float((got.abs() == 1.0).float().mean()) > 0.01  # clamped sum
+    assert float((old_memory - want).abs().max()) > 0.5 and float(old_memory.abs().max()) > 1.5
+
+    # wrap-around along the sequence: token 0 hears token 48 (a 7x7 grid has them in opposite corners)
+    layer = loupe_model.torch_module.graph_layer
+    probe = torch.zeros(1, 49, 512)
+    probe[0, 48] = 0.5
+    with torch.no_grad():
+        w, b = layer.msg_linear.weight.clone(), layer.msg_linear.bias.clone()
+        try:
+            layer.msg_linear.weight.copy_(torch.eye(512))
+            layer.msg_linear.bias.zero_()
+            layer.steps = 1
+            out = layer(probe)
+        finally:
+            layer.steps = 3
+            layer.msg_linear.weight.copy_(w)
+            layer.msg_linear.bias.copy_(b)
+    assert float(out[0, 0, 0]) == pytest.approx(0.5 / 3) and float(out[0, 47, 0]) == pytest.approx(0.5 / 3)
+    assert float(out[0, 48, 0]) == pytest.approx(0.5 + 0.5 / 3) and float(out[0, 41, 0]) == 0.0
+
+
+@pytest.mark.shared_data
 def test_preprocessing_is_the_cards(loupe_model, shared_data):
     path = shared_data / NIH_IMAGE
     rgb = np.asarray(Image.open(path).convert("RGB"))
@@ -101,14 +145,15 @@ def test_greedy_stops_at_sep_and_min_length_defers_it(card_model, vocab, tmp_pat
 
 @pytest.mark.shared_data
 def test_no_repeat_ngram_and_repetition_penalty_on_the_model(loupe_model, shared_data):
-    rgb = np.asarray(Image.open(shared_data / NIH_IMAGE).convert("RGB"))
-    plain = loupe_model.generate(rgb, max_len=12)
-    pairs = list(zip(plain, plain[1:]))
-    assert len(set(pairs)) < len(pairs)  # the random model does repeat itself
-    constrained = loupe_model.generate(rgb, max_len=12, no_repeat_ngram_size=2)
+    rgb = np.asarray(Image.open(shared_data / "nih/images/00000150_002.png").convert("RGB"))
+    plain = loupe_model.generate(rgb, max_len=30)
+    assert len(set(plain)) < len(plain)  # the random model does repeat tokens
+    unigram = loupe_model.generate(rgb, max_len=30, no_repeat_ngram_size=1)
+    assert len(set(unigram)) == len(unigram) and unigram != plain
+    constrained = loupe_model.generate(rgb, max_len=30, no_repeat_ngram_size=2)
     cpairs = list(zip(constrained, constrained[1:]))
     assert len(set(cpairs)) == len(cpairs)
-    penalised = loupe_model.generate(rgb, max_len=12, repetition_penalty=1e6)
+    penalised = loupe_model.generate(rgb, max_len=30, repetition_penalty=1e6)
     assert len(set(penalised[1:])) > len(set(plain[1:]))
 
 

@@ -290,3 +290,35 @@ def test_cli_export_names_no_patient_and_keep_paths_flag(tmp_path, capsys):
     assert main(["export", str(tmp_path / "pacs"), "--format", "coco", "--out", str(tmp_path / "b.json"),
                  "--keep-paths"]) == 0
     assert "Doe_Janet_PID938271/IM0001.png" in (tmp_path / "b.json").read_text()
+
+
+def test_roboflow_export_warns_of_burned_in_text(tmp_path, capsys):
+    from imaging_helpers import small_dicom
+
+    from desktop.cli import main
+
+    folder = tmp_path / "films"
+    store = store_in(folder)
+    for name, modality in (("us.dcm", "US"), ("ct.dcm", "CT")):
+        small_dicom(folder / name, modality)
+        i = store.ensure_image(name, 8, 8)
+        store.add_box(i, "finding", 1, 1, 4, 4)
+        store.set_review_status(i, "done")
+    store.close()
+    out = tmp_path / "rf"
+    assert main(["export", str(folder), "--format", "roboflow", "--out", str(out), "--split", "1,0,0"]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: train/img000001.png may show the patient's name or ID in its pixels: modality US" in printed
+    assert "img000002" not in printed  # the CT: no warning
+    info = json.loads((out / "train" / "_annotations.coco.json").read_text())["info"]
+    assert info["burned_in_text"] == ["img000001.png"]
+
+
+def test_the_store_refuses_a_name_that_is_not_utf8_with_a_message(tmp_path):
+    from desktop.core.store.errors import StoreError
+
+    store = store_in(tmp_path / "s")
+    with pytest.raises(StoreError, match="not valid UTF-8 text; rename the file"):
+        store.ensure_image(os.fsdecode(b"\xff\xfeimg.png"), 8, 8)
+    assert store.image_count() == 0
+    store.close()

@@ -8,15 +8,12 @@ batch_first=True)`, post-norm), `fc_out` (512 -> vocab).
 
 `forward` is the card's whole-model forward (encoder included); the card's greedy loop calls it once
 per token. Loupe decodes with `models.captioning.decoding` instead, which gives the same tokens.
-Details the card leaves open are inferred; see docs/decisions/0040-captioner-inferred-details.md.
+Every detail is read from the card's code (docs/decisions/0040, corrected by 0081).
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 D_MODEL = 512
@@ -28,9 +25,11 @@ ENCODER_CHANNELS = 2048
 
 
 class GraphPropagationLayer(nn.Module):
-    """Message passing over the encoder's 7x7 grid: each step, every cell takes the mean of its
-    3x3 window (edges: the cells that exist), passes it through `msg_linear` and Hardtanh, and adds
-    the message to itself (residual). Window 3, 3 steps."""
+    """The card's message passing, as its own code has it (MODELS.md section 4; not inferred): in each
+    of 3 steps every token is averaged with its two neighbours along the 49-token SEQUENCE, with
+    wrap-around (the mean of the sequence rolled by -1, 0 and +1 along dim 1), that mean goes through
+    `msg_linear`, and the new tokens are Hardtanh(tokens + message): the clamp is on the sum, after
+    every step, so the memory lies in [-1, 1]. `window_size` 3 means shifts -1..+1."""
 
     def __init__(self, dim: int = D_MODEL, window_size: int = 3, steps: int = 3):
         super().__init__()
@@ -39,14 +38,11 @@ class GraphPropagationLayer(nn.Module):
         self.msg_linear = nn.Linear(dim, dim)
         self.act = nn.Hardtanh()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, N, D), N a square number
-        b, n, d = x.shape
-        side = math.isqrt(n)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, N, D)
+        pad = self.window_size // 2
         for _ in range(self.steps):
-            grid = x.transpose(1, 2).reshape(b, d, side, side)
-            neigh = F.avg_pool2d(grid, self.window_size, stride=1, padding=self.window_size // 2,
-                                 count_include_pad=False)
-            x = x + self.act(self.msg_linear(neigh.flatten(2).transpose(1, 2)))
+            neighbours = torch.stack([torch.roll(x, shifts=s, dims=1) for s in range(-pad, pad + 1)], dim=2)
+            x = self.act(x + self.msg_linear(neighbours.mean(dim=2)))
         return x
 
 
@@ -71,7 +67,7 @@ class ResNetGraphCaptioner(nn.Module):
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, 224, 224) normalised images -> (B, 49, 512) image memory."""
         feats = self.encoder(pixel_values=images).last_hidden_state  # (B, 2048, 7, 7)
-        feats = feats.flatten(2).transpose(1, 2)  # (B, 49, 2048)
+        feats = feats.permute(0, 2, 3, 1).reshape(feats.shape[0], -1, feats.shape[1])  # channels-last: (B, 49, 2048)
         return self.graph_layer(self.vis_proj(feats))
 
     def forward(self, images: torch.Tensor, captions: torch.Tensor) -> torch.Tensor:

@@ -85,6 +85,9 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export annotations")
         self.setMinimumWidth(600)
         lay = QVBoxLayout(self)
+        intro = QLabel(f"The annotations of <b>{html.escape(str(self.folder))}</b>")
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
         form = QFormLayout()
         self.format_box = QComboBox()
         for fmt, name, _file in FORMATS:

@@ -245,6 +245,7 @@ class ImageListPanel(QWidget):
         self.view.setItemDelegate(ReviewMarkDelegate(self.view))
         self.view.setTextElideMode(Qt.ElideMiddle)  # file names keep their numbers and extension
         self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)  # names are not edited here
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
