@@ -14,7 +14,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-TASKS = ("detection", "classification", "captioning")
+TASKS = ("detection", "classification", "captioning", "segmentation")
 
 # Controls a model may declare; the model panel shows only the ones a model lists.
 CONTROLS = ("threshold", "class_filter", "beam_size", "max_length", "saliency_method", "device")
@@ -103,6 +103,13 @@ class LoupeModel:
 
     def caption(self, rgb: np.ndarray, max_len: int = 80, beam_size: int = 1, **options) -> str:
         raise NotImplementedError(f"{self.name} is a {self.task} model, not a captioner")
+
+    def embed(self, rgb: np.ndarray):
+        """Segmentation models: the image embedding `segment` takes (models.segmentation.sam)."""
+        raise NotImplementedError(f"{self.name} is a {self.task} model, not a segmentation model")
+
+    def segment(self, emb, points=None, box=None) -> tuple[np.ndarray, float]:
+        raise NotImplementedError(f"{self.name} is a {self.task} model, not a segmentation model")
 
     # -- for saliency ---------------------------------------------------------------------
     def preprocess(self, rgb: np.ndarray) -> torch.Tensor:

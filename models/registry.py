@@ -36,6 +36,8 @@ ARCHITECTURES: dict[str, str] = {
     "oasis-vit": "models.classification.oasis:load_vit",
     "oasis-temporal": "models.classification.temporal:load",
     "roco-captioner": "models.captioning:load",
+    "sam": "models.segmentation.sam:load",  # SamModel folders: SAM ViT-B, MedSAM, SlimSAM
+    "sam2": "models.segmentation.sam:load",  # Sam2Model folders: SAM 2.1
 }
 
 RFDETR_GRID = {24: "rfdetr-nano", 32: "rfdetr-small", 36: "rfdetr-medium", 44: "rfdetr-large"}
@@ -232,6 +234,11 @@ def _resolve_weights(card: ModelCard, weights) -> Path | None:
     if card.extra.get("weights_optional"):
         return None
     where = user_models_dir()
+    if card.extra.get("weights_folder"):
+        raise WeightsError(
+            f"the {card.name} model needs its weights folder {path.name} (config.json, model.safetensors, "
+            f"preprocessor_config.json), which is not in {where}. Put it there or pass it with --weights. "
+            f"Where to get it: {card.source or 'see the model card'}")
     raise WeightsError(
         f"the {card.name} model needs its weights file {path.name}, which is not in {where}. "
         f"Put it there or pass it with --weights. Where to get it: {card.source or 'see the model card'}"
@@ -283,6 +290,9 @@ def load_model(spec, weights=None, device="auto", **options):
     if wpath is not None:
         st = wpath.stat()
         stamp = (str(wpath.resolve()), st.st_mtime_ns, st.st_size)
+        if wpath.is_dir():  # a Hugging Face folder: a file replaced inside it is a new model
+            stamp += tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(wpath.iterdir())
+                           if p.is_file())
     key = (json.dumps(dataclasses.asdict(card), sort_keys=True, default=str), stamp, str(dev),
            tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _cache_lock:

@@ -1,0 +1,164 @@
+"""Segment-anything models (SAM, MedSAM, SlimSAM: `SamModel`; SAM 2.1: `Sam2Model`) through transformers.
+
+    m = load_model("medsam", weights="~/models/medsam-vit-base")   # the Hugging Face folder
+    emb = m.embed(rgb)                                             # the image encoder, once per image
+    mask, score = m.segment(emb, box=(x0, y0, x1, y1))             # prompt encoder + mask decoder only
+
+Everything the model's authors set about the input (resize, pad, rescale, normalise) comes from the
+folder's preprocessor_config.json through the model's own transformers processor; Loupe never
+re-implements it. Masks come back through the processor's `post_process_masks` at the image's size.
+Which of SAM's three masks is returned: docs/decisions/0120-segment-anything-engine.md.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from models.base import LoupeModel, ModelCard
+from models.errors import WeightsError
+from models.segmentation.folder import check_folder
+
+# card architecture -> (config model_type, transformers model class, processor class)
+FAMILIES = {"sam": ("sam", "SamModel", "SamProcessor"), "sam2": ("sam2", "Sam2Model", "Sam2Processor")}
+
+
+@dataclass
+class Embedding:
+    """One image's embedding, as `segment` takes it back. Kept on the model's device."""
+
+    features: Any  # SAM: (1, C, h, w) tensor; SAM 2: list of feature maps, finest first
+    original_size: tuple[int, int]  # (H, W) of the image given to `embed`
+    reshaped_size: tuple[int, int]  # (h, w) the processor resized it to, before padding
+    model_id: int  # id() of the model that computed it
+
+
+class SegmentAnythingModel(LoupeModel):
+    task: ClassVar[str] = "segmentation"
+    controls: ClassVar[tuple[str, ...]] = ("device",)
+
+    def __init__(self, card: ModelCard, module, processor, device, family: str):
+        super().__init__(card, module, device)
+        self.processor = processor
+        self.family = family
+
+    # -- the image encoder, once per image ---------------------------------------------------------
+    def embed(self, rgb: np.ndarray) -> Embedding:
+        import torch
+
+        rgb = _as_rgb(rgb)
+        enc = self.processor(images=rgb, return_tensors="pt")
+        original = tuple(int(v) for v in enc["original_sizes"][0])
+        reshaped = tuple(int(v) for v in enc["reshaped_input_sizes"][0]) if "reshaped_input_sizes" in enc else original
+        with torch.inference_mode():
+            features = self.torch_module.get_image_embeddings(enc["pixel_values"].to(self.device))
+        return Embedding(features, original, reshaped, id(self))
+
+    # -- a prompt: prompt encoder + mask decoder ---------------------------------------------------
+    def segment(self, emb: Embedding, points=None, box=None) -> tuple[np.ndarray, float]:
+        """(mask, score) for positive/negative points [(x, y, 1 or 0), ...] and/or a box (x0, y0, x1, y1),
+        in the image's pixels. mask: bool (H, W); score: the model's predicted IoU of that mask."""
+        import torch
+
+        if emb.model_id != id(self):
+            raise ValueError(f"this embedding was computed by another model, not by {self.name}")
+        points = [tuple(p) for p in (points or [])]
+        if not points and box is None:
+            raise ValueError("segment needs at least one point or a box")
+        for p in points:
+            if len(p) != 3 or p[2] not in (0, 1):
+                raise ValueError(f"a point is (x, y, 1) to include or (x, y, 0) to exclude, not {p!r}")
+        prompt = self.prompt_inputs(emb, points, box)
+        multimask = box is None and len(points) == 1
+        with torch.inference_mode():
+            out = self.torch_module(image_embeddings=emb.features, multimask_output=multimask,
+                                    **{k: v.to(self.device) for k, v in prompt.items()})
+        masks = self.post_process(out.pred_masks, emb)  # (1 prompt, n masks, H, W) bool
+        iou = out.iou_scores[0, 0].float().cpu()
+        best = int(torch.argmax(iou)) if multimask else 0
+        return masks[0, best].numpy().astype(bool), float(iou[best])
+
+    def prompt_inputs(self, emb: Embedding, points, box) -> dict:
+        """The prompt tensors as the model's processor builds them for an image of emb's size."""
+        kwargs = {}
+        if points:
+            kwargs["input_points"] = [[[[float(x), float(y)] for x, y, _ in points]]]
+            kwargs["input_labels"] = [[[int(lab) for _, _, lab in points]]]
+        if box is not None:
+            kwargs["input_boxes"] = [[[float(v) for v in box]]]
+        if self.family == "sam2":  # Sam2Processor takes the original size instead of the image
+            enc = self.processor(original_sizes=[list(emb.original_size)], return_tensors="pt", **kwargs)
+        else:  # SamProcessor wants the image; its own coordinate transform, for the image's size
+            enc = _sam_prompts(self.processor, emb.original_size, **kwargs)
+        return {k: enc[k] for k in ("input_points", "input_labels", "input_boxes") if k in enc}
+
+    def post_process(self, pred_masks, emb: Embedding):
+        sizes = [list(emb.original_size)]
+        if self.family == "sam2":
+            return self.processor.post_process_masks(pred_masks.cpu(), sizes)[0]
+        return self.processor.post_process_masks(pred_masks.cpu(), sizes, [list(emb.reshaped_size)])[0]
+
+
+def _sam_prompts(processor, original_size, **kwargs):
+    """SamProcessor's own point/box transform (`_normalize_and_convert`, what its __call__ runs after
+    the image processor) for an image of `original_size`, without resizing the image again."""
+    from transformers import BatchEncoding
+
+    points, labels, boxes = processor._check_and_preprocess_points(
+        input_points=kwargs.get("input_points"), input_labels=kwargs.get("input_labels"),
+        input_boxes=kwargs.get("input_boxes"))
+    sizes = np.array([list(original_size)])
+    enc = BatchEncoding({"original_sizes": sizes})
+    return processor._normalize_and_convert(enc, sizes, input_points=points, input_labels=labels,
+                                            input_boxes=boxes, return_tensors="pt", point_pad_value=-10)
+
+
+def _as_rgb(rgb) -> np.ndarray:
+    a = np.asarray(rgb)
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    if a.ndim != 3 or a.shape[2] not in (3, 4):
+        raise ValueError(f"an image is (H, W, 3) RGB, not shape {a.shape}")
+    if a.dtype != np.uint8:
+        raise ValueError(f"an image is uint8 RGB, not {a.dtype}")
+    return np.ascontiguousarray(a[..., :3])
+
+
+def load(card: ModelCard, weights: Path | None, device, **options) -> SegmentAnythingModel:
+    """Load a SAM-family folder with local files only (never a hub)."""
+    family = card.architecture
+    if family not in FAMILIES:
+        raise WeightsError(f"{card.name}: {family!r} is not a segment-anything architecture")
+    if weights is None:
+        raise WeightsError(f"the {card.name} model needs its weights folder ({card.weights or 'a folder'}); "
+                           f"pass it with --weights.")
+    model_type, model_cls, proc_cls = FAMILIES[family]
+    folder = Path(weights)
+    check_folder(folder, card, model_type)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import transformers
+
+    try:
+        processor = getattr(transformers, proc_cls).from_pretrained(str(folder), local_files_only=True)
+    except Exception as exc:
+        raise WeightsError(f"{folder / 'preprocessor_config.json'} does not make a {proc_cls}: {exc}") from exc
+    try:
+        module, info = getattr(transformers, model_cls).from_pretrained(
+            str(folder), local_files_only=True, output_loading_info=True)
+    except Exception as exc:
+        raise WeightsError(f"{folder / 'model.safetensors'} does not load as {model_cls} "
+                           f"(truncated, or of another model): {exc}") from exc
+    missing = list(info.get("missing_keys") or [])
+    mismatched = list(info.get("mismatched_keys") or [])
+    if missing or mismatched:
+        what = missing or [m[0] if isinstance(m, tuple) else m for m in mismatched]
+        raise WeightsError(
+            f"{folder / 'model.safetensors'} does not fit its config.json: "
+            f"{len(missing)} tensors missing, {len(mismatched)} of another shape (first: {what[0]}); "
+            f"the file belongs to another model.")
+    module.eval().to(device)
+    return SegmentAnythingModel(card, module, processor, device, family)
