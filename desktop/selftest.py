@@ -304,6 +304,10 @@ def _build_and_load(card, folder: Path):
     import models
 
     options = {}
+    if card.task == "segmentation":  # a Hugging Face folder, not one file: a tiny one of its architecture
+        from models.segmentation.tiny import write_tiny_for_card
+
+        return models.load_model(card.name, weights=str(write_tiny_for_card(card, folder / "weights")), device="cpu")
     if card.architecture == "roco-captioner":
         options["vocab"] = str(_tiny_vocab(folder / "vocab.txt"))
     if card.extra.get("backbone_weights"):  # the temporal head needs its backbone's checkpoint too

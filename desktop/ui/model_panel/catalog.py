@@ -143,6 +143,8 @@ def list_models(models_dir: Path) -> list[ModelEntry]:
     models_dir = Path(models_dir)
     entries: list[ModelEntry] = []
     for card, path in _preset_cards():
+        if card.get("task") == "segmentation":  # segment-anything models serve the box editor, not a run
+            continue
         entries.append(ModelEntry(name=str(card["name"]), spec=str(card["name"]), card=card, origin="preset",
                                   card_path=path, weights=_resolve_weights(card, None, models_dir)))
     if models_dir.is_dir():
