@@ -322,3 +322,14 @@ def test_the_store_refuses_a_name_that_is_not_utf8_with_a_message(tmp_path):
         store.ensure_image(os.fsdecode(b"\xff\xfeimg.png"), 8, 8)
     assert store.image_count() == 0
     store.close()
+
+
+@pytest.mark.parametrize("fmt, extra", [("yolo", {}), ("voc", {"keep_paths": True})])
+def test_two_images_never_share_one_label_file(tmp_path, fmt, extra):
+    store = _pacs_store(tmp_path)  # two patients' folders both hold IM0001.png
+    out = tmp_path / fmt
+    with pytest.raises(ExchangeError, match=r"Roe_Rick_PID112233/IM0001\.png and Doe_Janet_PID938271/IM0001\.png "
+                                            r"would both be written as IM0001"):
+        export_annotations(store, out, fmt, **extra)
+    assert not out.exists() or not list(out.glob("IM0001.*"))
+    store.close()
