@@ -186,3 +186,22 @@ def test_import_renames_labels_when_asked(qtbot, win, tmp_path):
     qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
     _wait(qtbot, dialog.job)
     assert sorted(b[1] for b in disk_boxes(editor.store)) == ["Effusion", "Nodule/Mass", "Nodule/Mass"]
+
+
+def test_export_names_are_non_identifying_unless_asked(qtbot, win, tmp_path):
+    from desktop.ui.dialogs.export_dialog import naming_supported
+
+    if not naming_supported():
+        pytest.skip("this build's exports keep the images' paths (no desktop.core.exchange.naming)")
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs", n=1))
+    editor.add_box((10, 10, 20, 20), "heart")
+    win.export_action.trigger()
+    dialog = _dialog(win, "export")
+    assert dialog.keep_paths.isVisibleTo(dialog) and not dialog.keep_paths.isChecked()
+    out = tmp_path / "a.json"
+    dialog.out_edit.setText(str(out))
+    for keep, name in ((False, f"img{editor.image_id:06d}.png"), (True, "img_0.png")):
+        dialog.keep_paths.setChecked(keep)
+        qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+        _wait(qtbot, dialog.job)
+        assert [i["file_name"] for i in json.loads(out.read_text())["images"]] == [name]

@@ -189,3 +189,16 @@ def test_the_cli_flag_in_a_childs_message_is_said_in_the_apps_words(tmp_path, mo
     assert "--" not in text and "Get weights…" in text and "model.pth.tar" in text
     assert guards.app_terms("`loupe train detector` needs a detector; see --resolution") == \
         "training a detector needs a detector; see Resolution"
+
+
+def test_train_without_an_open_folder_says_what_to_do_first(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from desktop.ui.main_window import MainWindow
+
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    panel = win.training_panel
+    assert panel.start_training() is None and not panel.supervisor.is_running()
+    assert panel.questions == []  # no question about weights before there is anything to train on
+    assert "Open a folder" in win.notifications.history[-1][1]

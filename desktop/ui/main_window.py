@@ -8,7 +8,16 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QScrollArea,
+    QStackedWidget,
+    QWidget,
+)
 
 from desktop.core.imaging import ImageReadError, read_image
 from desktop.ui.viewer import drops
@@ -23,6 +32,7 @@ from desktop.ui.viewer.menus import Menus
 from desktop.ui.viewer.navigation import PREFETCH_AHEAD, prefetch_offsets
 from desktop.ui.viewer.notifications import NotificationArea
 from desktop.ui.viewer.view_area import ViewArea
+from desktop.ui.viewer.welcome import WelcomePage
 from desktop.ui.viewer.window_level import WindowLevelPanel, WindowLevelState
 from desktop.ui.viewer.workers import FolderScanJob, WorkQueue
 
@@ -53,7 +63,11 @@ class MainWindow(QMainWindow):
         self.canvas: ImageCanvas = self.view_area.canvas
         self.burned_in = BurnedInBanner(self.view_area)
         self.view_area.layout().insertWidget(0, self.burned_in)  # above the image
-        self.setCentralWidget(self.view_area)
+        self.welcome = WelcomePage(self)  # before a folder is open: what to do, as buttons
+        self.centre = QStackedWidget(self)
+        self.centre.addWidget(self.welcome)
+        self.centre.addWidget(self.view_area)
+        self.setCentralWidget(self.centre)
         self.view_area.frame_changed.connect(self._frame_changed)
         self.wl = WindowLevelState(self)
         self.wl.changed.connect(self._render)
@@ -74,13 +88,43 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.canvas.zoom_changed.connect(lambda s: self.zoom_label.setText(f"{s * 100:.0f}%"))
         self.actions_ = build_actions(self)
-        # first start: the image gets the room; the list and W/L on the left, the inspector right
-        self.resizeDocks([images_dock, inspector_dock], [270, 400], Qt.Horizontal)
-        self.resizeDocks([images_dock, wl_dock], [600, 160], Qt.Vertical)
-        saved.restore_window(self, self.settings)
+        self._connect_welcome()
 
         self.extensions: list[str] = []
         self._install_extensions()
+        # restored after every panel's dock exists (restoreState places only docks it knows)
+        if not saved.restore_window(self, self.settings):
+            self._first_start_layout(images_dock, wl_dock, inspector_dock)
+        self.welcome.set_recent(saved.existing_recent_folders(self.settings))
+
+    def _first_start_layout(self, images_dock, wl_dock, inspector_dock) -> None:
+        """The image gets the room; list (wide enough for its review marks) and W/L on the left,
+        the inspector and panels tabbed on the right with Models (else the Inspector) in front."""
+        width = self.width()
+        left = max(210, width // 6)
+        right_docks = [d for d in self.findChildren(QDockWidget) if self.dockWidgetArea(d) == Qt.RightDockWidgetArea]
+        def need(dock) -> int:
+            inner = self.panel_widget(dock)
+            inner = inner.widget() if isinstance(inner, QScrollArea) and inner.widget() is not None else inner
+            return inner.minimumSizeHint().width() + 24
+
+        wanted = max([width // 4] + [need(d) for d in right_docks])
+        right = max(min(wanted, width // 2 - left - 8), 200)  # the canvas keeps half the window
+        self.resizeDocks([images_dock, inspector_dock], [left, right], Qt.Horizontal)
+        wl_height = self.wl_panel.sizeHint().height() + 40  # its tab bar (Boxes) below
+        self.resizeDocks([images_dock, wl_dock], [max(self.height() - wl_height - 60, 200), wl_height], Qt.Vertical)
+        front = getattr(getattr(self, "model_panel", None), "dock", None) or inspector_dock
+        front.raise_()
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, front.raise_)  # the tab bar exists once the window is shown
+
+    def _connect_welcome(self) -> None:
+        from desktop.ui.viewer.actions import choose_folder, open_samples
+
+        self.welcome.open_folder.connect(lambda: choose_folder(self))
+        self.welcome.open_samples.connect(lambda: open_samples(self))
+        self.welcome.open_recent.connect(self.open_folder)
 
     def _install_extensions(self) -> None:
         """The panels (box editor, models, training); a broken one is reported, not fatal."""
@@ -129,7 +173,7 @@ class MainWindow(QMainWindow):
     def add_panel(self, title: str, widget, area=Qt.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName("dock_" + "".join(ch for ch in title if ch.isalnum()))
-        dock.setWidget(widget)
+        dock.setWidget(widget if isinstance(widget, QAbstractScrollArea) else _scrolled(widget))
         self.addDockWidget(area, dock)
         same_side = [d for d in self.findChildren(QDockWidget)
                      if d is not dock and self.dockWidgetArea(d) == area and not d.isFloating()]
@@ -137,6 +181,11 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(same_side[-1], dock)
         self.menu("View").addAction(dock.toggleViewAction())
         return dock
+
+    def panel_widget(self, dock: QDockWidget):
+        """The widget given to add_panel (docks hold it inside a scroll area)."""
+        inner = dock.widget()
+        return inner.widget() if isinstance(inner, QScrollArea) and inner.property("loupe_wrapper") else inner
 
     def notify(self, text: str, details: str | None = None, level: str = "info") -> None:
         """A non-modal message in the status bar ('info', 'warning' or 'error')."""
@@ -157,6 +206,7 @@ class MainWindow(QMainWindow):
         self._folder, self._current, self._image, self._wanted = folder, None, None, None
         self._show_first = show
         self.cache.clear()
+        self.centre.setCurrentWidget(self.view_area)
         self.image_list.model.reset(str(folder))
         self.canvas.show_message("Listing images…")
         self.inspector.show_meta(None)
@@ -244,6 +294,16 @@ class MainWindow(QMainWindow):
         if target:
             self.show_image(target)
 
+    def go_first(self) -> None:
+        paths = self.image_list.visible_paths()
+        if paths and paths[0] != self._current:
+            self.show_image(paths[0])
+
+    def go_last(self) -> None:
+        paths = self.image_list.visible_paths()
+        if paths and paths[-1] != self._current:
+            self.show_image(paths[-1])
+
     def go_previous(self) -> None:
         target = self.image_list.neighbour(self._current, -1)
         if target:
@@ -304,6 +364,21 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         saved.save_window(self, self.settings)
+        for child in self.findChildren(QWidget):  # details and help windows close with the window
+            if child.isWindow() and child.isVisible():
+                child.close()
         if self._scan is not None:
             self._scan.cancel()
         super().closeEvent(event)
+
+
+def _scrolled(widget) -> QScrollArea:
+    """A dock's content inside a frameless scroll area: however wide a label inside wants to be,
+    it can never widen the dock (docs/decisions/0103-layout-never-collapses.md)."""
+    area = QScrollArea()
+    area.setProperty("loupe_wrapper", True)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # a few clipped pixels beat a scroll bar
+    area.setWidget(widget)
+    return area

@@ -128,7 +128,8 @@ class ModelPanel(QWidget):
             self.run_buttons[scope] = b
         self.run_buttons["this"].setToolTip("Ctrl+Enter")
         lay.addLayout(grid)
-        self.skip_done = QCheckBox("Skip images already done by this model (resume)")
+        self.skip_done = QCheckBox("Skip images already done")  # short: the dock stays narrow
+        self.skip_done.setToolTip("Skip images already done by this model (resume an interrupted run)")
         self.skip_done.setChecked(True)
         lay.addWidget(self.skip_done)
         row = QHBoxLayout()

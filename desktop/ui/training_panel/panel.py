@@ -265,6 +265,13 @@ class TrainingPanel(QWidget):
         if callable(opener):
             opener(card.name)
             return
+        try:
+            from desktop.ui.dialogs.weights_dialog import open_get_weights
+        except ImportError:  # the dialogs are not installed: point to the Models dock
+            open_get_weights = None
+        if open_get_weights is not None and self.window is not None:
+            self.weights_dialog = open_get_weights(self.window, card.name, self.models_folder())
+            return
         panel = getattr(self.window, "model_panel", None)
         dock = getattr(panel, "dock", None)
         if dock is not None:
@@ -276,6 +283,10 @@ class TrainingPanel(QWidget):
     def start_training(self, data_dir: str | None = None, out_dir: str | None = None) -> list[str] | None:
         card = self.base.currentData()
         if card is None or self.supervisor.is_running():
+            return None
+        if not data_dir and getattr(self.window, "folder", None) is None:
+            self.status.setText("not started")
+            self._notify("Open a folder and mark the images you have checked as reviewed, then train on them")
             return None
         go, weights = self.check_before_run(card, bool(data_dir))
         if not go:

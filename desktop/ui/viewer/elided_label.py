@@ -18,6 +18,7 @@ class ElidedLabel(QLabel):
         super().__init__(parent)
         self._full = ""
         self._details_window = None
+        self.auto_full_text = True  # a click on elided text opens the full text (off: the owner shows it)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.setText(text)
 
@@ -60,7 +61,7 @@ class ElidedLabel(QLabel):
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.LeftButton and self._full:
             self.clicked.emit()
-            if self.is_elided():
+            if self.auto_full_text and self.is_elided():
                 self.show_full_text()
         super().mousePressEvent(event)
 

@@ -21,11 +21,20 @@ from desktop.core.folder import scan_folder
 from desktop.core.imaging import ImageReadError, read_image
 
 WORKER_NICENESS = 10
+# How long a thread waiting for the GIL waits before the holder must let go (Python's default is
+# 5 ms). The GUI thread re-takes the GIL for every Python callback while it paints (the delegate,
+# data() of each row); behind a worker running Python (natural sort of a 100,000-file listing,
+# torch's import) each of those waits cost up to 5 ms, and a list repaint of 200 callbacks was a
+# one-second stall (docs/decisions/0108-gil-switch-interval.md).
+GIL_SWITCH_S = 0.0005
 
 
 def _lower_priority() -> None:
     """Linux schedules threads as tasks: a niced worker leaves the CPU to the GUI thread (W/L
-    drags, stepping) when both want it. Elsewhere the workers keep the normal priority."""
+    drags, stepping) when both want it. Elsewhere the workers keep the normal priority. On every
+    platform the GIL changes hands quickly (GIL_SWITCH_S), so the GUI thread never waits long."""
+    if GIL_SWITCH_S and sys.getswitchinterval() > GIL_SWITCH_S:
+        sys.setswitchinterval(GIL_SWITCH_S)
     if sys.platform.startswith("linux"):
         try:
             tid = threading.get_native_id()
