@@ -274,9 +274,12 @@ def test_keep_paths_writes_the_relative_paths(tmp_path):
     store = _pacs_store(tmp_path)
     data = json.loads(export_annotations(store, tmp_path / "o.json", "coco", keep_paths=True).read_text())
     assert data["images"][1]["file_name"] == "Doe_Janet_PID938271/IM0002.png"
-    voc = export_annotations(store, tmp_path / "voc", "voc", keep_paths=True)
-    assert "<filename>IM0002.png</filename>" in "".join(f.read_text() for f in voc.glob("*.xml"))
     store.close()
+    other = filled_store(tmp_path / "plain", n_images=2)
+    voc = export_annotations(other, tmp_path / "voc", "voc", keep_paths=True)
+    assert sorted(f.name for f in voc.glob("*.xml")) == ["img_00.xml", "img_01.xml"]
+    assert "<filename>img_01.png</filename>" in (voc / "img_01.xml").read_text()
+    other.close()
 
 
 def test_cli_export_names_no_patient_and_keep_paths_flag(tmp_path, capsys):
