@@ -238,10 +238,13 @@ class ExportDialog(QDialog):
         if editor is not None and editor.store is not None:
             editor.store.flush()  # edits waiting in memory are part of the export
 
+        self.warnings = warnings = []  # burned-in text in exported pixels (read once the job is done)
+
         def run(ctx):
             ctx.progress(0, 1, "Exporting…")
             with open_store(folder) as store:
-                path = export_annotations(store, out, fmt, **kw)
+                path = export_annotations(store, out, fmt, **kw, **({"warnings": warnings} if fmt == "roboflow"
+                                                                   else {}))
             ctx.progress(1, 1, "Exported")
             return path
 
@@ -268,5 +271,13 @@ class ExportDialog(QDialog):
         self.result_path = Path(path)
         self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}")
         self.show_button.show()
-        self.window.notify(f"Exported to {path}", None, "info")
+        warnings = getattr(self, "warnings", [])
+        if warnings:  # decision 0117: pixels may carry a name that no tag filter removes
+            text = (f"{len(warnings)} exported image(s) may show the patient's name or ID in their pixels "
+                    "(burned-in text); check them before sharing")
+            self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}<br>"
+                                 f"<span style='color:#b07d00'>⚠ {html.escape(text)}</span>")
+            self.window.notify(f"Exported to {path}; {text}", "\n".join(warnings), "warning")
+        else:
+            self.window.notify(f"Exported to {path}", None, "info")
         self.exported.emit(str(path))
