@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
 # How long an export or import waits, in its worker, for the window's edits that still wait to be
 # saved (another program holding the lock); past that it refuses rather than miss them.
 SAVE_WAIT_S = 10.0
