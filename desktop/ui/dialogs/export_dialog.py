@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.exchange import export_annotations
 from desktop.jobs.runner import runner_for
-from desktop.ui.dialogs.common import show_folder
+from desktop.ui.dialogs.common import edits_saved_first, show_folder, window_store
 
 FORMATS = (  # (format, shown name, writes a file (True) or a folder)
     ("coco", "COCO (annotations.coco.json)", True),
@@ -234,14 +234,13 @@ class ExportDialog(QDialog):
         if not out:
             self.message.setText("Choose where to save the export.")
             return None
-        editor = getattr(self.window, "box_editor", None)
-        if editor is not None and editor.store is not None:
-            editor.store.flush()  # edits waiting in memory are part of the export
+        waiting = window_store(self.window)
 
         self.warnings = warnings = []  # burned-in text in exported pixels (read once the job is done)
 
         def run(ctx):
             ctx.progress(0, 1, "Exporting…")
+            edits_saved_first(waiting, "the export")  # edits waiting in memory are part of the export
             with open_store(folder) as store:
                 path = export_annotations(store, out, fmt, **kw, **({"warnings": warnings} if fmt == "roboflow"
                                                                    else {}))
