@@ -106,8 +106,8 @@ def test_first_start_layout_welcome_page_and_remembered_docks(qtbot, tmp_path):
     from PySide6.QtWidgets import QTabBar
 
     left_bars = [t for t in win.findChildren(QTabBar) if t.isVisible()
-                 and "Boxes" in [t.tabText(i) for i in range(t.count())]]
-    assert len(left_bars) == 1  # Boxes beside Window / Level: one tab bar, not a stray one over the list
+                 and {"Boxes", "Window / Level"} & {t.tabText(i) for i in range(t.count())}]
+    assert left_bars == []  # Boxes below Window / Level: no stray tab bar over the list or the menus
     assert [b.toolTip() for b in win.welcome.recent_buttons] == [str(recent)]  # the gone folder is dropped
     assert win.welcome.folder_button.text() == "Open folder…"
     win.welcome.recent_buttons[0].click()

@@ -111,17 +111,6 @@ def main() -> int:
         except Exception as exc:
             print("no detector saliency:", exc)
         shot(app, win, out, "model-panel-detection.png")
-    try:  # Get weights… for Heartformer, over the window
-        from desktop.ui.dialogs.weights_dialog import open_get_weights
-
-        (models / "heartformer-v0.1.safetensors").unlink(missing_ok=True)
-        dialog = open_get_weights(win, "heartformer", models)
-        pump(app, seconds=0.5)
-        dialog.grab().save(str(out / "get-weights-dialog.png"))
-        print("wrote", out / "get-weights-dialog.png")
-        dialog.close()
-    except Exception as exc:  # noqa: BLE001 - the dialog is another panel's; the rest goes on
-        print("no Get weights dialog shot:", exc)
     if "chexnet" in available and load(app, win, "chexnet"):
         run(app, win, "this")
         try:
@@ -133,6 +122,17 @@ def main() -> int:
         win.model_panel.controls.max_length.setValue(12)
         run(app, win, "this")
         shot(app, win, out, "model-panel-caption.png")
+    try:  # Get weights… for Heartformer, over the window
+        from desktop.ui.dialogs.weights_dialog import open_get_weights
+
+        (models / "heartformer-v0.1.safetensors").unlink(missing_ok=True)  # the dialog says "missing"
+        dialog = open_get_weights(win, "heartformer", models)
+        pump(app, seconds=0.5)
+        dialog.grab().save(str(out / "get-weights-dialog.png"))
+        print("wrote", out / "get-weights-dialog.png")
+        dialog.close()
+    except Exception as exc:  # noqa: BLE001 - the dialog is another panel's; the rest goes on
+        print("no Get weights dialog shot:", exc)
     win.jobs.shutdown()
     return 0
 
