@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         """The image gets the room; list (wide enough for its review marks) and W/L on the left,
         the inspector and panels tabbed on the right with Models (else the Inspector) in front."""
         width = self.width()
-        left = max(210, width // 6)
+        left = max(230, width // 6)  # the image list with its review marks
         right_docks = [d for d in self.findChildren(QDockWidget) if self.dockWidgetArea(d) == Qt.RightDockWidgetArea]
         def need(dock) -> int:
             inner = self.panel_widget(dock)

@@ -30,7 +30,9 @@ def install(window):
     editor.box_dock = window.add_panel("Boxes", editor.box_list, Qt.LeftDockWidgetArea)
     wl_dock = window.findChild(QDockWidget, "dock_WindowLevel")
     if wl_dock is not None:  # under the image list, a tab beside Window / Level
+        window.removeDockWidget(editor.box_dock)  # tabified straight from outside the area: one tab bar
         window.tabifyDockWidget(wl_dock, editor.box_dock)
+        editor.box_dock.show()
         wl_dock.raise_()
     _labels_on_all_boxes(window, editor)
     image_list = getattr(window, "image_list", None)

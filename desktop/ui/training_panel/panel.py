@@ -85,6 +85,10 @@ class TrainingPanel(QWidget):
         self.resolution = QSpinBox()
         self.resolution.setRange(32, 2048)
         self.resolution.setSingleStep(32)
+        for box in (self.epochs, self.batch, self.lr, self.resolution):
+            box.setMinimumWidth(80)  # not the width of the largest value: the dock stays narrow
+        self.base.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.base.setMinimumContentsLength(10)
         self.device_note = ElidedLabel("Looking for a GPU…")  # one line from the start: nothing moves
         self.status = ElidedLabel("idle")
         self.train_button, self.cancel_button = QPushButton("Train"), QPushButton("Cancel")
@@ -112,12 +116,15 @@ class TrainingPanel(QWidget):
         form.addRow("Learning rate", self.lr)
         form.addRow("Resolution", self.resolution)
         buttons = QHBoxLayout()
-        for b in (self.train_button, self.cancel_button, self.use_button):
+        for b in (self.train_button, self.cancel_button):
             buttons.addWidget(b)
+        result = QHBoxLayout()  # the outcome and what to do with it, side by side
+        result.addWidget(self.status, 1)
+        result.addWidget(self.use_button)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addLayout(buttons)
-        lay.addWidget(self.status)
+        lay.addLayout(result)
         lay.addWidget(self.device_note)  # below the buttons: its late text moves nothing under the cursor
         lay.addWidget(self.tabs, 1)
         self.base.currentIndexChanged.connect(self._prefill)

@@ -98,7 +98,10 @@ def restore_window(window, settings: QSettings, default_fraction: float = 0.8) -
         screen = window.screen() if hasattr(window, "screen") else None
         if screen is not None:
             area = screen.availableGeometry()
-            w, h = int(area.width() * default_fraction), int(area.height() * default_fraction)
+            # 80%; on a small screen (1280 px) up to 90% of the width, so the image keeps half the
+            # window beside the list and the panels
+            w = int(max(area.width() * default_fraction, min(area.width() * 0.9, 1152)))
+            h = int(area.height() * default_fraction)
             window.resize(w, h)
             window.move(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2)
         else:
