@@ -167,7 +167,11 @@ def check_main_window(ctx: Context) -> str:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
-    window = main_window.MainWindow()
+    from PySide6.QtCore import QSettings
+
+    # its own settings: the user's recent folders and dock layout never see the self-test
+    settings = QSettings(str(ctx.workdir / "selftest-settings.ini"), QSettings.IniFormat)
+    window = main_window.MainWindow(settings=settings)
     try:
         window.show()
         window.open_folder(str(ctx.samples))

@@ -198,12 +198,9 @@ def card_for_weights(path: Path) -> ModelCard:
     arch, n = found
     card = preset_for_architecture(arch)
     card = dataclasses.replace(card, extra=dict(card.extra), weights=str(path))
-    names = None
-    args = extras.get("args") if isinstance(extras, dict) else None
-    if isinstance(args, dict):
-        names = args.get("class_names")
-    elif args is not None:
-        names = getattr(args, "class_names", None)
+    from models.detection.rfdetr import checkpoint_class_names
+
+    names = checkpoint_class_names(extras)
     if names and len(names) in (n, n + 1) and arch.startswith("rfdetr"):
         card.class_names = list(names)
     elif arch in ("qing",) or (arch.startswith("oasis") and n == len(card.class_names)):

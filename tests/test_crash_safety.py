@@ -140,3 +140,22 @@ def test_sigkill_many_times_loses_nothing_committed(tmp_path):
         store.close()
         assert set(committed) <= set(on_disk)
         assert all(on_disk[i] == 11 for i in committed)
+
+
+def test_closing_on_a_full_disk_keeps_the_waiting_edits_in_a_recovery_file(tmp_path):
+    """The old close() ignored a failed last flush: the waiting edits were lost without a word."""
+    store = open_store(tmp_path)
+    messages = []
+    store.add_listener(messages.append)
+    image = store.ensure_image("a.png", 100, 100)
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is "full"
+    for k in range(300):
+        store.add_box(image, "heart", k, k, 5, 5)
+    waiting = store.pending
+    assert waiting > 0
+    message = store.close(wait=0.1)
+    assert f"{waiting} edit(s) could not be saved" in message and "recovery" in message and message == messages[-1]
+    again = open_store(tmp_path)  # a disk with room again: the next open puts them back
+    assert again.box_count() == 300 and sorted(b.x for b in again.boxes(image)) == [float(k) for k in range(300)]
+    again.close()

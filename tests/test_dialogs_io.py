@@ -85,7 +85,7 @@ def test_import_previews_reports_problems_and_imports_the_good_boxes(qtbot, win,
     assert not dialog.import_button.isEnabled()
     dialog.skip_bad.setChecked(True)
     assert dialog.import_button.isEnabled()
-    dialog.import_button.click()
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
     _wait(qtbot, dialog.job)
     assert [b[1:6] for b in disk_boxes(editor.store)] == [("heart", 10.0, 20.0, 30.0, 40.0),
                                                           ("lung", 5.0, 5.0, 10.0, 10.0)]
@@ -163,3 +163,79 @@ def test_export_roboflow_split_writes_the_three_folders(qtbot, win, tmp_path):
     qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
     _wait(qtbot, dialog.job)
     assert "no reviewed images" in dialog.message.text()
+
+
+def test_import_renames_labels_when_asked(qtbot, win, tmp_path):
+    from desktop.ui.dialogs.import_dialog import label_mapping_supported
+
+    if not label_mapping_supported():
+        pytest.skip("this build's import cannot rename labels (desktop.core.exchange.authors_csv)")
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs", n=1))
+    path = tmp_path / "BBox_List_2017.csv"
+    path.write_text("Image Index,Finding Label,Bbox [x,y,w,h],,,\n"
+                    "img_0.png,Mass,10,10,20,20\nimg_0.png,Nodule,40,40,5,5\nimg_0.png,Effusion,1,1,3,3\n")
+    win.import_action.trigger()
+    dialog = _dialog(win, "import")
+    dialog.set_path(str(path))
+    _wait(qtbot, dialog.job)
+    assert "categories new: Effusion, Mass, Nodule" in dialog.summary.text()
+    dialog._nih_mapping()  # the "NIH → EfficientDet classes" button
+    _wait(qtbot, dialog.job)
+    assert dialog.mapping_edit.text() == "Mass=Nodule/Mass; Nodule=Nodule/Mass"
+    assert "categories new: Effusion, Nodule/Mass" in dialog.summary.text()
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    _wait(qtbot, dialog.job)
+    assert sorted(b[1] for b in disk_boxes(editor.store)) == ["Effusion", "Nodule/Mass", "Nodule/Mass"]
+
+
+def test_export_names_are_non_identifying_unless_asked(qtbot, win, tmp_path):
+    from desktop.ui.dialogs.export_dialog import naming_supported
+
+    if not naming_supported():
+        pytest.skip("this build's exports keep the images' paths (no desktop.core.exchange.naming)")
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs", n=1))
+    editor.add_box((10, 10, 20, 20), "heart")
+    win.export_action.trigger()
+    dialog = _dialog(win, "export")
+    assert dialog.keep_paths.isVisibleTo(dialog) and not dialog.keep_paths.isChecked()
+    out = tmp_path / "a.json"
+    dialog.out_edit.setText(str(out))
+    for keep, name in ((False, f"img{editor.image_id:06d}.png"), (True, "img_0.png")):
+        dialog.keep_paths.setChecked(keep)
+        qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+        _wait(qtbot, dialog.job)
+        assert [i["file_name"] for i in json.loads(out.read_text())["images"]] == [name]
+
+
+def test_an_export_waits_for_edits_still_waiting_to_be_saved(qtbot, win, tmp_path, monkeypatch):
+    """Edits queued behind another program's lock are part of the export once they reach the disk;
+    while they cannot, the export refuses and says so rather than write a file that misses them."""
+    from desktop.ui.dialogs import common
+    from tests.store_window_helpers import hold_write_lock
+
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs", n=2))
+    editor.add_box((10, 10, 20, 20), "heart")
+    qtbot.waitUntil(lambda: editor.store.pending == 0, timeout=10000)
+    out = tmp_path / "out" / "a.json"
+    win.export_action.trigger()
+    dialog = _dialog(win, "export")
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("coco"))
+    dialog.out_edit.setText(str(out))
+    locker = hold_write_lock(editor.store.path)
+    try:
+        editor.add_box((60, 60, 30, 30), "heart")
+        assert editor.store.pending == 1
+        monkeypatch.setattr(common, "SAVE_WAIT_S", 0.5)
+        qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+        _wait(qtbot, dialog.job)
+        assert "1 edit(s) are still waiting to be saved" in dialog.message.text()
+        assert "the export would miss them" in dialog.message.text()
+        assert not out.exists()
+        monkeypatch.setattr(common, "SAVE_WAIT_S", 20.0)
+        qtbot.mouseClick(dialog.export_button, Qt.LeftButton)  # the lock goes while the export waits
+        qtbot.wait(300)
+    finally:
+        locker.release()
+    _wait(qtbot, dialog.job)
+    assert sorted(a["bbox"] for a in json.loads(out.read_text())["annotations"]) == [
+        [10.0, 10.0, 20.0, 20.0], [60.0, 60.0, 30.0, 30.0]]

@@ -172,3 +172,14 @@ def test_a_complete_part_is_finished_without_downloading_again(tmp_path):
     with serve({"/w.bin": DATA}) as srv:
         got = fetch(srv.url("/w.bin"), dest, sha256=SHA)  # the server answers 416 to bytes=len-
     assert dest.read_bytes() == DATA and got.resumed_from == len(DATA)
+
+
+def test_the_proxy_of_the_environment_is_used(tmp_path, monkeypatch):
+    # a local server standing in for the proxy: urllib sends it the absolute address
+    url = "http://weights.example.invalid/w.bin"
+    with serve({url: DATA}) as proxy:
+        monkeypatch.setenv("http_proxy", proxy.url(""))
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        got = fetch(url, tmp_path / "w.bin", sha256=SHA)
+    assert got.size == len(DATA) and proxy.requests == [("GET", url, None)]

@@ -205,7 +205,7 @@ def test_buttons_ask_then_edit(setup, monkeypatch):
     assert [c[0] for c in disk(editor.store)[0]][-2:] == ["vertebra", "rib"]
     editor.canvas.setFocus()
     editor.undo_stack.undo()
-    assert editor.labels_dock.widget() is panel and panel.list.item(panel.list.count() - 1).data(Qt.UserRole)
+    assert editor.window.panel_widget(editor.labels_dock) is panel and panel.list.item(panel.list.count() - 1).data(Qt.UserRole)
 
 
 def test_a_locked_store_refuses_label_edits_with_a_message(setup, monkeypatch):

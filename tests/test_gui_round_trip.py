@@ -33,11 +33,18 @@ def test_nih_import_edit_export_coco_read_by_pycocotools(qtbot, win, tmp_path, s
     qtbot.waitUntil(lambda: win.box_editor.image_id is not None, timeout=10000)
     win.import_action.trigger()
     dialog = _dialog(win, "import")
-    dialog.set_path(str(csv_path))
+    from PySide6.QtWidgets import QApplication
+
+    dialog.activateWindow()  # as a window manager does: the keys go to the dialog, not the canvas
+    dialog.path_edit.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.path_edit, timeout=3000)
+    qtbot.keyClicks(dialog.path_edit, str(csv_path))
+    qtbot.keyClick(dialog.path_edit, Qt.Key_Return)
     _wait(qtbot, dialog.job)
     assert dialog.format_box.currentData() is None  # told from the file
     assert "NIH ChestX-ray14 BBox_List_2017.csv</b>: 4 box(es) on 4 image(s); 980 row(s) skip" in dialog.summary.text()
-    dialog.import_button.click()
+    dialog.import_button.setFocus()  # the field loses focus to the button, as with a real press
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
     _wait(qtbot, dialog.job)
     assert "imported 4 box(es) on 4 image(s)" in dialog.summary.text()
     dialog.close()
@@ -61,7 +68,7 @@ def test_nih_import_edit_export_coco_read_by_pycocotools(qtbot, win, tmp_path, s
     export.out_edit.setText(str(out))
     if export.keep_paths.isVisibleTo(export):  # name the images by their files, to compare with the CSV
         export.keep_paths.setChecked(True)
-    export.export_button.click()
+    qtbot.mouseClick(export.export_button, Qt.LeftButton)
     _wait(qtbot, export.job)
     assert export.show_button.isVisibleTo(export)
 

@@ -116,7 +116,7 @@ def test_private_tags_count_as_patient_data(tmp_path):
 
 @pytest.mark.parametrize("modality, attrs, expected", [
     ("CT", {"BurnedInAnnotation": "YES"}, "Burned In Annotation = YES"),
-    ("US", {}, "ultrasound images (modality US) often carry burned-in text"),
+    ("US", {}, "modality US (ultrasound) often has burned-in text"),
     ("OT", {}, "modality OT"),
     ("US", {"BurnedInAnnotation": "NO"}, None),
     ("CT", {}, None),

@@ -187,3 +187,25 @@ def test_vit_matches_authors_pipeline(vit_file, images):
     with torch.no_grad():
         ref.heads = nn.Identity()
         torch.testing.assert_close(m.features(x), ref(x), atol=1e-5, rtol=0)
+
+
+@pytest.mark.slow
+def test_temporal_head_over_imagenet_vit_class_tokens(images, tmp_path):
+    """A 3x768 head picks torchvision's ImageNet ViT-B/16 file (heads.head 1000x768) as its features."""
+    from torchvision import transforms as T
+
+    torch.manual_seed(6)
+    vit = torchvision.models.vit_b_16(weights=None).eval()
+    torch.save(vit.state_dict(), tmp_path / "vit_b_16-c867db91.pth")
+    head = _shifted_head(768)
+    torch.save(head.state_dict(), tmp_path / "temporal.pt")
+    m = load_model("oasis-temporal", weights=tmp_path / "temporal.pt", device="cpu",
+                   backbone_weights=str(tmp_path / "vit_b_16-c867db91.pth"))
+    vit.heads = nn.Identity()  # the class token after the encoder
+    with torch.no_grad():
+        feats = [vit(T.Compose([T.ToTensor(), T.Resize(224)])(Image.fromarray(rgb)).unsqueeze(0))[0]
+                 for rgb in images[:2]]
+        seq = torch.zeros(1, 3, 768)
+        seq[0, :2] = torch.stack(feats)
+        want = torch.softmax(head(seq)[0], 0).numpy()
+    np.testing.assert_allclose(list(m.classify_sequence(images[:2]).values()), want, atol=ATOL)

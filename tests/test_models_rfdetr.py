@@ -159,3 +159,28 @@ def test_fine_tuned_resolution_loads_from_card_and_bare_file(image, tmp_path):
         m = load_model(str(spec), device="cpu")
         assert m.resolution == 64
         assert_same(m.detect(image, threshold=0.3), ref)
+
+
+def test_rfdetrs_converted_legacy_checkpoint_gives_its_class_names(nano, image):
+    """rfdetr's own `convert_legacy_checkpoint` keeps the training args under `hyper_parameters`, not
+    `args`; Loupe named the classes class_0.. for such a file."""
+    from rfdetr.training.checkpoint import convert_legacy_checkpoint
+
+    rf, tmp = nano
+    sd = rf.model.model.state_dict()
+    names = [f"anatomy_{i}" for i in range(8)]
+    legacy = tmp / "checkpoint_legacy.pth"
+    torch.save({"model": sd, "ema_model": sd, "epoch": 7,
+                "args": argparse.Namespace(num_classes=8, class_names=names, resolution=384)}, legacy)
+    converted = tmp / "converted.ckpt"
+    convert_legacy_checkpoint(str(legacy), str(converted))
+    raw = torch.load(converted, map_location="cpu", weights_only=False)  # the test trusts its own file
+    assert "args" not in raw and raw["hyper_parameters"]["class_names"] == names
+    got, got_names, _ = _checkpoint_parts(read_weights(converted), converted)
+    assert got_names == names and set(got) == set(sd)
+    card = card_for_weights(converted)
+    assert card.architecture == "rfdetr-nano" and card.class_names == names
+    dets = load_model(converted, device="cpu").detect(image, threshold=0.3)
+    ref = rf.predict(image, threshold=0.3)
+    assert_same(dets, ref)
+    assert dets.class_names == [(names + ["__background__"])[i] for i in ref.class_id]

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -166,4 +169,20 @@ def test_the_recovery_message_is_given_on_the_open_that_replays(tmp_path):
     again = open_store(tmp_path)
     assert len(again.recovered) == 1 and "1 unsaved edit(s)" in again.recovered[0]
     assert again.box_count() == 1
+    again.close()
+
+
+def test_a_recovery_file_claimed_by_a_process_that_died_is_replayed_later(tmp_path):
+    store = open_store(tmp_path)
+    image = store.ensure_image("a.png", 100, 100)
+    store.close()
+    from desktop.core.store.recovery import write_recovery
+
+    path = write_recovery(store.path, [{"edit": "image", "image_id": image, "column": "caption", "value": "kept"}],
+                          "the disk is full")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    claimed = path.with_name(f"{path.name}.replaying-{int(dead.stdout)}")  # it died mid-replay
+    os.replace(path, claimed)
+    again = open_store(tmp_path)
+    assert again.caption(image) == "kept" and "1 unsaved edit(s)" in again.recovered[0]
     again.close()

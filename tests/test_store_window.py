@@ -173,3 +173,20 @@ def test_an_image_first_shown_while_the_store_is_locked_opens_its_annotations_wh
     qtbot.waitUntil(lambda: editor.image_id is not None, timeout=5000)
     editor.add_box((10, 10, 20, 20), "heart")
     assert [b[1] for b in disk_boxes(editor.store)] == ["heart"]
+
+
+def test_switching_folders_with_waiting_edits_keeps_them_in_a_recovery_file(qtbot, win, tmp_path):
+    first = image_folder(tmp_path / "a")
+    second = image_folder(tmp_path / "b")
+    editor = open_folder(qtbot, win, first)
+    locker = hold_write_lock(editor.store.path)
+    try:
+        editor.add_box((10, 10, 15, 15), "heart")
+        open_folder(qtbot, win, second)  # closing the first store cannot save the edit
+        files = list((first / ".loupe").glob("annotations.recovery-*.json"))
+        assert len(files) == 1
+        assert any(str(files[0]) in (details or "") for _l, _t, details in win.notifications.history)
+    finally:
+        locker.release()
+    with open_store(first) as store:  # the next open puts it back
+        assert [(b.category, b.x) for b in store.boxes(store.image_id("img_0.png"))] == [("heart", 10.0)]

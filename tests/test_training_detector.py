@@ -186,3 +186,25 @@ def test_crashing_detector_child_is_reported(qtbot, shared_data, tmp_path):
     sup.wait()
     assert "done" not in got and "training failed" in got["msg"] and "Traceback" in got["tail"]
     assert not (tmp_path / "o" / "weights.safetensors").exists()
+
+
+def test_training_augmentation_is_the_heartformer_cards(tmp_path):
+    """The card lists horizontal flip, brightness/contrast, colour jitter and gaussian noise; Loupe
+    added vertical flips and left out jitter and noise. The config reaches rfdetr as `aug_config`
+    and rfdetr's own Albumentations hook builds every entry of it."""
+    pytest.importorskip("albumentations")
+    from rfdetr.datasets.transforms import AlbumentationsWrapper
+
+    from models.training.detector import rfdetr_train_kwargs
+    from models.training.hparams import DETECTOR
+
+    hp = dict(DETECTOR)
+    assert hp["augment"] == "flips+colour"
+    aug = rfdetr_train_kwargs(tmp_path, tmp_path / "work", hp)["aug_config"]
+    assert list(aug) == ["HorizontalFlip", "RandomBrightnessContrast", "ColorJitter", "GaussNoise"]
+    assert "VerticalFlip" not in aug
+    built = AlbumentationsWrapper.from_config(aug, strict=True)
+    inner = [w.transform.transforms[0] for w in built]  # each wrapper holds Compose([transform])
+    assert [type(t).__name__ for t in inner] == list(aug)
+    assert all(0 < t.p <= 1 for t in inner)
+    assert rfdetr_train_kwargs(tmp_path, tmp_path / "work", {**hp, "augment": "none"})["aug_config"] == {}

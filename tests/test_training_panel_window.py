@@ -78,20 +78,24 @@ def test_train_action_curves_and_use_this_model(window, qtbot, tmp_path, monkeyp
     built = {}
 
     def fake_command(kind, data, model, out_dir, options=None, stop_file=None):
-        built.update(kind=kind, data=data, model=model, options=options)
+        built.update(kind=kind, data=data, model=model, options=options,
+                     n_images=sum(len(json.loads((Path(data) / s / "_annotations.coco.json").read_text())["images"])
+                                  for s in ("train", "valid", "test")))
         return [sys.executable, CHILD, "ok", str(out), str(stop_file)]
 
     monkeypatch.setattr(panel_mod, "training_command", fake_command)
+    asked = []  # 4 reviewed images do not fill the split: the panel asks first
+    monkeypatch.setattr(panel_mod, "ask", lambda *a, **k: asked.append(a[2]) or "yes")
     panel.base.setCurrentIndex(panel.base.findText("oasis-resnet18"))
     action = next(a for a in win.menu("Train").actions() if a.text().startswith("Train on reviewed"))
     with qtbot.waitSignal(panel.supervisor.finished, timeout=60000):
         action.trigger()
     qtbot.waitUntil(panel.use_button.isEnabled, timeout=5000)
     assert built["kind"] == "classifier" and built["model"] == "oasis-resnet18"
+    assert len(asked) == 1 and "Only 4 images are marked reviewed" in asked[0]
     assert built["options"]["weights"] == str(weights)  # the base file from the window's models folder
-    data = Path(built["data"])
-    assert sum(len(json.loads((data / s / "_annotations.coco.json").read_text())["images"])
-               for s in ("train", "valid", "test")) == len(REVIEWED)
+    assert built["n_images"] == len(REVIEWED)
+    assert not Path(built["data"]).exists()  # the snapshot folder is removed after the run
     assert [e for e, _ in panel.curves["val_loss"]] == [1, 2, 3] and "ROC AUC table" in panel.report.toPlainText()
     panel.use_button.click()
     mp = win.model_panel

@@ -88,3 +88,25 @@ def test_weights_get_404_and_presets_without_weights(tmp_path, capsys):
     assert rc == 2 and "qing: nothing to download. The authors of the Qing CNN-Transformer hybrid publish no" in err
     rc = main(["weights", "get", "nosuch", "--models-dir", str(tmp_path)])
     assert rc == 2 and "unknown preset 'nosuch'" in capsys.readouterr().err
+
+
+def test_weights_get_shows_a_progress_bar_on_a_terminal(tmp_path, monkeypatch, capsys):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    data = os.urandom(300_000)
+    with serve({"/f.pth.tar": data}) as srv:
+        from desktop.commands.weights import _Bar
+        from desktop.core.downloads import fetch
+
+        bar = _Bar("f.pth.tar")
+        fetch(srv.url("/f.pth.tar"), tmp_path / "f.pth.tar", progress=bar, chunk=30_000)
+        bar.end()
+    frames = term.getvalue().split("\r")
+    assert frames[-1] == f"f.pth.tar [{'#' * 25}] 100% 0.3/0.3 MB\n"
+    assert any(" 50% " in f for f in frames) and len(frames) >= 10

@@ -134,3 +134,35 @@ def test_a_preset_without_published_weights_points_to_training(qtbot, win, tmp_p
     qtbot.mouseClick(dialog.folder_button, Qt.LeftButton)
     assert [u.toLocalFile() for u in opened] == [str(tmp_path / "models")] and (tmp_path / "models").is_dir()
     assert dialog.train_button.isVisibleTo(dialog)
+
+
+def test_enter_in_the_dialog_does_not_download(qtbot, win):
+    with serve({}) as srv:
+        dialog = _open_dialog(qtbot, win, "heartformer")
+        dialog.source.url = srv.url("/x")
+        assert not dialog.download_button.autoDefault() and not dialog.download_button.isDefault()
+        qtbot.keyClick(dialog, Qt.Key_Return)
+        qtbot.wait(100)
+    assert srv.requests == [] and dialog.job is None
+
+
+def test_closing_the_dialog_stops_the_download_and_reopening_shows_it_again(qtbot, win, tmp_path):
+    from desktop.core.downloads import partial_path
+
+    data = b"x" * 3_000_000
+    with serve({"/w": data}) as srv:
+        dialog = _open_dialog(qtbot, win, "heartformer")
+        dialog.source.url = srv.url("/w")
+        srv.stall = 1.0
+        qtbot.mouseClick(dialog.download_button, Qt.LeftButton)
+        job = dialog.job
+        qtbot.waitUntil(lambda: job.state == "running", timeout=5000)
+        dialog.reject()
+        _wait(qtbot, job, timeout=20000)
+    assert job.outcome.cancelled and not (tmp_path / "models" / "heartformer-v0.1.safetensors").exists()
+    assert partial_path(tmp_path / "models" / "heartformer-v0.1.safetensors").exists()  # kept to resume
+    assert "cancelled" in dialog.message.text()
+    win.model_panel.get_weights()
+    from desktop.ui.dialogs.weights_dialog import GetWeightsDialog
+
+    assert [d for d in win.findChildren(GetWeightsDialog) if d.isVisible()] == [dialog]

@@ -1,6 +1,7 @@
 """A stand-in training child for the supervisor tests: speaks the real protocol (models.training.
 progress) and honours the real stop flag. Usage: training_child.py MODE OUT STOP_FILE
-MODE: ok | slow (steps until stopped) | crash | abort | ignore-stop (never stops politely)."""
+MODE: ok | slow (steps until stopped) | crash | abort | ignore-stop (never stops politely) |
+hang (ignores the stop file and SIGINT, never ends, and starts a grandchild `sleep` in its group)."""
 
 import os
 import signal
@@ -12,12 +13,20 @@ from models.training.progress import Progress, StopFlag, TrainingCancelled
 mode, out, stop_file = sys.argv[1], sys.argv[2], sys.argv[3]
 progress = Progress.for_child("jsonl")
 stop = StopFlag(stop_file)
-if mode == "ignore-stop":
+if mode in ("ignore-stop", "hang"):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 else:
     stop.install_signal_handlers()
 print("library noise on stdout goes to stderr")
 progress.emit("start", task="test", epochs=3, steps_per_epoch=4, device="cpu", out=out)
+if mode == "hang":
+    import subprocess
+
+    grandchild = subprocess.Popen(["sleep", "120"])
+    progress.emit("log", message=f"grandchild {grandchild.pid}")
+    while True:
+        time.sleep(0.2)
+        progress.emit("step", epoch=1, step=1, steps=4, loss=0.5, eta_s=34000.0)
 try:
     for epoch in range(1, 4):
         for step in range(1, 5):

@@ -29,39 +29,21 @@ def add_arguments(parser) -> None:
 
 
 def patient_and_date(path, pattern: str | None) -> tuple[str, str]:
-    from models.classification.sequences import parse_name
+    from desktop.core.sequences import patient_and_date as read
 
-    if pattern:
-        return parse_name(path, pattern)
-    from desktop.core.imaging import read_image
-
-    ds = getattr(read_image(path), "dataset", None)
-    patient = str(getattr(ds, "PatientID", "") or "") if ds is not None else ""
-    date = str(getattr(ds, "StudyDate", "") or "") if ds is not None else ""
-    return (patient or str(path)), date
+    return read(path, pattern)
 
 
 def classify_sequences(model, paths, pattern, logits: bool = False) -> tuple[dict, dict]:
-    from models.classification.sequences import history
-    from models.errors import LoupeError
+    """The temporal model over each patient's images (desktop.core.sequences, as the model panel)."""
+    from desktop.core.sequences import classify_in_sequence
 
-    items, errors, cache = [], {}, {}
-    for p in paths:
-        try:
-            items.append((str(p), *patient_and_date(p, pattern)))
-        except LoupeError as exc:
-            errors[str(p)] = str(exc)
-    probs = {}
-    for path, _, _ in items:
-        try:
-            seq = history(items, path)
-            for q in seq:
-                if q not in cache:
-                    cache[q] = read_rgb(q)
-            images = [cache[q] for q in seq]
-            probs[path] = model.logits_sequence(images) if logits else model.classify_sequence(images)
-        except LoupeError as exc:
-            errors[path] = str(exc)
+    probs, errors = {}, {}
+    for path, value, error in classify_in_sequence(model, paths, pattern, read=read_rgb, logits=logits):
+        if error is None:
+            probs[path] = value
+        else:
+            errors[path] = error
     return probs, errors
 
 

@@ -16,6 +16,10 @@ def add_arguments(parser) -> None:
                         help="the file's format (default: told from the file)")
     parser.add_argument("--skip-bad", action="store_true",
                         help="import the good boxes and report the others (default: a problem stops the import)")
+    parser.add_argument("--map", action="append", default=None, metavar="OLD=NEW",
+                        help="store the file's label OLD as NEW (repeatable), e.g. --map Mass=Nodule/Mass "
+                             "--map Nodule=Nodule/Mass to compare NIH's list with the chest X-ray EfficientDet")
+    parser.add_argument("--map-file", help="label mapping file: a JSON object {OLD: NEW} or one OLD=NEW per line")
     parser.add_argument("--dry-run", action="store_true",
                         help="only say what the import would do (boxes, images, skipped rows, problems, "
                              "new and merged categories); write nothing")
@@ -24,24 +28,29 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from desktop.commands.export import describe_store
     from desktop.core.exchange import import_annotations
+    from desktop.core.exchange.authors_csv import parse_label_map, read_label_map
     from desktop.core.exchange.preview import FORMAT_NAMES, detect_format, preview_import
     from desktop.core.store import StoreReadOnlyError, open_store
 
     fmt = detect_format(args.file) if args.format == "auto" else args.format
+    label_map = {**(read_label_map(args.map_file) if args.map_file else {}), **parse_label_map(args.map)}
     with open_store(args.folder) as store:
         print(describe_store(store), file=sys.stderr)
         if store.read_only:
             raise StoreReadOnlyError(f"{args.folder} is read-only, so its annotations ({store.path}) cannot "
                                      f"be changed; nothing was imported from {args.file}")
         if args.dry_run:
-            preview = preview_import(store, args.file, fmt)
+            preview = preview_import(store, args.file, fmt, label_map=label_map)
             print(f"{args.file} ({FORMAT_NAMES.get(fmt, fmt)}): would import {preview.text()}")
             for problem in preview.problems:
                 print(f"  problem: {problem}")
             print("nothing was written (dry run)")
             return 0
-        report = import_annotations(store, args.file, fmt, strict=not args.skip_bad)
+        report = import_annotations(store, args.file, fmt, strict=not args.skip_bad, label_map=label_map)
     print(report.summary())
+    for note in report.notes:
+        if note.startswith("labels mapped"):
+            print(f"  {note}")
     for problem in report.problems:
         print(f"  left out: {problem}")
     return 0

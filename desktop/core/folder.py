@@ -27,12 +27,24 @@ def _is_image(entry: os.DirEntry) -> bool:
     return suffix == "" and has_dicom_marker(entry.path)
 
 
+def undecodable(name: str) -> bool:
+    """True for a name whose bytes are not UTF-8 (Python keeps them as surrogate escapes). Such a
+    name cannot reach Qt or SQLite unchanged: Qt drops the bytes (`\xff\xfeimg.png` became
+    `img.png`, sharing the real img.png's record), SQLite refuses it (decision 0118)."""
+    try:
+        name.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
 def scan_folder(root: str | os.PathLike, batch_size: int = 500, first_batch: int = 1,
-                cancelled=lambda: False) -> Iterator[list[Path]]:
+                cancelled=lambda: False, refused: list | None = None) -> Iterator[list[Path]]:
     """Yield lists of absolute image paths in display order: first a batch of `first_batch`
     (the first image, to show at once), then batches of up to `batch_size`.
 
     `cancelled()` is polled between folders and batches; unreadable sub-folders are skipped.
+    Files and folders whose names are not valid UTF-8 are left out and appended to `refused`.
     """
     root = Path(root).resolve()
     pending = [root]
@@ -47,6 +59,10 @@ def scan_folder(root: str | os.PathLike, batch_size: int = 500, first_batch: int
         files, dirs = [], []
         for entry in entries:
             if entry.name.startswith("."):
+                continue
+            if undecodable(entry.name):
+                if refused is not None:
+                    refused.append(os.fsencode(entry.path))
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -79,4 +95,4 @@ def list_images(root: str | os.PathLike) -> list[Path]:
     return [p for batch in scan_folder(root, batch_size=10_000) for p in batch]
 
 
-__all__ = ["scan_folder", "list_images", "SKIPPED_FOLDERS", "RASTER_EXTENSIONS"]
+__all__ = ["scan_folder", "list_images", "undecodable", "SKIPPED_FOLDERS", "RASTER_EXTENSIONS"]

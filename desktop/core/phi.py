@@ -55,16 +55,31 @@ def burned_in_warning(ds) -> str | None:
     Secondary Capture object) unless the file says BurnedInAnnotation = NO."""
     flag = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
     if flag == "YES":
-        return "the file says its pixels contain burned-in text (Burned In Annotation = YES)"
+        return "the file says Burned In Annotation = YES"
     if flag == "NO":
         return None
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality in BURNED_IN_MODALITIES:
-        return (f"{BURNED_IN_MODALITIES[modality]} images (modality {modality}) often carry burned-in "
-                "text such as the patient's name")
+        return f"modality {modality} ({BURNED_IN_MODALITIES[modality]}) often has burned-in text"
     if str(ds.get("SOPClassUID", "")).startswith(_SECONDARY_CAPTURE_PREFIX):
-        return "secondary capture images often carry burned-in text such as the patient's name"
+        return "secondary captures often have burned-in text"
     return None
+
+
+def burned_in_warning_for(path) -> str | None:
+    """`burned_in_warning` of a DICOM file, from its header alone (None for other files)."""
+    from desktop.core.imaging.formats import has_dicom_marker, is_dicom_path
+
+    if not (is_dicom_path(path) and has_dicom_marker(path)):
+        return None
+    try:
+        import pydicom
+
+        ds = pydicom.dcmread(path, stop_before_pixels=True,
+                             specific_tags=["BurnedInAnnotation", "Modality", "SOPClassUID"])
+    except Exception:  # an unreadable header: the image reader says why
+        return None
+    return burned_in_warning(ds)
 
 
 def strip_phi(ds, pseudonym: str = "ANONYMOUS") -> None:

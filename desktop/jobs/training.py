@@ -53,7 +53,7 @@ class TrainingSupervisor(QObject):
     started = Signal(dict)  # the child's "start" event
     progress = Signal(dict)  # every "step" event
     epoch = Signal(dict)  # every "epoch" event (the curves)
-    log = Signal(str)  # "log" events and non-JSON lines
+    log = Signal(str)  # "log" events, non-JSON lines on stdout and every stderr line
     finished = Signal(dict)  # the "done" event: out, card, metrics
     cancelled = Signal(str)  # output folder
     failed = Signal(str, str)  # message, the tail of the child's log
@@ -100,7 +100,10 @@ class TrainingSupervisor(QObject):
     # -- reading (worker thread) -------------------------------------------------------------------
     def _read_stderr(self, proc) -> None:
         for line in proc.stderr:
-            self._tail.append(line.rstrip("\n"))
+            line = line.rstrip("\n")
+            self._tail.append(line)
+            if line.strip():
+                self.log.emit(line)  # queued to the GUI thread: the panel's log shows it
 
     def _read_stdout(self) -> None:
         proc = self.proc

@@ -64,10 +64,5 @@ def run_app(folder=None, samples: bool = False) -> int:
         open_samples(window)
     elif folder:
         window.open_folder(folder)
-    else:
-        from desktop.ui.viewer.settings import recent_folders
-
-        recent = recent_folders(window.settings)
-        if recent:
-            window.notify(f"Open a folder (File > Open Folder) or drop one here; last used: {recent[0]}")
+    # no folder: the window's welcome page says what to do (Open folder…, samples, recent folders)
     return app.exec()

@@ -8,12 +8,22 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QScrollArea,
+    QStackedWidget,
+    QWidget,
+)
 
 from desktop.core.imaging import ImageReadError, read_image
 from desktop.ui.viewer import drops
 from desktop.ui.viewer import settings as saved
 from desktop.ui.viewer.actions import build_actions
+from desktop.ui.viewer.burned_in import BurnedInBanner
 from desktop.ui.viewer.cache import ImageCache
 from desktop.ui.viewer.canvas import ImageCanvas
 from desktop.ui.viewer.image_list import ImageListPanel
@@ -22,6 +32,7 @@ from desktop.ui.viewer.menus import Menus
 from desktop.ui.viewer.navigation import PREFETCH_AHEAD, prefetch_offsets
 from desktop.ui.viewer.notifications import NotificationArea
 from desktop.ui.viewer.view_area import ViewArea
+from desktop.ui.viewer.welcome import WelcomePage
 from desktop.ui.viewer.window_level import WindowLevelPanel, WindowLevelState
 from desktop.ui.viewer.workers import FolderScanJob, WorkQueue
 
@@ -50,7 +61,13 @@ class MainWindow(QMainWindow):
 
         self.view_area = ViewArea(self)
         self.canvas: ImageCanvas = self.view_area.canvas
-        self.setCentralWidget(self.view_area)
+        self.burned_in = BurnedInBanner(self.view_area)
+        self.view_area.layout().insertWidget(0, self.burned_in)  # above the image
+        self.welcome = WelcomePage(self)  # before a folder is open: what to do, as buttons
+        self.centre = QStackedWidget(self)
+        self.centre.addWidget(self.welcome)
+        self.centre.addWidget(self.view_area)
+        self.setCentralWidget(self.centre)
         self.view_area.frame_changed.connect(self._frame_changed)
         self.wl = WindowLevelState(self)
         self.wl.changed.connect(self._render)
@@ -71,13 +88,43 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.canvas.zoom_changed.connect(lambda s: self.zoom_label.setText(f"{s * 100:.0f}%"))
         self.actions_ = build_actions(self)
-        # first start: the image gets the room; the list and W/L on the left, the inspector right
-        self.resizeDocks([images_dock, inspector_dock], [270, 400], Qt.Horizontal)
-        self.resizeDocks([images_dock, wl_dock], [600, 160], Qt.Vertical)
-        saved.restore_window(self, self.settings)
+        self._connect_welcome()
 
         self.extensions: list[str] = []
         self._install_extensions()
+        # restored after every panel's dock exists (restoreState places only docks it knows)
+        if not saved.restore_window(self, self.settings):
+            self._first_start_layout(images_dock, wl_dock, inspector_dock)
+        self.welcome.set_recent(saved.existing_recent_folders(self.settings))
+
+    def _first_start_layout(self, images_dock, wl_dock, inspector_dock) -> None:
+        """The image gets the room; list (wide enough for its review marks) and W/L on the left,
+        the inspector and panels tabbed on the right with Models (else the Inspector) in front."""
+        width = self.width()
+        left = max(230, width // 6)  # the image list with its review marks
+        right_docks = [d for d in self.findChildren(QDockWidget) if self.dockWidgetArea(d) == Qt.RightDockWidgetArea]
+        def need(dock) -> int:
+            inner = self.panel_widget(dock)
+            inner = inner.widget() if isinstance(inner, QScrollArea) and inner.widget() is not None else inner
+            return inner.minimumSizeHint().width() + 24
+
+        wanted = max([width // 4] + [need(d) for d in right_docks])
+        right = max(min(wanted, width // 2 - left - 8), 200)  # the canvas keeps half the window
+        self.resizeDocks([images_dock, inspector_dock], [left, right], Qt.Horizontal)
+        wl_height = self.wl_panel.sizeHint().height() + 40  # its tab bar (Boxes) below
+        self.resizeDocks([images_dock, wl_dock], [max(self.height() - wl_height - 60, 200), wl_height], Qt.Vertical)
+        front = getattr(getattr(self, "model_panel", None), "dock", None) or inspector_dock
+        front.raise_()
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, front.raise_)  # the tab bar exists once the window is shown
+
+    def _connect_welcome(self) -> None:
+        from desktop.ui.viewer.actions import choose_folder, open_samples
+
+        self.welcome.open_folder.connect(lambda: choose_folder(self))
+        self.welcome.open_samples.connect(lambda: open_samples(self))
+        self.welcome.open_recent.connect(self.open_folder)
 
     def _install_extensions(self) -> None:
         """The panels (box editor, models, training); a broken one is reported, not fatal."""
@@ -126,7 +173,7 @@ class MainWindow(QMainWindow):
     def add_panel(self, title: str, widget, area=Qt.RightDockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName("dock_" + "".join(ch for ch in title if ch.isalnum()))
-        dock.setWidget(widget)
+        dock.setWidget(widget if isinstance(widget, QAbstractScrollArea) else _scrolled(widget))
         self.addDockWidget(area, dock)
         same_side = [d for d in self.findChildren(QDockWidget)
                      if d is not dock and self.dockWidgetArea(d) == area and not d.isFloating()]
@@ -134,6 +181,11 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(same_side[-1], dock)
         self.menu("View").addAction(dock.toggleViewAction())
         return dock
+
+    def panel_widget(self, dock: QDockWidget):
+        """The widget given to add_panel (docks hold it inside a scroll area)."""
+        inner = dock.widget()
+        return inner.widget() if isinstance(inner, QScrollArea) and inner.property("loupe_wrapper") else inner
 
     def notify(self, text: str, details: str | None = None, level: str = "info") -> None:
         """A non-modal message in the status bar ('info', 'warning' or 'error')."""
@@ -154,6 +206,7 @@ class MainWindow(QMainWindow):
         self._folder, self._current, self._image, self._wanted = folder, None, None, None
         self._show_first = show
         self.cache.clear()
+        self.centre.setCurrentWidget(self.view_area)
         self.image_list.model.reset(str(folder))
         self.canvas.show_message("Listing images…")
         self.inspector.show_meta(None)
@@ -189,6 +242,12 @@ class MainWindow(QMainWindow):
             self.canvas.show_message(f"No images in {self._folder}")
         elif self._current is None:
             self.show_image(self.image_list.model.paths[0])
+        refused = list(self._scan.refused) if self._scan is not None else []
+        if refused:  # names Qt would change: never shown under another file's name (decision 0118)
+            self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}; {len(refused)} file(s) left out: "
+                        "their names are not valid UTF-8 text (rename them to open them)",
+                        details="\n".join(ascii(p)[1:] for p in refused), level="warning")
+            return
         self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}")
 
     # ----- images ---------------------------------------------------------------------------------
@@ -206,6 +265,15 @@ class MainWindow(QMainWindow):
                 error = exc.reason
         self._current, self._image, self._frame = path, image, 0
         self.image_list.select_path(path)
+        if image is not None:
+            try:
+                self.wl.set_image(image, path)
+                self.view_area.set_frames(image.n_frames)
+                self._render(new_image=True)
+            except Exception as exc:  # a renderer bug on odd data: explained like a bad file, not raised
+                error = f"cannot be displayed ({type(exc).__name__}: {exc})"
+                self._image = image = None
+        self.burned_in.show_for(None if image is None else image.meta)
         if image is None:
             self.image_list.model.mark_bad(path, error)
             self.canvas.show_message(f"{os.path.basename(path)} cannot be shown:\n{error}")
@@ -214,9 +282,6 @@ class MainWindow(QMainWindow):
             self.wl.set_image(None, path)
             self.notify(f"{os.path.basename(path)} cannot be shown", details=f"{path}\n\n{error}", level="warning")
         else:
-            self.wl.set_image(image, path)
-            self.view_area.set_frames(image.n_frames)
-            self._render(new_image=True)
             self.inspector.show_meta(image.meta)
             self.wl_panel.refresh()
         self._prefetch_neighbours(path)
@@ -228,6 +293,16 @@ class MainWindow(QMainWindow):
         target = self.image_list.neighbour(self._current, +1)
         if target:
             self.show_image(target)
+
+    def go_first(self) -> None:
+        paths = self.image_list.visible_paths()
+        if paths and paths[0] != self._current:
+            self.show_image(paths[0])
+
+    def go_last(self) -> None:
+        paths = self.image_list.visible_paths()
+        if paths and paths[-1] != self._current:
+            self.show_image(paths[-1])
 
     def go_previous(self) -> None:
         target = self.image_list.neighbour(self._current, -1)
@@ -289,6 +364,21 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         saved.save_window(self, self.settings)
+        for child in self.findChildren(QWidget):  # details and help windows close with the window
+            if child.isWindow() and child.isVisible():
+                child.close()
         if self._scan is not None:
             self._scan.cancel()
         super().closeEvent(event)
+
+
+def _scrolled(widget) -> QScrollArea:
+    """A dock's content inside a frameless scroll area: however wide a label inside wants to be,
+    it can never widen the dock (docs/decisions/0103-layout-never-collapses.md)."""
+    area = QScrollArea()
+    area.setProperty("loupe_wrapper", True)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # a few clipped pixels beat a scroll bar
+    area.setWidget(widget)
+    return area

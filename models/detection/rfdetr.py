@@ -121,9 +121,28 @@ def _checkpoint_parts(obj, path) -> tuple[dict, list[str] | None, str | None]:
         sd = strip_prefix(obj["state_dict"], "model.")
     if sd is None:
         raise WeightsError(f"{path} holds no RF-DETR weights (top-level entries: {', '.join(map(str, obj))[:200]})")
-    args = obj.get("args")
-    names = args.get("class_names") if isinstance(args, dict) else getattr(args, "class_names", None)
-    return sd, (list(names) if names else None), obj.get("model_name")
+    return sd, checkpoint_class_names(obj), obj.get("model_name")
+
+
+def checkpoint_class_names(obj) -> list[str] | None:
+    """The class names a training checkpoint records: in `args` (rfdetr's own .pth, a Namespace or a
+    dict), or in `hyper_parameters` where rfdetr's `convert_legacy_checkpoint` and Lightning put
+    them (a dict, or the restricted unpickler's placeholder for Lightning's AttributeDict)."""
+    if not isinstance(obj, dict):
+        return None
+    for key in ("args", "hyper_parameters"):
+        holder = obj.get(key)
+        if holder is None:
+            continue
+        try:
+            names = holder["class_names"] if "class_names" in holder else None
+        except TypeError:  # argparse.Namespace
+            names = getattr(holder, "class_names", None)
+        if isinstance(names, str):
+            names = [names]
+        if names:
+            return [str(n) for n in names]
+    return None
 
 
 def _class_names(card, file_names, n_slots: int) -> list[str]:

@@ -138,10 +138,23 @@ def _base_checkpoint(weights: Path, out: Path) -> str:
     return str(path)
 
 
+def card_augmentation() -> dict:
+    """The Heartformer card's training augmentation as rfdetr `aug_config` (its Albumentations hook):
+    horizontal flip, brightness/contrast, colour jitter, gaussian noise, and no vertical flip (a heart
+    image upside down is not a training example the card used; docs/decisions/0089). The card names
+    the transforms, not their strengths: each takes the parameters of the rfdetr preset that has it."""
+    from rfdetr.datasets.aug_configs import AUG_AGGRESSIVE, AUG_CONSERVATIVE, AUG_INDUSTRIAL
+
+    return {"HorizontalFlip": dict(AUG_CONSERVATIVE["HorizontalFlip"]),
+            "RandomBrightnessContrast": dict(AUG_CONSERVATIVE["RandomBrightnessContrast"]),
+            "ColorJitter": dict(AUG_AGGRESSIVE["ColorJitter"]),
+            "GaussNoise": dict(AUG_INDUSTRIAL["GaussNoise"])}
+
+
 def augmentation(hp: dict, progress: Progress | None = None) -> dict | None:
     """rfdetr's `aug_config` for the hyperparameters' `augment`: "none" -> {} (all off); the seeds'
-    "flips+colour" -> flips and brightness/contrast jitter through rfdetr[augment] (albumentations);
-    without albumentations -> None (rfdetr's built-in flips), said in the log."""
+    "flips+colour" -> the card's transforms (`card_augmentation`) through rfdetr[augment]
+    (albumentations); without albumentations -> None (rfdetr's built-in horizontal flip), said in the log."""
     import importlib.util
 
     kind = str(hp.get("augment", "")).lower()
@@ -151,10 +164,9 @@ def augmentation(hp: dict, progress: Progress | None = None) -> dict | None:
         return None
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no update check over the network
     if importlib.util.find_spec("albumentations"):
-        return {"HorizontalFlip": {"p": 0.5}, "VerticalFlip": {"p": 0.5},
-                "RandomBrightnessContrast": {"brightness_limit": 0.1, "contrast_limit": 0.1, "p": 0.3}}
+        return card_augmentation()
     if progress is not None:
-        progress.emit("log", message="colour jitter needs rfdetr[augment] (albumentations); "
+        progress.emit("log", message="colour jitter and noise need rfdetr[augment] (albumentations); "
                                      "training with rfdetr's built-in flips only")
     return None
 

@@ -432,7 +432,10 @@ def scale(args) -> int:
     row("one filter pass + relayout (median)", "filter", goal="< 50 ms")
     row("  baseline: bare list comprehension", "filter_base")
     print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-          f"{'viewer only' if args.viewer_only else 'with the panels'}; folders ready in {made:.1f} s")
+          f"{'viewer only' if args.viewer_only else 'with the panels'}; GIL switch interval "
+          f"{sys.getswitchinterval() * 1000:g} ms; folders ready in {made:.1f} s")
+    print("(the first column also pays for the process's first window: imports, torch loading in the "
+          "model panel's device probe; order the sizes with --sizes to move that cost)")
     return 0
 
 
@@ -442,10 +445,17 @@ def main() -> int:
     ap.add_argument("--watch", type=float, default=30.0, help="seconds of stall watching after opening")
     ap.add_argument("--viewer-only", action="store_true", help="without the box editor and model panels")
     ap.add_argument("--issue2", action="store_true", help="the figures of issue 2 instead")
+    ap.add_argument("--gil-switch", type=float, default=None,
+                    help="seconds; override the workers' GIL switch interval (0.005 = Python's default)")
     ap.add_argument("--n-small", type=int, default=10_000)
     ap.add_argument("--n-large", type=int, default=8)
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    if args.gil_switch is not None:
+        import desktop.ui.viewer.workers as workers
+
+        workers.GIL_SWITCH_S = args.gil_switch
+        sys.setswitchinterval(args.gil_switch)
     return issue2(args) if args.issue2 else scale(args)
 
 

@@ -96,7 +96,8 @@ def parse_coco(path: Path) -> Parsed:
             bbox, image_id, cid = a["bbox"], a["image_id"], a["category_id"]
             x, y, w, h = bbox
             fine = (type(bbox) is list and type(x) in num and type(y) in num and type(w) in num
-                    and type(h) in num and image_id in images and cid in good)
+                    and type(h) in num and image_id in images and cid in good
+                    and type(image_id) is not bool and type(cid) is not bool)  # true == 1 as a key
         except (TypeError, KeyError, ValueError):
             fine = False
         if fine:
@@ -120,7 +121,7 @@ def _annotation_problem(a, images: dict, cats: dict) -> str:
     if not (type(bbox) is list and len(bbox) == 4 and all(type(v) in _NUM for v in bbox)):
         return f"bbox must be [x, y, w, h] numbers, not {bbox!r}"
     try:
-        known_image = a.get("image_id") in images
+        known_image = a.get("image_id") in images and type(a.get("image_id")) is not bool
     except TypeError:  # an unhashable id
         known_image = False
     if not known_image:

@@ -32,6 +32,10 @@ def import_predictions(store: AnnotationStore, path: str | Path, strict: bool = 
     except (OSError, UnicodeDecodeError) as exc:
         report.problems.append(Problem(src, "file", f"cannot read: {exc}"))
         data = None
+    except RecursionError:
+        report.problems.append(Problem(src, "file", "not a COCO results file: its JSON is nested too deeply "
+                                                    "to read (thousands of levels of [ or {)"))
+        data = None
     if data is not None and not isinstance(data, list):
         report.problems.append(Problem(src, "top level", "not a COCO results file: it must be a JSON list of "
                                                          "{image_id, category_id, bbox, score}"))

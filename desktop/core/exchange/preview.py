@@ -2,7 +2,7 @@
 
 `detect_format(path)` tells the format from the file itself (a JSON list is COCO results, a JSON
 object with images/annotations is COCO, a CSV whose header starts with "Image Index" is NIH's box
-list, XML is Pascal VOC, .txt label files beside a classes file are YOLO).
+list, one starting ",Image Index" is the EfficientDet authors' CSV, XML is Pascal VOC, .txt label files beside a classes file are YOLO).
 
 `preview_import(store, path, fmt)` runs the REAL import (the same code as `loupe import` and
 File > Import annotations…) inside a transaction that is rolled back, so its counts are exactly
@@ -109,7 +109,8 @@ class _Rollback(Exception):
     pass
 
 
-def preview_import(store: AnnotationStore, path: str | Path, fmt: str | None = None) -> ImportPreview:
+def preview_import(store: AnnotationStore, path: str | Path, fmt: str | None = None,
+                   label_map: dict[str, str] | None = None) -> ImportPreview:
     """What importing `path` would do (see the module docstring); nothing is written."""
     from desktop.core.exchange.transfer import import_annotations
 
@@ -120,7 +121,7 @@ def preview_import(store: AnnotationStore, path: str | Path, fmt: str | None = N
     result: dict = {}
     try:
         with store.batch():  # the import's own batch joins this one; the whole is rolled back
-            result["report"] = import_annotations(store, path, fmt, strict=False)
+            result["report"] = import_annotations(store, path, fmt, strict=False, label_map=label_map)
             used = [n for (n,) in conn.execute(
                 "SELECT DISTINCT c.name FROM boxes b JOIN categories c ON c.id = b.category_id "
                 "WHERE b.id > ? ORDER BY c.name", (top,))]

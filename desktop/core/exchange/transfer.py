@@ -9,15 +9,17 @@ from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.importer import ImageResolver, ImportReport, Parsed, Problem, apply, read_size
 from desktop.core.store import AnnotationStore
 
-IMPORT_FORMATS = ("coco", "coco-results", "nih-csv", "yolo", "voc")
+IMPORT_FORMATS = ("coco", "coco-results", "nih-csv", "authors-csv", "yolo", "voc")
 EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "corrections")
 
 
 def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, strict: bool = True,
-                       folder: str | Path | None = None) -> ImportReport:
+                       folder: str | Path | None = None, label_map: dict[str, str] | None = None) -> ImportReport:
     """Import `path` into the store, in one transaction. With strict (the default) any problem
     raises ImportProblems and nothing changes; otherwise the good boxes are imported and the report
-    lists the rest."""
+    lists the rest. `label_map` ({label in the file: label to store}, see authors_csv) renames
+    labels before anything is checked or written."""
+    from desktop.core.exchange.authors_csv import map_labels, parse_authors_csv
     from desktop.core.exchange.coco_import import parse_coco, parse_nih_csv
     from desktop.core.exchange.yolo_voc import parse_voc, parse_yolo
 
@@ -33,6 +35,8 @@ def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, stric
         parsed = parse_coco(path)
     elif fmt == "nih-csv":
         parsed = parse_nih_csv(path)
+    elif fmt == "authors-csv":
+        parsed = parse_authors_csv(path)
     elif fmt == "voc":
         parsed = parse_voc(path)
     elif fmt == "yolo":
@@ -48,7 +52,7 @@ def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, stric
         parsed = parse_yolo(path, sizes_of)
     else:
         raise ExchangeError(f"unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}")
-    return apply(store, folder, parsed, report, strict=strict)
+    return apply(store, folder, map_labels(parsed, label_map), report, strict=strict)
 
 
 def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, only_reviewed: bool = False,

@@ -53,12 +53,28 @@ def write_recovery(db_path: Path, records: list[dict], reason: str | None, fallb
 
 
 def find_recovery(db_path: Path, fallback: Path | None = None) -> list[Path]:
+    """The recovery files waiting to be replayed. A file claimed by a process that died while
+    replaying it (its transaction rolled back) gets its name back first."""
     places = [db_path.parent] + ([fallback] if fallback and fallback != db_path.parent else [])
     found = []
     for place in places:
-        if place.is_dir():
-            found.extend(sorted(place.glob(PATTERN)))
+        if not place.is_dir():
+            continue
+        for claimed in place.glob(PATTERN + ".replaying-*"):
+            pid = claimed.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                try:
+                    os.replace(claimed, claimed.with_name(claimed.name.rsplit(".replaying-", 1)[0]))
+                except OSError:
+                    pass
+        found.extend(sorted(place.glob(PATTERN)))
     return found
+
+
+def _alive(pid: int) -> bool:
+    from desktop.core.store.instances import _alive as alive
+
+    return pid == os.getpid() or alive(pid)
 
 
 def count_edits(records) -> int:

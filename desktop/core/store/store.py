@@ -403,4 +403,9 @@ def _patient_from_name(rel: str) -> str | None:
 
 
 def _norm(rel_path: str | Path) -> str:
-    return Path(rel_path).as_posix()
+    rel = Path(rel_path).as_posix()
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # SQLite would say "surrogates not allowed" (decision 0118)
+        raise StoreError(f"{rel_path!r}: the file name is not valid UTF-8 text; rename the file") from None
+    return rel

@@ -13,14 +13,27 @@ def _need_folder(window) -> bool:
     return True
 
 
+def _reuse(window, attr: str, cls):
+    """One dialog of a kind per window and folder: reopening shows it again (a job it runs keeps
+    its dialog alive); another folder gets a fresh one."""
+    dialog = getattr(window, attr, None)
+    busy = dialog is not None and dialog.job is not None and dialog.job.state != "done"
+    if dialog is None or (dialog.folder != window.folder and not busy):
+        if dialog is not None:
+            dialog.deleteLater()
+        dialog = cls(window)
+        setattr(window, attr, dialog)
+    dialog.show()
+    dialog.raise_()
+    return dialog
+
+
 def open_import(window):
     from desktop.ui.dialogs.import_dialog import ImportDialog
 
     if not _need_folder(window):
         return None
-    dialog = ImportDialog(window)
-    dialog.show()
-    return dialog
+    return _reuse(window, "_import_dialog", ImportDialog)
 
 
 def open_export(window):
@@ -28,9 +41,7 @@ def open_export(window):
 
     if not _need_folder(window):
         return None
-    dialog = ExportDialog(window)
-    dialog.show()
-    return dialog
+    return _reuse(window, "_export_dialog", ExportDialog)
 
 
 def install(window) -> None:

@@ -27,10 +27,26 @@ from PySide6.QtWidgets import (
 from desktop.core.exchange import IMPORT_FORMATS, detect_format, import_annotations, preview_import
 from desktop.core.exchange.preview import FORMAT_NAMES
 from desktop.jobs.runner import runner_for
-from desktop.ui.dialogs.common import ReportView
+from desktop.ui.dialogs.common import ReportView, edits_saved_first, window_store
 
 FILE_FILTER = ("Annotation files (*.json *.csv *.xml *.txt);;COCO (*.json);;NIH CSV (*.csv);;"
                "Pascal VOC (*.xml);;YOLO (*.txt);;All files (*)")
+
+
+def label_mapping_supported() -> bool:
+    """Whether this build's import can rename labels (`label_map`, desktop.core.exchange.authors_csv)."""
+    import inspect
+
+    return "label_map" in inspect.signature(preview_import).parameters
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """'Mass=Nodule/Mass; Nodule=Nodule/Mass' (or one per line, or commas) -> {OLD: NEW}, through the
+    core's own parser, so the dialog accepts what `loupe import --map` accepts."""
+    from desktop.core.exchange.authors_csv import parse_label_map
+
+    entries = [e.strip() for e in text.replace("\n", ";").replace(",", ";").split(";") if e.strip()]
+    return parse_label_map(entries) if entries else {}
 
 
 def _with_store(folder: Path, fn):
@@ -55,8 +71,9 @@ class ImportDialog(QDialog):
         self.jobs = runner_for(window)
         self.preview = None
         self.job = None
+        self._read_path = ""  # the path the current preview read
         self.setWindowTitle("Import annotations")
-        self.setMinimumWidth(620)
+        self.setMinimumWidth(760)
         lay = QVBoxLayout(self)
         intro = QLabel(f"Into the annotations of <b>{html.escape(str(self.folder))}</b>")
         intro.setWordWrap(True)
@@ -81,6 +98,19 @@ class ImportDialog(QDialog):
             self.format_box.addItem(FORMAT_NAMES.get(fmt, fmt), fmt)
         self.format_box.currentIndexChanged.connect(lambda _i: self.refresh())
         form.addRow("Format", self.format_box)
+        self.mapping_edit = None
+        if label_mapping_supported():
+            row = QHBoxLayout()
+            self.mapping_edit = QLineEdit()
+            self.mapping_edit.setPlaceholderText("optional: OLD=NEW; OLD=NEW (a label of the file, the label to store)")
+            self.mapping_edit.editingFinished.connect(self._mapping_edited)
+            nih = QPushButton("NIH → EfficientDet classes")
+            nih.setToolTip("Mass and Nodule become Nodule/Mass, the chest X-ray EfficientDet's class")
+            nih.clicked.connect(self._nih_mapping)
+            row.addWidget(self.mapping_edit, 1)
+            row.addWidget(nih)
+            form.addRow("Rename labels", row)
+        self._read_mapping = ""
         lay.addLayout(form)
 
         self.summary = QLabel("Choose the file to import.")
@@ -116,8 +146,11 @@ class ImportDialog(QDialog):
             self.set_path(path)
 
     def _path_edited(self) -> None:
-        if self.path_edit.text().strip():
-            self.set_path(self.path_edit.text().strip())
+        # editingFinished also fires when the field loses focus, e.g. to the Import button being
+        # pressed: only a changed path is read again (else the press would find Import disabled)
+        text = self.path_edit.text().strip()
+        if text and text != self._read_path:
+            self.set_path(text)
 
     def set_path(self, path: str, fmt: str | None = None) -> None:
         self.path_edit.setText(str(path))
@@ -126,6 +159,22 @@ class ImportDialog(QDialog):
             self.format_box.setCurrentIndex(max(0, self.format_box.findData(fmt)))
             self.format_box.blockSignals(False)
         self.refresh()
+
+    def _mapping_edited(self) -> None:
+        if self.mapping_edit is not None and self.mapping_edit.text().strip() != self._read_mapping:
+            self.refresh()
+
+    def _nih_mapping(self) -> None:
+        from desktop.core.exchange.authors_csv import NIH_TO_AUTHORS
+
+        self.mapping_edit.setText("; ".join(f"{k}={v}" for k, v in NIH_TO_AUTHORS.items()))
+        self.refresh()
+
+    def label_map(self) -> dict[str, str] | None:
+        """The renames asked for (None when none, or when this build cannot rename)."""
+        if self.mapping_edit is None:
+            return None
+        return parse_mapping(self.mapping_edit.text()) or None
 
     def chosen_format(self) -> str:
         """The format picked, or the one told from the file (ExchangeError when it cannot be told)."""
@@ -141,17 +190,22 @@ class ImportDialog(QDialog):
         self.report.set_lines([])
         self.skip_bad.hide()
         path = self.path_edit.text().strip()
+        self._read_path = path
+        self._read_mapping = self.mapping_edit.text().strip() if self.mapping_edit is not None else ""
         if not path:
             return None
         try:
             fmt = self.chosen_format()
+            mapping = self.label_map()
         except LoupeError as exc:
             self._show_error(str(exc))
             return None
+        kw = {"label_map": mapping} if mapping else {}
+        self.preview_map = kw
         self.summary.setText(f"Reading {html.escape(Path(path).name)} as {html.escape(FORMAT_NAMES.get(fmt, fmt))}…")
         folder = self.folder
         self._busy(True, "Checking what the import would do…")
-        self.job = self.jobs.submit(lambda _ctx: _with_store(folder, lambda s: preview_import(s, path, fmt)),
+        self.job = self.jobs.submit(lambda _ctx: _with_store(folder, lambda s: preview_import(s, path, fmt, **kw)),
                                     name=f"Reading {Path(path).name}", device=None, heavy=False)
         self.job.result.connect(lambda p, f=fmt: self._previewed(p, f))
         self.job.error.connect(lambda text, _d: self._show_error(text))
@@ -194,15 +248,14 @@ class ImportDialog(QDialog):
     def run_import(self):
         if self.preview is None:
             return None
-        path, fmt, folder = self.path_edit.text().strip(), self.preview_format, self.folder
+        path, fmt, folder, kw = self.path_edit.text().strip(), self.preview_format, self.folder, self.preview_map
         strict = not self.skip_bad.isChecked()
-        editor = getattr(self.window, "box_editor", None)
-        if editor is not None and editor.store is not None:
-            editor.store.flush()  # edits waiting in memory go first
+        waiting = window_store(self.window)
 
         def run(ctx):
             ctx.progress(0, 1, "Importing…")
-            report = _with_store(folder, lambda s: import_annotations(s, path, fmt, strict=strict))
+            edits_saved_first(waiting, "the import")  # edits waiting in memory go first
+            report = _with_store(folder, lambda s: import_annotations(s, path, fmt, strict=strict, **kw))
             ctx.progress(1, 1, "Imported")
             return report
 

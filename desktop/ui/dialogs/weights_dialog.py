@@ -22,7 +22,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.core.downloads import WeightsSource, download_preset, install_file, weights_source
+from desktop.core.downloads import (
+    DownloadCancelled,
+    WeightsSource,
+    download_preset,
+    install_file,
+    weights_source,
+)
+from desktop.jobs.core import JobCancelled
 from desktop.jobs.runner import runner_for
 from desktop.ui.dialogs.common import raise_dock, show_folder
 
@@ -91,16 +98,19 @@ class GetWeightsDialog(QDialog):
         self.folder_button = QPushButton("Open models folder")
         self.folder_button.clicked.connect(lambda: show_folder(self.models_dir))
         for b in (self.download_button, self.cancel_button, self.choose_button, self.folder_button):
+            b.setAutoDefault(False)  # Enter never downloads: only a press of the button does
             row.addWidget(b)
         if not source.downloadable:
             self.train_button = QPushButton("Train one…")
             self.train_button.setToolTip("Show the Training dock")
             self.train_button.clicked.connect(self._show_training)
+            self.train_button.setAutoDefault(False)
             row.addWidget(self.train_button)
         row.addStretch(1)
         lay.addLayout(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
         lay.addWidget(buttons)
         self._update_state()
 
@@ -141,7 +151,10 @@ class GetWeightsDialog(QDialog):
             def progress(done, total):
                 ctx.progress(done, total or 0, "")
 
-            return download_preset(src, folder, url=url, progress=progress, cancelled=ctx.cancelled)
+            try:
+                return download_preset(src, folder, url=url, progress=progress, cancelled=ctx.cancelled)
+            except DownloadCancelled as exc:  # the user's cancel, not an error to report
+                raise JobCancelled() from exc
 
         self.job = self.jobs.submit(run, name=f"Downloading {src.file}", device=None, heavy=False)
         self.job.downloading = True
@@ -155,6 +168,12 @@ class GetWeightsDialog(QDialog):
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
+
+    def reject(self) -> None:
+        """Closing the dialog stops a download (what arrived is kept, so the next press resumes)."""
+        if self.job is not None and getattr(self.job, "downloading", False):
+            self.job.cancel()
+        super().reject()
 
     def choose_file(self, path: str | None = None):
         if path is None:
@@ -207,9 +226,17 @@ def open_get_weights(window, preset: str, models_dir: Path | None = None, on_ins
         from desktop.ui.model_panel.panel import models_dir as panel_models_dir
 
         models_dir = panel_models_dir(getattr(window, "settings", None))
-    dialog = GetWeightsDialog(window, weights_source(preset), models_dir)
+    dialogs = window.__dict__.setdefault("_weights_dialogs", {})
+    dialog = dialogs.get((preset, str(models_dir)))
+    if dialog is None:  # one per preset: a running download keeps its dialog
+        dialog = dialogs[(preset, str(models_dir))] = GetWeightsDialog(window, weights_source(preset), models_dir)
     if on_installed is not None:
+        previous = getattr(dialog, "_on_installed", None)
+        if previous is not None:
+            dialog.installed.disconnect(previous)
+        dialog._on_installed = on_installed
         dialog.installed.connect(on_installed)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog._update_state()
     dialog.show()
+    dialog.raise_()
     return dialog

@@ -21,9 +21,41 @@ def install(window):
 
     editor.labels_panel = LabelsPanel(editor)
     editor.labels_dock = window.add_panel("Labels", editor.labels_panel)
+    from desktop.ui.editor.box_list import BoxListPanel
+
+    editor.box_list = BoxListPanel(editor)  # the current image's boxes: click selects, Del deletes
+    from PySide6.QtCore import Qt
+
+    # below Window / Level in the left column; not tabbed with it: tabifying there left a stray
+    # tab bar that later showed over the menu bar (decision 0104)
+    editor.box_dock = window.add_panel("Boxes", editor.box_list, Qt.LeftDockWidgetArea)
+    _labels_on_all_boxes(window, editor)
     image_list = getattr(window, "image_list", None)
     if image_list is not None:  # review marks, status filter and count in the image list
         editor.store_opened.connect(lambda _store: image_list.set_review_statuses(editor.review_statuses()))
         editor.review_status_changed.connect(image_list.set_review_status)
         editor.store_refreshed.connect(lambda: image_list.set_review_statuses(editor.review_statuses()))
     return editor
+
+
+def _labels_on_all_boxes(window, editor) -> None:
+    """View ▸ Labels on All Boxes (kept in the settings): every box shows its label, not only the
+    hovered and selected ones."""
+    from PySide6.QtGui import QAction
+
+    settings = getattr(window, "settings", None)
+    action = QAction("Labels on All &Boxes", window)
+    action.setCheckable(True)
+    action.setChecked(bool(settings is not None and str(settings.value("view/all_labels", "false")) == "true"))
+
+    def toggled(on: bool) -> None:
+        editor.all_labels = on
+        if settings is not None:
+            settings.setValue("view/all_labels", "true" if on else "false")
+        if editor.overlay is not None:
+            editor.overlay.update()
+
+    action.toggled.connect(toggled)
+    editor.all_labels = action.isChecked()
+    window.menu("View").addAction(action)
+    editor.all_labels_action = action

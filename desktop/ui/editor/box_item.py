@@ -193,7 +193,9 @@ class LabelOverlay(QGraphicsItem):
         if hovered is not None and hovered.isVisible() and hovered not in shown:
             shown.append(hovered)
         texts = list(shown)
-        if self.controller.visible and not self.summary:
+        if self.controller.visible and getattr(self.controller, "all_labels", False):
+            texts += [i for i in items if i.isVisible() and i not in shown and i.rect().intersects(exposed)]
+        elif self.controller.visible and not self.summary:
             texts += [i for i in items if i.box.is_prediction and i.isVisible() and i not in shown
                       and i.rect().height() * scale >= SCORE_MIN_PX and i.rect().intersects(exposed)]
         if not texts:

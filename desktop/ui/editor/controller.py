@@ -124,7 +124,7 @@ class BoxEditor(QObject):
         self.status.detach()
         if self.store is not None:
             store, self.store = self.store, None
-            message = store.close(wait=1.0)  # what still waits goes to a recovery file, said here
+            message = store.close(wait=0.5)  # what still waits goes to a recovery file, said here
             if message:
                 self.window.notify(message.split("; ")[0], details=message, level="warning")
 
@@ -343,8 +343,17 @@ class BoxEditor(QObject):
         return [i for i in self.canvas.scene().selectedItems() if isinstance(i, BoxItem)]
 
     def selected_box(self):
+        """The first selected box as the store has it; while its write still waits (a provisional
+        id the database does not know yet), as the canvas shows it."""
+        from models.errors import LoupeError
+
         items = self.selected_items()
-        return self.store.box(items[0].box_id) if items and self.store is not None else None
+        if not items or self.store is None:
+            return None
+        try:
+            return self.store.box(items[0].box_id)
+        except LoupeError:
+            return items[0].box
 
     # -- what other panels call ------------------------------------------------------------------
     def set_prediction_filter(self, threshold: float, classes: set[str] | None) -> None:

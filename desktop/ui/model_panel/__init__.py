@@ -27,13 +27,16 @@ def install(window) -> ModelPanel:
     scroll.setWidget(panel)
     panel.dock = window.add_panel("Models", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
     for seq in ("Ctrl+Return", "Ctrl+Enter"):
-        QShortcut(QKeySequence(seq), window, activated=lambda: panel.run("this"))
+        QShortcut(QKeySequence(seq), window, activated=lambda: panel.run("this")).setWhatsThis(
+            "Run the model on this image")  # the Help ▸ Keyboard shortcuts sheet shows this text
     hide = editor_hide_action(window)
     if hide is not None:  # the editor owns H: the overlay follows its Hide/Show (decision 0053)
         hide.triggered.connect(panel.follow_editor_visibility)
     else:
-        QShortcut(QKeySequence("H"), window, activated=panel.toggle_annotations)
-    QShortcut(QKeySequence("O"), window, activated=panel.saliency.toggle)
+        QShortcut(QKeySequence("H"), window, activated=panel.toggle_annotations).setWhatsThis(
+            "Hide or show the model's boxes")
+    QShortcut(QKeySequence("O"), window, activated=panel.saliency.toggle).setWhatsThis(
+        "Show or hide the saliency overlay")
     if hasattr(window, "current_image_changed"):
         window.current_image_changed.connect(panel.image_changed)
     if hasattr(window, "folder_opened"):

@@ -56,8 +56,11 @@ class ModelEntry:
         wanted = self.card.get("weights") or (self.weights.name if self.weights else "the weights file")
         wanted = Path(str(wanted)).name
         source = self.card.get("source") or "its authors' published release"
-        return (f"Weights file missing: get {wanted} from {source} and put it in {models_dir} "
+        text = (f"Weights file missing: get {wanted} from {source} and put it in {models_dir} "
                 f"(or drop it onto the window).")
+        if self.origin == "preset":
+            text += " Get weights… below shows where it comes from, and downloads or copies it for you."
+        return text
 
     def describe(self) -> str:
         """A few lines on what the model is: task, description, classes, file."""

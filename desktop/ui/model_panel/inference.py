@@ -101,6 +101,38 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
     return job
 
 
+def run_sequences(model, paths: list[str], options: dict, among: list[str],
+                  current: tuple[str, np.ndarray] | None = None):
+    """A job running the temporal model on each of `paths` over its patient's real sequence: the
+    patient's images among `among` (the folder) up to that one, oldest first, as `loupe classify`
+    does (desktop.core.sequences). `options["pattern"]` reads patient and date from file names;
+    without it, from DICOM PatientID/StudyDate."""
+    screen = options.get("screen")
+    sizes: dict[str, tuple[int, int]] = {}
+
+    def read(path):
+        if screen is not None and current is not None and current[0] == path and current[1] is not None:
+            rgb = current[1]
+        else:
+            rgb = read_rgb(path, screen)
+        sizes[path] = (int(rgb.shape[1]), int(rgb.shape[0]))
+        return rgb
+
+    def job(ctx):
+        from desktop.core.sequences import classify_in_sequence
+
+        total, done = len(paths), 0
+        ctx.progress(0, total, "")
+        for path, value, error in classify_in_sequence(model, paths, options.get("pattern") or None, among=among,
+                                                       read=read, cancel=ctx.cancelled):
+            yield ItemResult(path, sizes.get(path, (0, 0)), model.task, value, error)
+            done += 1
+            ctx.progress(done, total, _name(path))
+        return done
+
+    return job
+
+
 def _name(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 

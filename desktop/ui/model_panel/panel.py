@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QProgressBar,
     QPushButton,
@@ -104,6 +105,14 @@ class ModelPanel(QWidget):
             "16-bit and DICOM with the file's own window). On: the images as you see them, with the "
             "window/level and inversion on screen.")
         lay.addWidget(self.use_screen)
+        self.pattern = QLineEdit()
+        self.pattern.setPlaceholderText("File-name pattern (empty: DICOM patient and study date)")
+        self.pattern.setToolTip(
+            "How the temporal model finds a patient's earlier images: a regular expression with the "
+            "groups (?P<patient>...) and (?P<date>...), e.g. (?P<patient>OAS2_\\d+)_MR(?P<date>\\d+). "
+            "Empty: each DICOM file's PatientID and StudyDate.")
+        self.pattern.hide()
+        lay.addWidget(self.pattern)
 
         self.controls = ModelControls()
         self.controls.filter_changed.connect(self._filter_changed)
@@ -119,7 +128,8 @@ class ModelPanel(QWidget):
             self.run_buttons[scope] = b
         self.run_buttons["this"].setToolTip("Ctrl+Enter")
         lay.addLayout(grid)
-        self.skip_done = QCheckBox("Skip images already done by this model (resume)")
+        self.skip_done = QCheckBox("Skip images already done")  # short: the dock stays narrow
+        self.skip_done.setToolTip("Skip images already done by this model (resume an interrupted run)")
         self.skip_done.setChecked(True)
         lay.addWidget(self.skip_done)
         row = QHBoxLayout()
@@ -300,6 +310,7 @@ class ModelPanel(QWidget):
             methods = ["attention"] + methods
         threshold = float(entry.card.get("default_threshold", 0.5))
         self.controls.set_controls(controls, list(model.class_names), threshold, methods)
+        self.pattern.setVisible(hasattr(model, "classify_sequence"))
         self._show_task(model.task)
         self.status.setText(f"{model.name} ready on {self.device.currentText()}")
         if model.task == "detection":
@@ -336,6 +347,10 @@ class ModelPanel(QWidget):
         if wl is None:
             return {"screen": ScreenView()}
         return {"screen": ScreenView(wl.effective(), wl.invert_flag())}
+
+    def pattern_text(self) -> str:
+        """The temporal model's file-name pattern ("" reads DICOM patient and date)."""
+        return self.pattern.text().strip()
 
     def model_rgb(self, path):
         """The model's input for `path`: the file as its authors read it, or what is on screen."""
@@ -486,14 +501,17 @@ def load_options(entry: ModelEntry, folder: Path) -> dict:
     """Files a card names beside its weights (the captioner's vocabulary), found where the weights
     are: the card's folder or the models folder."""
     options = {}
-    vocab = (entry.card.get("extra") or {}).get("vocab")
-    if vocab and not Path(vocab).is_absolute():
-        card_dir = entry.card_path.parent if entry.origin == "user" and entry.card_path else None
-        weights_dir = entry.weights.parent if entry.weights else None
-        for place in filter(None, (card_dir, weights_dir, folder)):
-            if (Path(place) / vocab).exists():
-                options["vocab"] = str(Path(place) / vocab)
-                break
+    extra = entry.card.get("extra") or {}
+    card_dir = entry.card_path.parent if entry.origin == "user" and entry.card_path else None
+    weights_dir = entry.weights.parent if entry.weights else None
+    # the captioner's vocabulary; the temporal model's backbone file (torchvision's ImageNet weights)
+    for key in ("vocab", "backbone_weights"):
+        name = extra.get(key)
+        if name and not Path(name).is_absolute():
+            for place in filter(None, (card_dir, weights_dir, folder)):
+                if (Path(place) / name).exists():
+                    options[key] = str(Path(place) / name)
+                    break
     return options
 
 

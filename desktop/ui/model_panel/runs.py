@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from desktop.jobs.ledger import RunLedger
-from desktop.ui.model_panel.inference import ItemResult, run_images
+from desktop.ui.model_panel.inference import ItemResult, run_images, run_sequences
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,12 @@ class RunController:
             except Exception:
                 current = None
         name = f"{model.name} on {len(paths)} image{'s' if len(paths) != 1 else ''}"
-        job = panel.jobs.submit(run_images(model, paths, options, current),
+        if hasattr(model, "classify_sequence"):  # the temporal model: each patient's real sequence
+            work = run_sequences(model, paths, {**options, "pattern": panel.pattern_text()}, window.image_paths(),
+                                 current)
+        else:
+            work = run_images(model, paths, options, current)
+        job = panel.jobs.submit(work,
                                 name=name, device=panel.device_id())
         job.published.connect(self.apply)
         job.finished.connect(lambda: self._finished(job))

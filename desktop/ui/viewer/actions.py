@@ -48,12 +48,16 @@ def build_actions(window) -> dict[str, QAction]:
     view.addSeparator()
     a["next"] = _action(window, view, "&Next Image", window.step_next, ["D", "PgDown", "Right"])
     a["previous"] = _action(window, view, "&Previous Image", window.step_previous, ["A", "PgUp", "Left"])
+    a["first"] = _action(window, view, "F&irst Image", window.go_first, ["Home"])
+    a["last"] = _action(window, view, "&Last Image", window.go_last, ["End"])
     view.addSeparator()
     a["invert"] = _action(window, view, "&Invert", lambda: window.wl.set_invert(not window.wl.invert), ["Ctrl+I"])
     a["reset_wl"] = _action(window, view, "&Reset Window/Level", window.wl.reset, ["Ctrl+R"])
     view.addSeparator()
     help_menu = window.menu("Help")
-    a["about"] = _action(window, help_menu, "&About Loupe", lambda: show_about(window))
+    a["shortcuts"] = _action(window, help_menu, "&Keyboard Shortcuts…", lambda: show_shortcuts(window),
+                             [QKeySequence.HelpContents, "Ctrl+/"])
+    a["about"] = _action(window, help_menu, "&About Loupe…", lambda: show_about(window))
     return a
 
 
@@ -65,9 +69,10 @@ def choose_folder(window) -> None:
 
 
 def fill_recent_menu(window) -> None:
+    """The recent folders that still exist (the list forgets the others)."""
     menu = window.recent_menu
     menu.clear()
-    for folder in saved.recent_folders(window.settings):
+    for folder in saved.existing_recent_folders(window.settings):
         menu.addAction(folder, lambda f=folder: window.open_folder(f))
     if menu.isEmpty():
         menu.addAction("(none)").setEnabled(False)
@@ -80,7 +85,15 @@ def open_samples(window) -> None:
     window.open_folder(ensure_samples())
 
 
-def show_about(window) -> None:
-    from desktop import __version__
+def show_about(window):
+    from .help_dialogs import show_about as about
 
-    window.notify(f"Loupe {__version__}: local medical image viewer and box editor")
+    window.about_dialog = about(window)
+    return window.about_dialog
+
+
+def show_shortcuts(window):
+    from .help_dialogs import show_shortcuts as sheet
+
+    window.shortcuts_dialog = sheet(window)
+    return window.shortcuts_dialog

@@ -245,6 +245,7 @@ class ImageListPanel(QWidget):
         self.view.setItemDelegate(ReviewMarkDelegate(self.view))
         self.view.setTextElideMode(Qt.ElideMiddle)  # file names keep their numbers and extension
         self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)  # names are not edited here
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -273,8 +274,11 @@ class ImageListPanel(QWidget):
         current = self.view.currentIndex()
         current_path = current.data(PathRole) if current.isValid() else None
         self.proxy.set_filter(text, status)
-        if current_path:
+        row = self.model.row_of.get(current_path) if current_path else None
+        if row is not None and self.proxy.proxy_row(row) is not None:
             self.select_path(current_path)
+        else:
+            self.view.scrollToTop()  # the current image is filtered out: the matches from the top
 
     def flush_filter(self) -> None:
         """A filter still waiting for the typing pause runs now (before a step or a query)."""

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 HIDDEN = "•••• hidden (patient data)"
-HIDDEN_PRIVATE = "•••• hidden (private tag, may identify the patient)"
+HIDDEN_PRIVATE = "•••• hidden (private tag: may identify)"
 
 
 class Inspector(QWidget):

@@ -28,7 +28,30 @@ def recent_folders(settings: QSettings) -> list[str]:
     return [str(v) for v in (value or [])]
 
 
+def existing_recent_folders(settings: QSettings) -> list[str]:
+    """Recent folders that still exist; the ones gone are dropped from the settings too."""
+    folders = recent_folders(settings)
+    kept = [f for f in folders if os.path.isdir(f) and not is_temporary(f)]
+    if kept != folders:
+        settings.setValue("recent_folders", kept)
+    return kept
+
+
+def is_temporary(folder: str) -> bool:
+    """A folder the self-test or a test run made (never offered as recent)."""
+    import tempfile
+
+    path = os.path.normpath(folder)
+    tmp = os.path.normpath(tempfile.gettempdir())
+    if not path.startswith(tmp + os.sep):
+        return False
+    first = path[len(tmp) + 1:].split(os.sep)[0]
+    return first.startswith(("loupe-selftest-", "loupe-shots-"))
+
+
 def add_recent_folder(settings: QSettings, folder: str) -> list[str]:
+    if is_temporary(folder):
+        return recent_folders(settings)
     folders = [folder] + [f for f in recent_folders(settings) if f != folder]
     folders = folders[:MAX_RECENT]
     settings.setValue("recent_folders", folders)
@@ -65,16 +88,26 @@ def load_window_level(settings: QSettings, folder: str) -> tuple[Window | None, 
         return None, False, False
 
 
-def restore_window(window, settings: QSettings, default_size=(1280, 820)) -> None:
-    """Geometry and dock layout of the last session; `default_size` on a first start."""
+def restore_window(window, settings: QSettings, default_fraction: float = 0.8) -> bool:
+    """Geometry and dock layout of the last session (QMainWindow.saveState). On a first start the
+    window takes `default_fraction` of the screen, centred. Returns True when a layout was restored."""
     geometry = settings.value("window/geometry")
     if geometry is not None:
         window.restoreGeometry(geometry)
     else:
-        window.resize(*default_size)
+        screen = window.screen() if hasattr(window, "screen") else None
+        if screen is not None:
+            area = screen.availableGeometry()
+            # 80%; on a small screen (1280 px) up to 90% of the width, so the image keeps half the
+            # window beside the list and the panels
+            w = int(max(area.width() * default_fraction, min(area.width() * 0.9, 1152)))
+            h = int(area.height() * default_fraction)
+            window.resize(w, h)
+            window.move(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2)
+        else:
+            window.resize(1280, 820)
     state = settings.value("window/state")
-    if state is not None:
-        window.restoreState(state)
+    return bool(state is not None and window.restoreState(state))
 
 
 def save_window(window, settings: QSettings) -> None:

@@ -147,13 +147,15 @@ class WindowLevelPanel(QWidget):
             box.setKeyboardTracking(False)
             box.valueChanged.connect(self._fields_changed)
         self.width.setMinimum(1.0)
+        for box in (self.center, self.width):
+            box.setMinimumWidth(72)  # not the width of "-10000000.0": the dock stays narrow
         self.presets = QComboBox(self)
         self.presets.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.presets.setMinimumContentsLength(14)  # a long preset name never widens the dock
+        self.presets.setMinimumContentsLength(9)  # a long preset name never widens the dock
         self.presets.activated.connect(self._preset_chosen)
         self.invert = QCheckBox("Invert", self)
         self.invert.toggled.connect(state.set_invert)
-        self.lock = QCheckBox("Same window for all images", self)
+        self.lock = QCheckBox("Lock for all images", self)
         self.lock.setToolTip("Lock window/level: every image opens with this window, not its own default "
                              "(remembered for this folder)")
         self.lock.toggled.connect(state.set_locked)
@@ -162,8 +164,10 @@ class WindowLevelPanel(QWidget):
         self.reset.clicked.connect(state.reset)
         form = QFormLayout(self)
         form.addRow("Preset", self.presets)
-        form.addRow("Level (centre)", self.center)
-        form.addRow("Window (width)", self.width)
+        self.center.setToolTip("Level: the centre of the window, in the image's units (HU for CT)")
+        self.width.setToolTip("Window: its width, in the image's units")
+        form.addRow("Level", self.center)
+        form.addRow("Width", self.width)
         form.addRow(self.invert)
         form.addRow(self.lock)
         form.addRow(self.reset)

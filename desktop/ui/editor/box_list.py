@@ -1,0 +1,97 @@
+"""The box list of the current image (as labelme's and CVAT's object lists): label, score, who made
+it and whether a person has reviewed it. A click selects the box on the canvas (and the canvas
+selection selects the row); Del (the Edit menu's Delete Box) deletes the selected boxes through the
+editor's undo stack."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+COLUMNS = ("Label", "Score", "Made by", "Reviewed")
+
+
+def made_by(box) -> str:
+    return "a person" if box.source == "person" else (box.model or "a model")
+
+
+def reviewed(box) -> str:
+    if box.source == "person":
+        return "yes (drawn)"
+    return {"accepted": "yes (accepted)", "modified": "yes (corrected)"}.get(box.state, "no")
+
+
+class BoxListPanel(QTableWidget):
+    def __init__(self, editor, parent=None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.editor = editor
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.verticalHeader().hide()
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.ElideRight)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        for c in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        self.setMinimumWidth(60)
+        self.ids: list[int] = []
+        self.itemSelectionChanged.connect(self._rows_selected)
+        # Del: the Edit menu's window-wide Delete Box acts on the selection this list keeps in step
+        editor.boxes_changed.connect(lambda _path: self.refresh())
+        scene = editor.canvas.scene()
+        scene.selectionChanged.connect(self._canvas_selected)
+
+    def refresh(self) -> None:
+        items = [i for i in self.editor.items.values() if i.isVisible()]
+        items.sort(key=lambda i: (i.box.y, i.box.x))
+        with QSignalBlocker(self):
+            self.setRowCount(len(items))
+            self.ids = []
+            for row, item in enumerate(items):
+                box = item.box
+                score = "" if box.score is None else f"{box.score:.2f}"
+                cells = (box.category, score, made_by(box), reviewed(box))
+                for col, text in enumerate(cells):
+                    cell = QTableWidgetItem(text)
+                    if col == 0:
+                        cell.setForeground(QColor(item.color))
+                        cell.setToolTip(f"{box.category} at {box.x:.0f}, {box.y:.0f} ({box.w:.0f} x {box.h:.0f})")
+                    if col == 1:
+                        cell.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                    self.setItem(row, col, cell)
+                self.ids.append(box.id)
+        self._canvas_selected()
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.selectedIndexes()})
+        return [self.ids[r] for r in rows if r < len(self.ids)]
+
+    def _rows_selected(self) -> None:
+        ids = self.selected_ids()
+        scene = self.editor.canvas.scene()
+        with QSignalBlocker(scene):
+            self.editor._select(ids)
+        if ids and ids[0] in self.editor.items:
+            self.editor.canvas.ensureVisible(self.editor.items[ids[0]].rect(), 20, 20)
+        if self.editor.overlay is not None:
+            self.editor.overlay.update()
+
+    def _canvas_selected(self) -> None:
+        try:
+            chosen = {i.box_id for i in self.editor.selected_items()}
+        except RuntimeError:  # the scene went away with the window
+            return
+        with QSignalBlocker(self):
+            self.clearSelection()
+            for row, box_id in enumerate(self.ids):
+                if box_id in chosen:
+                    for col in range(self.columnCount()):
+                        self.item(row, col).setSelected(True)
+
+    def delete_selected(self) -> None:
+        self._rows_selected()
+        self.editor.delete_selected()
