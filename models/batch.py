@@ -54,14 +54,16 @@ def run_batch(model, paths: Iterable, read: Callable, fn: Callable | None = None
     """Yield a BatchResult per path, in order. `fn(rgb)` defaults to the model's task call;
     `prefetch` images are decoded ahead by `workers` threads; `cancel()` True stops early.
 
-    Classifiers whose `classify` is a single view (`model.batchable()`) go faster: their
-    preprocessing runs in the decode threads too and `batch_size` images share one forward pass
-    (same probabilities as `classify`, to float rounding). `workers` defaults to 2 decode threads
+    Classifiers whose `classify` is a single view and captioners (`model.batchable()`) go faster:
+    their preprocessing runs in the decode threads too and `batch_size` images share one forward
+    pass, or one decode whose every step streams the decoder's weights once for the whole batch (same
+    probabilities as `classify`, same captions as `caption`, to float rounding; `options` are the
+    captioner's decoding options). `workers` defaults to 2 decode threads
     there and 1 otherwise (measured on 2 cores: a second thread only pays when it also does the
     preprocessing; beside a per-image model call it slows the run down)."""
     if fn is None and getattr(model, "batchable", lambda: False)():
-        yield from _run_classifier_batches(model, paths, read, max(prefetch, 2 * batch_size), workers or 2,
-                                           cancel, batch_size)
+        yield from _run_prepared_batches(model, paths, read, max(prefetch, 2 * batch_size), workers or 2,
+                                         cancel, batch_size, prepared_call(model, **options))
         return
     import torch
 
@@ -110,20 +112,27 @@ def _decoded(paths, load, prefetch, workers, cancel, take):
             yield items
 
 
-def _run_classifier_batches(model, paths, read, prefetch, workers, cancel, batch_size):
+def prepared_call(model, **options) -> Callable:
+    """The batched call of a `batchable` model: a list of `prepare`d tensors -> one value each."""
+    if model.task == "captioning":
+        return lambda tensors: model.caption_prepared(tensors, **options)
+    return model.classify_prepared
+
+
+def _run_prepared_batches(model, paths, read, prefetch, workers, cancel, batch_size, call):
     def load(path):
         rgb = read(path)
         return tuple(rgb.shape[:2]), model.prepare(rgb)
 
     for items in _decoded(paths, load, prefetch, workers, cancel, take=batch_size):
-        yield from _classify_items(model, items)
+        yield from _prepared_items(call, items)
 
 
-def _classify_items(model, items):
+def _prepared_items(call, items):
     ok = [i for i, (_, _, error) in enumerate(items) if error is None]
     t0 = time.perf_counter()
     try:
-        values = model.classify_prepared([items[i][1][1] for i in ok]) if ok else []
+        values = call([items[i][1][1] for i in ok]) if ok else []
     except Exception:  # one image breaks the batch: run them one by one to name it
         values = None
     seconds = (time.perf_counter() - t0) / max(1, len(ok))
@@ -131,7 +140,7 @@ def _classify_items(model, items):
     for k, i in enumerate(ok):
         path, (size, tensor), _ = items[i]
         try:
-            value = values[k] if values is not None else model.classify_prepared([tensor])[0]
+            value = values[k] if values is not None else call([tensor])[0]
             results[i] = BatchResult(path, value, None, size, seconds)
         except Exception as exc:
             results[i] = BatchResult(path, error=_describe(exc, path), size=size)

@@ -244,6 +244,13 @@ def _imports(root: Path) -> list[Kind]:
     add("csv_box_outside", nih, "b.csv", header + "a.png,Mass,40,1,50,5\n", "box outside the image")
     add("csv_nan_box", nih, "b.csv", header + "a.png,Mass,nan,1,5,5\n", "not four finite numbers")
 
+    authors = "authors-csv"
+    top = ",Image Index,Finding Label,x,y,w,h,label\n"
+    add("authors_csv_wrong_header", authors, "t.csv", "Image Index,x\n", "not the EfficientDet authors' CSV")
+    add("authors_csv_inf_label", authors, "t.csv", top + "0,a.png,,1,1,5,5,inf\n", "is not one of the authors' class")
+    add("authors_csv_dotdot_path", authors, "t.csv", top + "0,../outside.png,Effusion,1,1,5,5,2\n",
+        "climbs out of the image folder")
+
     yolo = "yolo"
 
     def labels(classes: bytes, files: dict[str, str]):
@@ -322,7 +329,8 @@ def _weights(root: Path) -> list[Kind]:
     add("truncated_zip", "cut.pth", truncated, "truncated")
     target = d / "ran_system"
     add("raw_pickle_os_system", "raw.pth",
-        lambda p: p.write_bytes(pickle.dumps(CreatesFile(str(target)), protocol=2)), "refused", payload=target)
+        lambda p: p.write_bytes(pickle.dumps(CreatesFile(str(target)), protocol=2)), "contains Python code",
+        payload=target)
     target2 = d / "ran_zip"
     add("torch_zip_os_system", "zip.pth", lambda p: torch.save({"state_dict": {"w": torch.ones(1)},
                                                                 "x": CreatesFile(str(target2))}, p),

@@ -10,6 +10,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Property tests assert what comes out, not how fast one example runs: on a loaded 2-core CI
+# machine hypothesis's per-example deadline and its "generation is slow" check fail at random.
+settings.register_profile("loupe", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("loupe")
 
 ROOT = Path(__file__).resolve().parent.parent
 # Real public data written by others lives beside the project (../shared/data); a user's fresh

@@ -51,7 +51,7 @@ def test_the_corpus_covers_sixty_kinds_in_every_family(corpus):
         if k.entry == "image":
             families["dicom" if k.path.suffix == ".dcm" else "image"] += 1
         elif k.entry == "import":
-            families[{"coco": "coco", "coco-results": "coco", "nih-csv": "csv"}.get(k.fmt, k.fmt)] += 1
+            families[{"coco-results": "coco", "nih-csv": "csv", "authors-csv": "csv"}.get(k.fmt, k.fmt)] += 1
         else:
             families[k.entry] += 1
     assert all(n >= 3 for n in families.values()), families

@@ -48,3 +48,34 @@ def test_eval_captions_bad_inputs_are_clear(tmp_path, capsys):
     none.write_text(json.dumps({"q.png": "x"}))
     assert main(["eval", "--captions", "--references", str(refs), "--pred", str(none)]) == 2
     assert "no caption matches" in capsys.readouterr().err
+
+
+@pytest.mark.shared_data
+def test_loupe_caption_on_a_folder_decodes_in_batches_with_the_per_image_captions(tmp_path, shared_data,
+                                                                                    monkeypatch):
+    """`loupe caption` on several images shares each decode between them (one weight pass per
+    step for the batch) and writes the captions each image gets alone; a bad file is an error entry."""
+    from desktop.commands import caption as caption_cmd
+    from models import load_model
+    from models.captioning.captioner import CaptionModel
+    from tests.caption_helpers import build_card_model, save_card_weights
+
+    weights = save_card_weights(build_card_model(seed=3), tmp_path)
+    vocab = shared_data / "vocab" / "bert-base-uncased-vocab.txt"
+    images = sorted((shared_data / "nih" / "images").glob("*.png"))[:3]
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    batches = []
+    real = CaptionModel.caption_prepared
+    monkeypatch.setattr(CaptionModel, "caption_prepared",
+                        lambda self, tensors, **kw: batches.append(len(tensors)) or real(self, tensors, **kw))
+    out = tmp_path / "caps.json"
+    rc = main(["caption", *map(str, images), str(bad), "--model", "roco-captioner", "--weights", str(weights),
+               "--vocab", str(vocab), "--max-len", "12", "--device", "cpu", "--out", str(out)])
+    assert rc == 0
+    got = json.loads(out.read_text())
+    assert batches == [len(images)]  # one decode for the three readable images
+    assert list(got["errors"]) == [str(bad)] and "broken.png" in got["errors"][str(bad)]
+    model = load_model("roco-captioner", weights=weights, device="cpu", vocab=vocab)
+    for path in images:  # each equals its caption alone (which test_captioning checks against the card's loop)
+        assert got["captions"][str(path)] == model.caption(caption_cmd.read_rgb(path), max_len=12)

@@ -255,3 +255,15 @@ def test_loupe_caption_cli_without_vocab_fails_cleanly(weights_file, tmp_path, c
                "--device", "cpu"])
     assert rc == 2
     assert "bert-base-uncased-vocab.txt not found" in capsys.readouterr().err
+
+
+@pytest.mark.shared_data
+def test_batched_captions_equal_per_image_captions(loupe_model, shared_data):
+    """One weight pass per step for the whole batch; every image gets the caption it gets alone."""
+    names = ["00000032_037.png", "00000150_002.png", "00000211_016.png", "00000468_017.png"]
+    rgbs = [np.asarray(Image.open(shared_data / "nih/images" / n).convert("RGB")) for n in names]
+    alone = [loupe_model.generate(r, max_len=16) for r in rgbs]
+    assert len({tuple(a) for a in alone}) >= 3  # the images really give different tokens
+    assert loupe_model.generate_prepared([loupe_model.prepare(r) for r in rgbs], max_len=16) == alone
+    assert loupe_model.caption_batch(rgbs, max_len=16) == [loupe_model.tokenizer.decode(a, skip_special_tokens=True)
+                                                           for a in alone]

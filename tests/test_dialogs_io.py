@@ -205,3 +205,37 @@ def test_export_names_are_non_identifying_unless_asked(qtbot, win, tmp_path):
         qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
         _wait(qtbot, dialog.job)
         assert [i["file_name"] for i in json.loads(out.read_text())["images"]] == [name]
+
+
+def test_an_export_waits_for_edits_still_waiting_to_be_saved(qtbot, win, tmp_path, monkeypatch):
+    """Edits queued behind another program's lock are part of the export once they reach the disk;
+    while they cannot, the export refuses and says so rather than write a file that misses them."""
+    from desktop.ui.dialogs import common
+    from tests.store_window_helpers import hold_write_lock
+
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs", n=2))
+    editor.add_box((10, 10, 20, 20), "heart")
+    qtbot.waitUntil(lambda: editor.store.pending == 0, timeout=10000)
+    out = tmp_path / "out" / "a.json"
+    win.export_action.trigger()
+    dialog = _dialog(win, "export")
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("coco"))
+    dialog.out_edit.setText(str(out))
+    locker = hold_write_lock(editor.store.path)
+    try:
+        editor.add_box((60, 60, 30, 30), "heart")
+        assert editor.store.pending == 1
+        monkeypatch.setattr(common, "SAVE_WAIT_S", 0.5)
+        qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+        _wait(qtbot, dialog.job)
+        assert "1 edit(s) are still waiting to be saved" in dialog.message.text()
+        assert "the export would miss them" in dialog.message.text()
+        assert not out.exists()
+        monkeypatch.setattr(common, "SAVE_WAIT_S", 20.0)
+        qtbot.mouseClick(dialog.export_button, Qt.LeftButton)  # the lock goes while the export waits
+        qtbot.wait(300)
+    finally:
+        locker.release()
+    _wait(qtbot, dialog.job)
+    assert sorted(a["bbox"] for a in json.loads(out.read_text())["annotations"]) == [
+        [10.0, 10.0, 20.0, 20.0], [60.0, 60.0, 30.0, 30.0]]

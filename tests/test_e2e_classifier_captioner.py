@@ -168,3 +168,28 @@ def test_qing_attention_map_over_the_film(qtbot, tmp_path, models_dir):
     np.testing.assert_allclose(panel.saliency.result.heat, want, atol=1e-5)
     assert panel.saliency.overlay.isVisible()
     win.jobs.shutdown()
+
+
+def test_folder_run_of_the_captioner_decodes_in_batches_with_the_per_image_captions(qtbot, tmp_path, models_dir,
+                                                                                  monkeypatch):
+    """A folder run of the captioner shares each decode between CAPTION_BATCH images, and every
+    image gets the caption it gets alone."""
+    from desktop.ui.model_panel import inference
+    from models.captioning.captioner import CaptionModel
+
+    make_images(tmp_path / "six", n=6, size=64)
+    win = open_window(qtbot, tmp_path, tmp_path / "six", models_dir, 6)
+    panel = win.model_panel
+    load_preset(qtbot, win, "roco-captioner")
+    panel.controls.max_length.setValue(6)
+    batches = []
+    real = CaptionModel.caption_prepared
+    monkeypatch.setattr(CaptionModel, "caption_prepared",
+                        lambda self, tensors, **kw: batches.append(len(tensors)) or real(self, tensors, **kw))
+    wait_job(qtbot, panel.run("all"))
+    assert sorted(batches, reverse=True) == [inference.CAPTION_BATCH, 6 - inference.CAPTION_BATCH]
+    model = panel.model
+    for path in win.image_paths():
+        rgb = win.current_rgb() if path == win.current_path() else inference.read_rgb(path)
+        assert panel.runs.results[(model.name, path)].value == model.caption(rgb, max_len=6, beam_size=1)
+    win.jobs.shutdown()

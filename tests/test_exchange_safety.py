@@ -274,9 +274,12 @@ def test_keep_paths_writes_the_relative_paths(tmp_path):
     store = _pacs_store(tmp_path)
     data = json.loads(export_annotations(store, tmp_path / "o.json", "coco", keep_paths=True).read_text())
     assert data["images"][1]["file_name"] == "Doe_Janet_PID938271/IM0002.png"
-    voc = export_annotations(store, tmp_path / "voc", "voc", keep_paths=True)
-    assert "<filename>IM0002.png</filename>" in "".join(f.read_text() for f in voc.glob("*.xml"))
     store.close()
+    other = filled_store(tmp_path / "plain", n_images=2)
+    voc = export_annotations(other, tmp_path / "voc", "voc", keep_paths=True)
+    assert sorted(f.name for f in voc.glob("*.xml")) == ["img_00.xml", "img_01.xml"]
+    assert "<filename>img_01.png</filename>" in (voc / "img_01.xml").read_text()
+    other.close()
 
 
 def test_cli_export_names_no_patient_and_keep_paths_flag(tmp_path, capsys):
@@ -321,4 +324,15 @@ def test_the_store_refuses_a_name_that_is_not_utf8_with_a_message(tmp_path):
     with pytest.raises(StoreError, match="not valid UTF-8 text; rename the file"):
         store.ensure_image(os.fsdecode(b"\xff\xfeimg.png"), 8, 8)
     assert store.image_count() == 0
+    store.close()
+
+
+@pytest.mark.parametrize("fmt, extra", [("yolo", {}), ("voc", {"keep_paths": True})])
+def test_two_images_never_share_one_label_file(tmp_path, fmt, extra):
+    store = _pacs_store(tmp_path)  # two patients' folders both hold IM0001.png
+    out = tmp_path / fmt
+    with pytest.raises(ExchangeError, match=r"Roe_Rick_PID112233/IM0001\.png and Doe_Janet_PID938271/IM0001\.png "
+                                            r"would both be written as IM0001"):
+        export_annotations(store, out, fmt, **extra)
+    assert not out.exists() or not list(out.glob("IM0001.*"))
     store.close()

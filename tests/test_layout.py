@@ -103,6 +103,11 @@ def test_first_start_layout_welcome_page_and_remembered_docks(qtbot, tmp_path):
     assert not win.model_panel.dock.visibleRegion().isEmpty()  # Models in front,
     assert training.visibleRegion().isEmpty()  # not the empty training plot
     assert win.centre.currentWidget() is win.welcome
+    from PySide6.QtWidgets import QTabBar
+
+    left_bars = [t for t in win.findChildren(QTabBar) if t.isVisible()
+                 and {"Boxes", "Window / Level"} & {t.tabText(i) for i in range(t.count())}]
+    assert left_bars == []  # Boxes below Window / Level: no stray tab bar over the list or the menus
     assert [b.toolTip() for b in win.welcome.recent_buttons] == [str(recent)]  # the gone folder is dropped
     assert win.welcome.folder_button.text() == "Open folder…"
     win.welcome.recent_buttons[0].click()

@@ -62,3 +62,16 @@ def test_overlay_keeps_image_where_map_is_zero():
     assert np.array_equal(out[1:], rgb[1:]) and not np.array_equal(out[0, 0], rgb[0, 0])
     with pytest.raises(ValueError, match="does not match"):
         overlay(rgb, np.zeros((3, 3)))
+
+
+def test_saliency_overlay_of_an_ultrasound_warns_of_burned_in_text(resnet_weights, tmp_path, capsys):
+    """Issue 14: the overlay holds the film's pixels, so burned-in text gets a warning and a field."""
+    from imaging_helpers import small_dicom
+
+    img = small_dicom(tmp_path / "us.dcm", "US")
+    out = tmp_path / "heat.png"
+    rc = main(["saliency", str(img), "--model", "oasis-resnet18", "--weights", str(resnet_weights),
+               "--method", "gradcam", "--target", "disease", "--device", "cpu", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 0 and "modality US (ultrasound) often has burned-in text" in json.loads(captured.out)["burned_in_text"]
+    assert f"warning: {out} may show the patient's name or ID in its pixels" in captured.err

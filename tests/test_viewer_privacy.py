@@ -105,3 +105,33 @@ def test_names_that_are_not_utf8_are_left_out_with_a_message(qtbot, window, tmp_
     level, text, details = window.notifications.history[-1]
     assert level == "warning" and "1 file(s) left out: their names are not valid UTF-8" in text
     assert "\\xff\\xfeimg.png" in details
+
+
+def test_export_dialog_warns_of_burned_in_text(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings, Qt
+
+    import desktop.ui.extensions as extensions
+    from desktop.core.store import open_store
+    from desktop.ui.dialogs.export_dialog import ExportDialog
+    from desktop.ui.main_window import MainWindow
+
+    monkeypatch.setattr(extensions, "EXTENSIONS", ["desktop.ui.editor:install", "desktop.ui.dialogs:install"])
+    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    folder = tmp_path / "films"
+    folder.mkdir()
+    small_dicom(folder / "us.dcm", "US")
+    with open_store(folder) as store:
+        store.add_box(store.ensure_image("us.dcm", 8, 8), "finding", 1, 1, 4, 4)
+    open_and_wait(qtbot, win, folder, 1)
+    win.export_action.trigger()
+    dialog = win.findChildren(ExportDialog)[0]
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("roboflow"))
+    dialog.all_images.setChecked(True)
+    dialog.out_edit.setText(str(tmp_path / "ds"))
+    qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "Done." in dialog.message.text(), timeout=30000)
+    assert "1 exported image(s) may show the patient&#x27;s name or ID in their pixels" in dialog.message.text()
+    level, text, details = win.notifications.history[-1]
+    assert level == "warning" and "modality US" in details

@@ -1,7 +1,9 @@
 """Screenshots of the real window for the README: open the sample folder, run models, save PNGs.
 
     .venv/bin/python tools/screenshots.py [--out docs/screenshots]
-    xvfb-run .venv/bin/python tools/screenshots.py --platform xcb      (a real X server)
+    xvfb-run -s "-screen 0 1380x820x24" .venv/bin/python tools/screenshots.py --platform xcb   (a real X server)
+
+Every shot is the window at 1280x720. viewer.png comes from tools/screenshot_viewer.py (run first).
 
 Runs offscreen by default. Models are the presets with seeded random weights in their published
 formats (no weights are downloaded; their outputs are meaningless but show what the panel does).
@@ -73,6 +75,9 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     work = Path(tempfile.mkdtemp(prefix="loupe-shots-"))
+    from screenshot_viewer import shoot as shoot_viewer
+
+    print("wrote", shoot_viewer(out / "viewer.png", work))  # the viewer alone: CT in a lung window, inspector
     models = work / "models"
     available = []
     for name in ("heartformer", "chexnet", "roco-captioner"):
@@ -84,7 +89,7 @@ def main() -> int:
     settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("models/folder", str(models))
     win = MainWindow(settings=settings)
-    win.resize(1440, 900)
+    win.resize(1280, 720)  # the README's size
     win.show()
     samples = ensure_samples(work / "samples")
     win.open_folder(samples)
@@ -117,6 +122,17 @@ def main() -> int:
         win.model_panel.controls.max_length.setValue(12)
         run(app, win, "this")
         shot(app, win, out, "model-panel-caption.png")
+    try:  # Get weights… for Heartformer, over the window
+        from desktop.ui.dialogs.weights_dialog import open_get_weights
+
+        (models / "heartformer-v0.1.safetensors").unlink(missing_ok=True)  # the dialog says "missing"
+        dialog = open_get_weights(win, "heartformer", models)
+        pump(app, seconds=0.5)
+        dialog.grab().save(str(out / "get-weights-dialog.png"))
+        print("wrote", out / "get-weights-dialog.png")
+        dialog.close()
+    except Exception as exc:  # noqa: BLE001 - the dialog is another panel's; the rest goes on
+        print("no Get weights dialog shot:", exc)
     win.jobs.shutdown()
     return 0
 

@@ -61,16 +61,21 @@ def decode_options(args) -> dict:
             "min_length": args.min_len}
 
 
-def caption_files(model, paths, options) -> tuple[dict[str, str], dict[str, str]]:
-    from models.errors import LoupeError
+# Images per decode: one pass over the decoder's weights serves the whole batch (decision 0082);
+# the captions are those of one image at a time.
+BATCH_SIZE = 16
+
+
+def caption_files(model, paths, options, batch_size: int = BATCH_SIZE) -> tuple[dict[str, str], dict[str, str]]:
+    from models.batch import run_batch
 
     captions, errors = {}, {}
-    for path in paths:
-        try:
-            captions[str(path)] = model.caption(read_rgb(path), **options)
-        except LoupeError as exc:
-            errors[str(path)] = str(exc)
-            print(f"loupe caption: skipped {path}: {exc}", file=sys.stderr)
+    for result in run_batch(model, paths, read_rgb, batch_size=batch_size, **options):
+        if result.ok:
+            captions[str(result.path)] = result.value
+        else:
+            errors[str(result.path)] = result.error
+            print(f"loupe caption: skipped {result.path}: {result.error}", file=sys.stderr)
     return captions, errors
 
 

@@ -10,6 +10,7 @@ explains the N-th detection (by score); without --box, a class-agnostic EigenCAM
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 METHOD_CHOICES = ("gradcam", "guided-gradcam", "guided-backprop", "gradient-shap", "integrated-gradients",
@@ -53,6 +54,12 @@ def run(args) -> int:
     Image.fromarray(overlay(rgb, heat)).save(out)
     if args.npy:
         np.save(args.npy, heat.astype(np.float32))
+    from desktop.core.phi import burned_in_warning_for
+
+    burned = burned_in_warning_for(args.image)  # the overlay holds the film's pixels
+    if burned:
+        print(f"warning: {out} may show the patient's name or ID in its pixels: {burned}", file=sys.stderr)
     print(json.dumps({"image": str(args.image), "model": model.name, "method": args.method,
-                      "target": target, "box": args.box, "out": str(out), "npy": args.npy}))
+                      "target": target, "box": args.box, "out": str(out), "npy": args.npy,
+                      "burned_in_text": burned}))
     return 0

@@ -66,6 +66,22 @@ def burned_in_warning(ds) -> str | None:
     return None
 
 
+def burned_in_warning_for(path) -> str | None:
+    """`burned_in_warning` of a DICOM file, from its header alone (None for other files)."""
+    from desktop.core.imaging.formats import has_dicom_marker, is_dicom_path
+
+    if not (is_dicom_path(path) and has_dicom_marker(path)):
+        return None
+    try:
+        import pydicom
+
+        ds = pydicom.dcmread(path, stop_before_pixels=True,
+                             specific_tags=["BurnedInAnnotation", "Modality", "SOPClassUID"])
+    except Exception:  # an unreadable header: the image reader says why
+        return None
+    return burned_in_warning(ds)
+
+
 def strip_phi(ds, pseudonym: str = "ANONYMOUS") -> None:
     """Remove identifying attributes and private tags from a pydicom Dataset, in place.
 

@@ -46,6 +46,23 @@ class GraphPropagationLayer(nn.Module):
         return x
 
 
+def folded_encoder(encoder: nn.Module) -> nn.Module:
+    """A copy of the ResNet-50 with every BatchNorm folded into the convolution before it
+    (`torch.nn.utils.fusion.fuse_conv_bn_eval`): the same function in eval, to float rounding
+    (~3e-6 relative), 20% faster per image in batches on CPU (docs/decisions/0082)."""
+    import copy
+
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    folded = copy.deepcopy(encoder).eval()
+    for m in folded.modules():
+        conv, bn = getattr(m, "convolution", None), getattr(m, "normalization", None)
+        if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+            m.convolution = fuse_conv_bn_eval(conv, bn)
+            m.normalization = nn.Identity()
+    return folded
+
+
 def _resnet50_encoder() -> nn.Module:
     from transformers import ResNetConfig, ResNetModel
 
@@ -64,9 +81,10 @@ class ResNetGraphCaptioner(nn.Module):
         self.decoder = nn.TransformerDecoder(layer, num_layers=N_LAYERS)
         self.fc_out = nn.Linear(d_model, vocab_size)
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 3, 224, 224) normalised images -> (B, 49, 512) image memory."""
-        feats = self.encoder(pixel_values=images).last_hidden_state  # (B, 2048, 7, 7)
+    def encode(self, images: torch.Tensor, encoder: nn.Module | None = None) -> torch.Tensor:
+        """(B, 3, 224, 224) normalised images -> (B, 49, 512) image memory. `encoder`: a stand-in
+        for `self.encoder` computing the same function (Loupe's BatchNorm-folded copy on CPU)."""
+        feats = (encoder or self.encoder)(pixel_values=images).last_hidden_state  # (B, 2048, 7, 7)
         feats = feats.permute(0, 2, 3, 1).reshape(feats.shape[0], -1, feats.shape[1])  # channels-last: (B, 49, 2048)
         return self.graph_layer(self.vis_proj(feats))
 

@@ -56,7 +56,7 @@ def parse_authors_csv(path: Path) -> Parsed:
         name, label = row[2].strip(), row[7].strip()
         try:
             index = int(float(label))
-        except ValueError:
+        except (ValueError, OverflowError):  # "inf" overflows int()
             index = -1
         if not 0 <= index < len(AUTHORS_LABELS) or float(label) != index:
             out.problems.append(Problem(src, where, f"label {label!r} is not one of the authors' class "

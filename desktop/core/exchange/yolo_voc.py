@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from desktop.core.exchange.coco_export import box_rows, selected_images
+from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
 from desktop.core.exchange.paths import path_problem
 from desktop.core.store import AnnotationStore
@@ -71,13 +72,27 @@ def parse_yolo(path: Path, sizes_of) -> Parsed:
     return out
 
 
+def one_file_per_image(images, names: dict[int, str] | None, kind: str) -> None:
+    """Refuse an export in which two images would write one label file (IM0002 of two patients'
+    folders): the second would overwrite the first's boxes."""
+    seen: dict[str, str] = {}
+    for image_id, rel, _w, _h in images:
+        stem = Path(names[image_id] if names else rel).stem
+        if stem in seen:
+            raise ExchangeError(f"{rel} and {seen[stem]} would both be written as {stem}.{kind}, and one "
+                                f"would overwrite the other's boxes; export COCO or a Roboflow split instead, "
+                                f"or rename one of them")
+        seen[stem] = rel
+
+
 def export_yolo(store: AnnotationStore, out_dir: Path, only_reviewed: bool = False) -> Path:
+    images = selected_images(store, only_reviewed)
+    one_file_per_image(images, None, "txt")
     out_dir.mkdir(parents=True, exist_ok=True)
     cats = store.categories()
     index = {c.id: i for i, c in enumerate(cats)}
     (out_dir / "classes.txt").write_text("".join(f"{c.name}\n" for c in cats), encoding="utf-8")
     per_image: dict[int, list[str]] = {}
-    images = selected_images(store, only_reviewed)
     dims = {i: (w, h) for i, _r, w, h in images}
     for image_id, cat, x, y, w, h, _s, _src in box_rows(store):
         if image_id in dims:
@@ -138,6 +153,7 @@ def export_voc(store: AnnotationStore, out_dir: Path, only_reviewed: bool = Fals
         per_image.setdefault(image_id, []).append((names[cat], x, y, w, h))
     images = selected_images(store, only_reviewed)
     private = private_names(store, images, keep_paths)
+    one_file_per_image(images, private, "xml")
     for image_id, rel, width, height in images:
         root = ET.Element("annotation")
         if private is None:

@@ -18,6 +18,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+# How long an export or import waits, in its worker, for the window's edits that still wait to be
+# saved (another program holding the lock); past that it refuses rather than miss them.
+SAVE_WAIT_S = 10.0
+
+
+def window_store(window):
+    """The window's own store (the box editor's), or None."""
+    editor = getattr(window, "box_editor", None)
+    return getattr(editor, "store", None)
+
+
+def edits_saved_first(store, what: str, timeout: float | None = None) -> None:
+    """In a worker: wait until the window's waiting edits are on disk, so that `what` (an export,
+    an import) sees them; raise StoreError saying so when they still wait. Never on the GUI thread."""
+    from desktop.core.store.errors import StoreError
+
+    if store is None or not store.pending:
+        return
+    if store.wait_saved(SAVE_WAIT_S if timeout is None else timeout):
+        return
+    n, reason = store.pending, store.pending_reason or "the annotation store is busy"
+    raise StoreError(f"{n} edit(s) are still waiting to be saved ({reason}), and {what} would miss "
+                     "them. Try again once the status bar no longer says edits are waiting.")
+
 
 def show_folder(path: Path) -> bool:
     """Open `path` (a folder; a file's folder) in the file manager. Creates a missing folder."""

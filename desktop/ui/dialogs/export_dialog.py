@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.exchange import export_annotations
 from desktop.jobs.runner import runner_for
-from desktop.ui.dialogs.common import show_folder
+from desktop.ui.dialogs.common import edits_saved_first, show_folder, window_store
 
 FORMATS = (  # (format, shown name, writes a file (True) or a folder)
     ("coco", "COCO (annotations.coco.json)", True),
@@ -234,14 +234,16 @@ class ExportDialog(QDialog):
         if not out:
             self.message.setText("Choose where to save the export.")
             return None
-        editor = getattr(self.window, "box_editor", None)
-        if editor is not None and editor.store is not None:
-            editor.store.flush()  # edits waiting in memory are part of the export
+        waiting = window_store(self.window)
+
+        self.warnings = warnings = []  # burned-in text in exported pixels (read once the job is done)
 
         def run(ctx):
             ctx.progress(0, 1, "Exporting…")
+            edits_saved_first(waiting, "the export")  # edits waiting in memory are part of the export
             with open_store(folder) as store:
-                path = export_annotations(store, out, fmt, **kw)
+                path = export_annotations(store, out, fmt, **kw, **({"warnings": warnings} if fmt == "roboflow"
+                                                                   else {}))
             ctx.progress(1, 1, "Exported")
             return path
 
@@ -268,5 +270,13 @@ class ExportDialog(QDialog):
         self.result_path = Path(path)
         self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}")
         self.show_button.show()
-        self.window.notify(f"Exported to {path}", None, "info")
+        warnings = getattr(self, "warnings", [])
+        if warnings:  # decision 0117: pixels may carry a name that no tag filter removes
+            text = (f"{len(warnings)} exported image(s) may show the patient's name or ID in their pixels "
+                    "(burned-in text); check them before sharing")
+            self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}<br>"
+                                 f"<span style='color:#b07d00'>⚠ {html.escape(text)}</span>")
+            self.window.notify(f"Exported to {path}; {text}", "\n".join(warnings), "warning")
+        else:
+            self.window.notify(f"Exported to {path}", None, "info")
         self.exported.emit(str(path))

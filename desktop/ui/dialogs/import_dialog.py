@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.core.exchange import IMPORT_FORMATS, detect_format, import_annotations, preview_import
 from desktop.core.exchange.preview import FORMAT_NAMES
 from desktop.jobs.runner import runner_for
-from desktop.ui.dialogs.common import ReportView
+from desktop.ui.dialogs.common import ReportView, edits_saved_first, window_store
 
 FILE_FILTER = ("Annotation files (*.json *.csv *.xml *.txt);;COCO (*.json);;NIH CSV (*.csv);;"
                "Pascal VOC (*.xml);;YOLO (*.txt);;All files (*)")
@@ -250,12 +250,11 @@ class ImportDialog(QDialog):
             return None
         path, fmt, folder, kw = self.path_edit.text().strip(), self.preview_format, self.folder, self.preview_map
         strict = not self.skip_bad.isChecked()
-        editor = getattr(self.window, "box_editor", None)
-        if editor is not None and editor.store is not None:
-            editor.store.flush()  # edits waiting in memory go first
+        waiting = window_store(self.window)
 
         def run(ctx):
             ctx.progress(0, 1, "Importing…")
+            edits_saved_first(waiting, "the import")  # edits waiting in memory go first
             report = _with_store(folder, lambda s: import_annotations(s, path, fmt, strict=strict, **kw))
             ctx.progress(1, 1, "Imported")
             return report

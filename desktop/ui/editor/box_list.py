@@ -89,8 +89,8 @@ class BoxListPanel(QTableWidget):
             self.clearSelection()
             for row, box_id in enumerate(self.ids):
                 if box_id in chosen:
-                    self.selectRow(row) if len(chosen) == 1 else \
-                        [self.item(row, c).setSelected(True) for c in range(self.columnCount())]
+                    for col in range(self.columnCount()):
+                        self.item(row, col).setSelected(True)
 
     def delete_selected(self) -> None:
         self._rows_selected()

@@ -21,6 +21,7 @@ MIN_FLOOR = 0.01  # a DETR scores all its 300 queries: below this it is noise, n
 # 87 ms/image one by one -> 54-57 ms/image, longest event-loop stall 37-59 ms (goal < 100 ms);
 # two decode threads were no faster and stalled the window longer (68 ms).
 CLASSIFY_BATCH = 4
+CAPTION_BATCH = 4  # captions per shared decode in a folder run (the CLI takes 16)
 
 
 @dataclass
@@ -67,7 +68,8 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
 
     Single-view classifiers (`model.batchable()`) take run_batch's batched path: preprocessing in
     the decode threads and `CLASSIFY_BATCH` images per forward, so cancel waits for at most one
-    batch. Detectors and captioners go image by image.
+    batch. Captioners decode `CAPTION_BATCH` images together (same captions as one at a time;
+    small, so cancel stays quick). Detectors go image by image.
 
     `current` is (path, rgb) of the image on screen, given only when the user asked for the window
     on screen (`options["screen"]`, a ScreenView that the other images then get too); by default every
@@ -80,9 +82,15 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
             return current[1]
         return read_rgb(path, screen)
 
-    batched = model.task == "classification" and getattr(model, "batchable", lambda: False)()
-    how = (dict(batch_size=CLASSIFY_BATCH, workers=1) if batched
-           else dict(fn=lambda rgb: run_one(model, rgb, options), prefetch=2, workers=1))
+    batchable = getattr(model, "batchable", lambda: False)()
+    batched = model.task == "classification" and batchable
+    if batched:
+        how = dict(batch_size=CLASSIFY_BATCH, workers=1)
+    elif model.task == "captioning" and batchable:  # one weight pass per step serves the batch
+        how = dict(batch_size=CAPTION_BATCH, workers=1, max_len=int(options.get("max_length", 80)),
+                   beam_size=int(options.get("beam_size", 1)))
+    else:
+        how = dict(fn=lambda rgb: run_one(model, rgb, options), prefetch=2, workers=1)
 
     def job(ctx):
         from models.batch import run_batch

@@ -274,8 +274,11 @@ class ImageListPanel(QWidget):
         current = self.view.currentIndex()
         current_path = current.data(PathRole) if current.isValid() else None
         self.proxy.set_filter(text, status)
-        if current_path:
+        row = self.model.row_of.get(current_path) if current_path else None
+        if row is not None and self.proxy.proxy_row(row) is not None:
             self.select_path(current_path)
+        else:
+            self.view.scrollToTop()  # the current image is filtered out: the matches from the top
 
     def flush_filter(self) -> None:
         """A filter still waiting for the typing pause runs now (before a step or a query)."""
