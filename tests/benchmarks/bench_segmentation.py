@@ -56,10 +56,10 @@ def main() -> None:
             folder = real.get(name) or write_tiny_folder(Path(tmp) / name, family, kind, image_size=args.size)
             m = load_model(name, weights=folder, device=args.device)
             emb = m.embed(rgb)
-            embed_ms = _ms(lambda: m.embed(rgb), args.repeats)
-            prompt_ms = _ms(lambda: m.segment(emb, box=box), args.repeats)
+            embed_ms = _ms(lambda m=m: m.embed(rgb), args.repeats)
+            prompt_ms = _ms(lambda m=m, emb=emb: m.segment(emb, box=box), args.repeats)
 
-            def plain():
+            def plain(m=m):
                 enc = m.processor(images=rgb, input_boxes=[[list(box)]], return_tensors="pt").to(args.device)
                 with torch.inference_mode():
                     out = m.torch_module(**enc, multimask_output=False)
