@@ -88,6 +88,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE boxes_v2 RENAME TO boxes;
     CREATE INDEX boxes_image ON boxes(image_id);
     """,
+    # 2 -> 3: a box's outline refined by a segmentation model (issue 16; decision 0125): the model's
+    # name. The box before the refinement is what the undo command keeps; a prediction's original
+    # box stays in orig_x.. as before, so the corrections export can count refined boxes beside moved ones.
+    """
+    ALTER TABLE boxes ADD COLUMN refined_by TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
