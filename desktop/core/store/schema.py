@@ -88,7 +88,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE boxes_v2 RENAME TO boxes;
     CREATE INDEX boxes_image ON boxes(image_id);
     """,
-    # 2 -> 3: teaching cases and quiz results (decision 0140). A case is one image or a patient's
+    # 2 -> 3: a box's outline refined by a segmentation model (issue 16; decision 0125): the model's
+    # name. The box before the refinement is what the undo command keeps; a prediction's original
+    # box stays in orig_x.. as before, so the corrections export can count refined boxes beside moved ones.
+    """
+    ALTER TABLE boxes ADD COLUMN refined_by TEXT;
+    """,
+    # 3 -> 4: teaching cases and quiz results (decision 0140). A case is one image or a patient's
     # group of images with structured text; differential and keywords are JSON lists. The search
     # index (FTS5 when this Python's SQLite has it) is derived from these rows and built on first
     # use by desktop.core.teaching.search, so this migration runs on any SQLite. A learner's quiz
