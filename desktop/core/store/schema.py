@@ -88,6 +88,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE boxes_v2 RENAME TO boxes;
     CREATE INDEX boxes_image ON boxes(image_id);
     """,
+    # 2 -> 3: measurements (ruler, angle, region of interest), a kind of annotation of their own:
+    # never boxes, never in a COCO export (decision 0135). points: JSON [[x, y], ...] in image
+    # pixels. result: JSON of what was measured (value, unit, note, statistics, the spacing used).
+    """
+    CREATE TABLE measurements (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL DEFAULT 0,
+        kind TEXT NOT NULL,
+        points TEXT NOT NULL,
+        result TEXT NOT NULL DEFAULT '{}',
+        label TEXT NOT NULL DEFAULT '',
+        deleted INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL,
+        modified REAL NOT NULL
+    );
+    CREATE INDEX measurements_image ON measurements(image_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
