@@ -88,7 +88,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE boxes_v2 RENAME TO boxes;
     CREATE INDEX boxes_image ON boxes(image_id);
     """,
-    # 2 -> 3: measurements (ruler, angle, region of interest), a kind of annotation of their own:
+    # 2 -> 3: a box's outline refined by a segmentation model (issue 16; decision 0125): the model's
+    # name. The box before the refinement is what the undo command keeps; a prediction's original
+    # box stays in orig_x.. as before, so the corrections export can count refined boxes beside moved ones.
+    """
+    ALTER TABLE boxes ADD COLUMN refined_by TEXT;
+    """,
+    # 3 -> 4: measurements (ruler, angle, region of interest), a kind of annotation of their own:
     # never boxes, never in a COCO export (decision 0135). points: JSON [[x, y], ...] in image
     # pixels. result: JSON of what was measured (value, unit, note, statistics, the spacing used).
     """
