@@ -94,7 +94,25 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE boxes ADD COLUMN refined_by TEXT;
     """,
-    # 3 -> 4: teaching cases and quiz results (decision 0140). A case is one image or a patient's
+    # 3 -> 4: measurements (ruler, angle, region of interest), a kind of annotation of their own:
+    # never boxes, never in a COCO export (decision 0135). points: JSON [[x, y], ...] in image
+    # pixels. result: JSON of what was measured (value, unit, note, statistics, the spacing used).
+    """
+    CREATE TABLE measurements (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL DEFAULT 0,
+        kind TEXT NOT NULL,
+        points TEXT NOT NULL,
+        result TEXT NOT NULL DEFAULT '{}',
+        label TEXT NOT NULL DEFAULT '',
+        deleted INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL,
+        modified REAL NOT NULL
+    );
+    CREATE INDEX measurements_image ON measurements(image_id);
+    """,
+    # 4 -> 5: teaching cases and quiz results (decision 0140). A case is one image or a patient's
     # group of images with structured text; differential and keywords are JSON lists. The search
     # index (FTS5 when this Python's SQLite has it) is derived from these rows and built on first
     # use by desktop.core.teaching.search, so this migration runs on any SQLite. A learner's quiz

@@ -1,6 +1,6 @@
 """Teaching cases of a folder (no Qt): one image, or a patient's group of images, with the text an
 educator writes about it. They live in the folder's store (tables `cases` and `case_images`,
-schema version 4; decision 0140).
+schema version 5; decision 0140).
 
     book = CaseBook(store)
     case_id = book.create([image_id], diagnosis="Pneumothorax", keywords=["chest", "trauma"])
