@@ -56,7 +56,8 @@ def run(args) -> int:
                            backbone_weights=args.backbone_weights)
     else:
         model = load_for(args, "classification")
-    paths = expand(args.images)
+    refused: dict[str, str] = {}
+    paths = expand(args.images, refused, "classify")
     if hasattr(model, "classify_sequence"):
         probs, errors = classify_sequences(model, paths, args.pattern, getattr(args, "logits", False))
     elif getattr(args, "logits", False):

@@ -25,6 +25,7 @@ from desktop.core.store.category_state import CategoryStateMixin
 from desktop.core.store.errors import StoreError, StoreReadOnlyError, StoreWriteError
 from desktop.core.store.instances import Instance, Registration, others
 from desktop.core.store.location import COPY_FILE, STORE_DIR, STORE_FILE, content_hash, fallback_dir
+from desktop.core.store.measurements import MeasurementsMixin
 from desktop.core.store.records import ImageRecord
 from desktop.core.store.recovery import find_recovery, replay_file, write_recovery
 from desktop.core.store.schema import REVIEW_STATUSES, check_version, migrate
@@ -69,7 +70,7 @@ def open_working_copy(folder: str | Path, busy_timeout_ms: int = 2000) -> Annota
     return AnnotationStore(target, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms)
 
 
-class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin):
+class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin, MeasurementsMixin):
     def __init__(self, db_path: str | Path, folder: str | Path | None = None, note: str | None = None,
                  busy_timeout_ms: int = 2000, read_only: bool = False):
         self.path = Path(db_path)
