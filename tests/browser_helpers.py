@@ -42,6 +42,14 @@ def find_chromium() -> str | None:
     return MAC_CHROME if Path(MAC_CHROME).exists() else None
 
 
+def _high(fd: int) -> int:
+    import fcntl
+
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
+
+
 class BrowserError(RuntimeError):
     pass
 
@@ -65,14 +73,17 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="loupe-chromium-")
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
+        # the ends the browser gets move above fd 9, so "3<&r 4>&w" cannot overwrite one with the other
+        to_child_r, from_child_w = (_high(fd) for fd in (to_child_r, from_child_w))
         args = [exe, "--headless=new", "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
                 "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-sync",
                 "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
                 "--disable-gpu", "--mute-audio", "--hide-scrollbars", "--no-sandbox",
                 f"--window-size={self.width},{self.height}", "about:blank"]
-        # the shell puts the two pipe ends on fds 3 and 4 of the browser, where it expects them
+        # bash puts the two pipe ends on fds 3 and 4 of the browser, where it expects them (dash's
+        # redirections stop at fd 9, bash's do not)
         script = f'exec "$@" 3<&{to_child_r} 4>&{from_child_w}'
-        self.proc = subprocess.Popen(["/bin/sh", "-c", script, "sh", *args], pass_fds=(to_child_r, from_child_w),
+        self.proc = subprocess.Popen([shutil.which("bash") or "/bin/bash", "-c", script, "bash", *args], pass_fds=(to_child_r, from_child_w),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_child_r)
         os.close(from_child_w)
@@ -211,7 +222,7 @@ class Browser:
         self.mouse("mouseReleased", x1, y1)
 
     KEYS = {"ArrowRight": 39, "ArrowLeft": 37, "ArrowUp": 38, "ArrowDown": 40, "Enter": 13, "Escape": 27,
-            "Delete": 46}
+            "Delete": 46, "Home": 36, "End": 35, "PageUp": 33, "PageDown": 34}
 
     def key(self, key: str) -> None:
         if key in self.KEYS:

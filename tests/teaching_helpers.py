@@ -124,3 +124,85 @@ def png_chunks(data: bytes) -> list[str]:
         out.append(data[pos + 4:pos + 8].decode("ascii"))
         pos += 12 + length
     return out
+
+
+def planted_quiz_examples() -> list[dict]:
+    """Learner answers worked out by hand (the greedy-vs-optimal pair, two labels with a false mark,
+    a miss and a wrong label, marks on the second image of a case, an IoU of exactly 0.5, no
+    diagnosis), then 150 random ones: [{expert, learner, dx_expected, dx_given}] as the page holds
+    them. Python's score_case and the page's scoreCase must give the same for every one."""
+    import random
+
+    def strip(label, x0, x1, image=0):
+        return {"label": label, "x": x0, "y": 0, "w": x1 - x0, "h": 10, "image": image}
+
+    out = [
+        {"expert": [strip("Nodule", 10, 20), strip("Nodule", 13, 23)],
+         "learner": [strip("Nodule", 11, 21), strip("Nodule", 8, 18)], "dx_expected": "", "dx_given": ""},
+        {"expert": [strip("Nodule", 10, 20), strip("Nodule", 13, 23),
+                    {"label": "Mass", "x": 100, "y": 100, "w": 20, "h": 20, "image": 0},
+                    {"label": "Effusion", "x": 200, "y": 0, "w": 30, "h": 30, "image": 0}],
+         "learner": [strip("Nodule", 11, 21), strip("Nodule", 8, 18),
+                     {"label": "Mass", "x": 105, "y": 100, "w": 20, "h": 20, "image": 0},
+                     {"label": "Mass", "x": 300, "y": 300, "w": 10, "h": 10, "image": 0},
+                     {"label": "Mass", "x": 200, "y": 0, "w": 30, "h": 30, "image": 0}],
+         "dx_expected": "Metastases", "dx_given": "  metastases "},
+        {"expert": [strip("Nodule", 0, 10, image=1)], "learner": [strip("Nodule", 0, 10, image=0)],
+         "dx_expected": "Pneumothorax", "dx_given": "Pneumonia"},
+        {"expert": [{"label": "Mass", "x": 0, "y": 0, "w": 10, "h": 10, "image": 0}],
+         "learner": [{"label": "Mass", "x": 0, "y": 0, "w": 10, "h": 20, "image": 0}],  # IoU exactly 0.5
+         "dx_expected": "Lung   abscess", "dx_given": "lung abscess"},
+    ]
+    rng = random.Random(20261202)
+    labels = ["Nodule", "Mass", "Effusion"]
+    dxs = ["Pneumothorax", "pneumothorax ", "Pneumonia", ""]
+    for _ in range(150):
+        def box():
+            x, y = rng.uniform(0, 60), rng.uniform(0, 60)
+            return {"label": rng.choice(labels), "x": round(x, 1), "y": round(y, 1), "w": round(rng.uniform(4, 40), 1),
+                    "h": round(rng.uniform(4, 40), 1), "image": rng.choice([0, 0, 1])}
+        expert = [box() for _ in range(rng.randint(0, 6))]
+        learner = [dict(e, x=round(e["x"] + rng.uniform(-6, 6), 1), y=round(e["y"] + rng.uniform(-6, 6), 1))
+                   for e in expert if rng.random() < 0.8] + [box() for _ in range(rng.randint(0, 3))]
+        rng.shuffle(learner)
+        out.append({"expert": expert, "learner": learner, "dx_expected": rng.choice(dxs), "dx_given": rng.choice(dxs)})
+    return out
+
+
+def python_score(example: dict) -> dict:
+    """desktop.core.teaching.score_case of an example, as the page's JSON would hold it."""
+    from desktop.core.teaching import Mark, score_case
+
+    def marks(items):
+        return [Mark(m["label"], m["x"], m["y"], m["w"], m["h"], m.get("image", 0)) for m in items]
+
+    return score_case(marks(example["expert"]), marks(example["learner"]), example["dx_expected"],
+                      example["dx_given"]).to_dict()
+
+
+def same_score(js: dict, py: dict) -> list[str]:
+    """The differences between a score from the page and one from Python (IoUs to 1e-9)."""
+    import math
+
+    def close(a, b):
+        if a is None or b is None:
+            return a is b
+        return math.isclose(a, b, abs_tol=1e-9)
+
+    out = []
+    for key in ("expert_boxes", "learner_marks", "hits", "misses", "false_marks", "diagnosis_correct"):
+        if js[key] != py[key]:
+            out.append(f"{key}: page {js[key]!r}, python {py[key]!r}")
+    if not close(js["mean_iou"], py["mean_iou"]):
+        out.append(f"mean_iou: page {js['mean_iou']!r}, python {py['mean_iou']!r}")
+    if [p[:2] for p in js["pairs"]] != [p[:2] for p in py["pairs"]]:
+        out.append(f"pairs: page {js['pairs']}, python {py['pairs']}")
+    if sorted(js["per_label"]) != sorted(py["per_label"]):
+        out.append(f"labels: page {sorted(js['per_label'])}, python {sorted(py['per_label'])}")
+    else:
+        for label, t in py["per_label"].items():
+            j = js["per_label"][label]
+            for key in ("expert", "learner", "hits", "misses", "false_marks"):
+                if j[key] != t[key]:
+                    out.append(f"{label}.{key}: page {j[key]}, python {t[key]}")
+    return out

@@ -31,7 +31,6 @@ from desktop.core.exchange.teaching_set.cases import (
     expert_boxes,
     folder_has_cases,
     load_cases,
-    normalise_diagnosis,
 )
 from desktop.core.exchange.teaching_set.page import build_page
 from desktop.core.exchange.teaching_set.render import parse_window, render_image
@@ -161,7 +160,7 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
             progress(total, total, "Writing the page")
         if not page_cases:
             raise ExchangeError(f"{folder}: every image was left out; nothing to export")
-        _add_choices(page_cases, cases)
+        _add_choices(page_cases, [m["case_id"] for m in manifest_cases])
         labels = _labels(store, page_cases)
         data = {"title": title.strip() or "Teaching set", "quiz": bool(quiz), "labels": labels,
                 "cases": page_cases}
@@ -198,23 +197,17 @@ def _page_case(case: Case, number: int, images: list[dict], boxes: list[dict]) -
             "images": images, "boxes": boxes, "choices": []}
 
 
-def _add_choices(page_cases: list[dict], cases: list[Case]) -> None:
-    """The diagnoses offered for each case: its own, its differential, then other cases' diagnoses,
-    at most MAX_CHOICES, in alphabetical order (the order gives nothing away)."""
-    everyone = [c["fields"]["diagnosis"] for c in page_cases if c["fields"]["diagnosis"].strip()]
-    for c in page_cases:
-        dx = c["fields"]["diagnosis"].strip()
-        if not dx:
-            continue
-        picked, seen = [dx], {normalise_diagnosis(dx)}
-        start = c["number"]  # other cases' diagnoses from the next case on, so each case differs
-        others = everyone[start:] + everyone[:start]
-        for option in list(c["fields"]["differential"]) + others:
-            key = normalise_diagnosis(option)
-            if key and key not in seen and len(picked) < MAX_CHOICES:
-                seen.add(key)
-                picked.append(option.strip())
-        c["choices"] = sorted(picked, key=lambda s: s.casefold()) if len(picked) > 1 else []
+def _add_choices(page_cases: list[dict], keys: list) -> None:
+    """The diagnoses offered for each case, as the app's quiz offers them
+    (desktop.core.teaching.diagnosis_choices: the case's own and up to four other cases'
+    diagnoses, in an order shuffled by the case's number)."""
+    from desktop.core.teaching import diagnosis_choices
+
+    everyone = [c["fields"]["diagnosis"] for c in page_cases]
+    for c, key in zip(page_cases, keys):
+        seed = key if key is not None else c["number"]
+        choices = diagnosis_choices(c["fields"]["diagnosis"], everyone, count=MAX_CHOICES, seed=seed)
+        c["choices"] = choices if len(choices) > 1 else []
 
 
 def _labels(store, page_cases: list[dict]) -> list[dict]:

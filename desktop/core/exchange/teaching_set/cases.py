@@ -9,14 +9,10 @@ case whose findings are the image's caption (the teaching note of the caption bo
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.core.exchange.errors import ExchangeError
-
-FIELDS = ("history", "findings", "diagnosis", "discussion", "differential", "keywords", "difficulty")
-DIFFICULTY = {1: "Very easy", 2: "Easy", 3: "Moderate", 4: "Hard", 5: "Very hard"}
 
 
 @dataclass
@@ -49,20 +45,21 @@ class Case:
 
 
 def normalise_diagnosis(text) -> str:
-    """What diagnoses are compared on (the quiz's rule, desktop.core.teaching.scoring): trimmed,
-    runs of white space as one space, lower case."""
-    return " ".join(str(text or "").split()).lower()
+    from desktop.core.teaching.scoring import normalise_diagnosis as rule
+
+    return rule(text)
 
 
 def folder_has_cases(store) -> bool:
-    return _has_table(store, "cases") and store.conn.execute(
-        "SELECT 1 FROM cases WHERE deleted = 0 LIMIT 1").fetchone() is not None
+    from desktop.core.teaching import CaseBook
+
+    return CaseBook(store).count() > 0
 
 
 def load_cases(store, case_ids=None) -> list[Case]:
-    """The cases to export, in case-id order: `case_ids` (an iterable of store case ids) or all of
-    them; every image of the folder, one case each, when the folder has no cases. An unknown id is
-    an ExchangeError naming it."""
+    """The cases to export, in case-id order (or the order of `case_ids`, store case ids); every
+    image of the folder, one case each, when the folder has no cases. An unknown id is an
+    ExchangeError naming it."""
     if folder_has_cases(store):
         return _store_cases(store, case_ids)
     if case_ids:
@@ -73,55 +70,54 @@ def load_cases(store, case_ids=None) -> list[Case]:
 
 def case_choices(store) -> list[tuple[int, str]]:
     """(case id, one line describing it) of every case, for the export dialog's list."""
-    if not folder_has_cases(store):
-        return []
+    from desktop.core.teaching import CaseBook
+
     out = []
-    for case in _store_cases(store, None):
-        text = case.title or case.diagnosis or (case.history.splitlines() or [""])[0]
-        n = len(case.images)
-        out.append((case.key, f"Case {case.key}: {text[:80] or 'untitled'} ({n} image{'s' if n != 1 else ''})"))
+    for case in CaseBook(store).cases():
+        n = len(case.image_ids)
+        out.append((case.id, f"{case.name()[:80]} ({n} image{'s' if n != 1 else ''})"))
     return out
 
 
 def expert_boxes(store, image_id: int | None) -> list[ExpertBox]:
-    """The boxes a person drew or accepted on the image (what the COCO export writes), not the
-    model's unreviewed predictions nor deleted boxes."""
+    """The boxes a person drew or accepted on the image (what the COCO export writes and the
+    quiz scores against: CaseBook.expert_marks), not the model's unreviewed predictions nor
+    deleted boxes."""
     if image_id is None:
         return []
     return [ExpertBox(b.category, b.x, b.y, b.w, b.h) for b in store.boxes(image_id)
-            if not b.deleted and b.state != "unreviewed"]
+            if not b.deleted and not b.is_prediction]
 
 
 def difficulty_text(value) -> str:
+    from desktop.core.teaching import DIFFICULTY
+
     if value is None or value == "":
         return ""
     try:
-        return DIFFICULTY.get(int(value), str(value))
-    except (TypeError, ValueError):
+        return DIFFICULTY[int(value)].capitalize()
+    except (TypeError, ValueError, KeyError):
         return str(value)
 
 
 def _store_cases(store, case_ids) -> list[Case]:
-    rows = store.conn.execute(
-        "SELECT id, title, history, findings, diagnosis, discussion, differential, keywords, difficulty "
-        "FROM cases WHERE deleted = 0 ORDER BY id").fetchall()
+    from desktop.core.teaching import CaseBook
+
+    book = CaseBook(store)
+    every = book.cases()
     if case_ids is not None:
         wanted = [int(c) for c in case_ids]
-        known = {r[0] for r in rows}
+        known = {c.id for c in every}
         missing = [c for c in wanted if c not in known]
         if missing:
             raise ExchangeError(f"{store.folder}: no teaching case {', '.join(map(str, missing))} "
-                                f"(the cases are {', '.join(str(r[0]) for r in rows) or 'none'})")
-        keep = set(wanted)
-        rows = [r for r in rows if r[0] in keep]
+                                f"(the cases are {', '.join(str(c.id) for c in every) or 'none'})")
+        every = book.cases(wanted)
     out = []
-    for cid, title, history, findings, diagnosis, discussion, differential, keywords, difficulty in rows:
-        images = [CaseImage(rel, iid) for iid, rel in store.conn.execute(
-            "SELECT i.id, i.rel_path FROM case_images ci JOIN images i ON i.id = ci.image_id "
-            "WHERE ci.case_id = ? ORDER BY ci.ord, i.id", (cid,))]
-        out.append(Case(cid, images, title or "", history or "", findings or "", diagnosis or "",
-                        discussion or "", _text_list(differential), _text_list(keywords),
-                        difficulty_text(difficulty)))
+    for c in every:
+        images = [CaseImage(store.image(i).rel_path, i) for i in c.image_ids]
+        out.append(Case(c.id, images, c.title, c.history, c.findings, c.diagnosis, c.discussion,
+                        list(c.differential), list(c.keywords), difficulty_text(c.difficulty)))
     return out
 
 
@@ -137,21 +133,3 @@ def _image_cases(store) -> list[Case]:
             caption = store.caption(image_id) if image_id is not None else ""
             out.append(Case(None, [CaseImage(rel, image_id)], findings=caption or ""))
     return out
-
-
-def _text_list(value) -> list[str]:
-    if isinstance(value, list | tuple):
-        items = value
-    else:
-        try:
-            items = json.loads(value or "[]")
-        except (TypeError, ValueError):
-            items = [value]
-        if not isinstance(items, list):
-            items = [items]
-    return [str(v).strip() for v in items if str(v).strip()]
-
-
-def _has_table(store, name: str) -> bool:
-    return store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                              (name,)).fetchone() is not None

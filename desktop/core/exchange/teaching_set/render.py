@@ -64,7 +64,7 @@ def _window(center, width) -> Window:
     if not (math.isfinite(center) and math.isfinite(width)) or width < 1:
         raise ExchangeError(f"the window must have a finite centre and a width of at least 1, "
                             f"not {center:g},{width:g}")
-    return Window(center, width, "")
+    return Window(center, width, "Chosen")
 
 
 def label(window: Window | None) -> str:
