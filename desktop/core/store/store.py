@@ -47,6 +47,11 @@ def open_store(folder: str | Path, busy_timeout_ms: int = 2000) -> AnnotationSto
     return AnnotationStore(path, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms, read_only=read_only)
 
 
+def working_copy_exists(folder: str | Path) -> bool:
+    """True once Edit a Copy was chosen for this read-only folder (the copy is the memory of it)."""
+    return (fallback_dir(Path(folder)) / COPY_FILE).is_file()
+
+
 def open_working_copy(folder: str | Path, busy_timeout_ms: int = 2000) -> AnnotationStore:
     """For a read-only folder: a writable copy of its store in the user's data directory, named as
     a copy (made once; later opens reuse it, so edits made in it are kept)."""
