@@ -74,7 +74,8 @@ def run(args) -> int:
                            backbone_weights=args.backbone_weights)
     else:
         model = load_for(args, "classification")
-    paths = expand(args.images)
+    refused: dict[str, str] = {}
+    paths = expand(args.images, refused, "classify")
     store, passes = getattr(args, "store", None), int(getattr(args, "mc_dropout", 0) or 0)
     _check_store_options(model, store, passes, getattr(args, "logits", False))
     samples: dict[str, list] = {}

@@ -80,14 +80,23 @@ def read_rgb(path):
     return model_input(path)
 
 
-def expand(inputs) -> list[Path]:
-    """Files as given; folders replaced by their images (natural order)."""
+def expand(inputs, errors: dict | None = None, verb: str = "detect") -> list[Path]:
+    """Files as given; folders replaced by their images (natural order). Images in a folder whose
+    names are not UTF-8 are left out, as the window leaves them out (decision 0118), and said: on
+    stderr and in `errors` under the name with its bad bytes shown as \\xNN."""
     from desktop.core.folder import list_images
 
     out: list[Path] = []
+    refused: list[bytes] = []
     for item in inputs:
         p = Path(item)
-        out.extend(list_images(p) if p.is_dir() else [p])
+        out.extend(list_images(p, refused=refused) if p.is_dir() else [p])
+    for raw in refused:
+        name = raw.decode("utf-8", "backslashreplace")
+        reason = "its name is not valid UTF-8, so Loupe cannot record it; rename the file"
+        print(f"loupe {verb}: skipped {name}: {reason}", file=sys.stderr)
+        if errors is not None:
+            errors[name] = reason
     return out
 
 
@@ -142,19 +151,24 @@ def run(args) -> int:
     from models.batch import run_batch
 
     model = load_for(args, "detection")
-    paths = expand(args.images)
+    refused: dict[str, str] = {}
+    paths = expand(args.images, refused, "detect")
     classes = {c.strip() for c in args.classes.split(",")} if args.classes else None
     store = getattr(args, "store", None)
     if not store:
         results = list(run_batch(model, paths, read_rgb, threshold=args.threshold))
-        write_json(coco_results(model, results, classes, args.threshold), args.out, "detect")
+        coco = coco_results(model, results, classes, args.threshold)
+        coco["errors"].update(refused)
+        write_json(coco, args.out, "detect")
         return 0 if any(r.ok for r in results) or not results else 1
     from desktop.core.runs import detection_rows, storage_floor
 
     threshold = model.card.default_threshold if args.threshold is None else args.threshold
     results = list(run_batch(model, paths, read_rgb, threshold=storage_floor(threshold)))
     shown = [r if not r.ok else _at(r, threshold) for r in results]
-    write_json(coco_results(model, shown, classes, args.threshold), args.out, "detect")
+    coco = coco_results(model, shown, classes, args.threshold)
+    coco["errors"].update(refused)
+    write_json(coco, args.out, "detect")
     record_run(store, model, [(r.path, (r.size[1], r.size[0]), detection_rows(r.value), None)
                               for r in results if r.ok], "detect", threshold=threshold)
     return 0 if any(r.ok for r in results) or not results else 1

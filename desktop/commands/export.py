@@ -1,4 +1,4 @@
-"""`loupe export FOLDER --format coco|roboflow|yolo|voc|corrections|coco-results --out DIR`."""
+"""`loupe export FOLDER --format coco|roboflow|yolo|voc|corrections|coco-results|measurements --out DIR`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import sys
 def add_arguments(parser) -> None:
     parser.add_argument("folder", help="the image folder whose annotations to export")
     parser.add_argument("--format", required=True,
-                        choices=("coco", "roboflow", "yolo", "voc", "corrections", "coco-results"))
-    parser.add_argument("--out", required=True, help="output folder (or .json file for coco/corrections)")
+                        choices=("coco", "roboflow", "yolo", "voc", "corrections", "coco-results", "measurements"),
+                        help="measurements: rulers, angles and regions as JSON or CSV (by --out's suffix; a "
+                             "folder gets both), never mixed into the boxes of the other formats")
+    parser.add_argument("--out", required=True, help="output folder (or .json file for coco/corrections; .json or .csv for measurements)")
     parser.add_argument("--only-reviewed", action="store_true", help="only images marked reviewed "
                         "(always on for roboflow unless --all-images)")
     parser.add_argument("--all-images", action="store_true", help="roboflow: include unreviewed images too")
@@ -21,7 +23,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="roboflow: seed of the split")
     parser.add_argument("--window", help="roboflow: window CENTER,WIDTH for DICOM to PNG (default: the file's)")
     parser.add_argument("--keep-paths", action="store_true",
-                        help="coco/voc/corrections: write each image's path relative to the folder (which may "
+                        help="coco/voc/corrections/measurements: write each image's path relative to the folder (which may "
                              "name the patient) instead of a non-identifying name img<id>; the mapping of those "
                              "names is kept in the folder's .loupe/export-names.csv")
 

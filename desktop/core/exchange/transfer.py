@@ -10,7 +10,7 @@ from desktop.core.exchange.importer import ImageResolver, ImportReport, Parsed, 
 from desktop.core.store import AnnotationStore
 
 IMPORT_FORMATS = ("coco", "coco-results", "nih-csv", "authors-csv", "yolo", "voc")
-EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "corrections")
+EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "corrections", "measurements")
 
 
 def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, strict: bool = True,
@@ -83,6 +83,10 @@ def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, onl
             return export_voc(store, out, only_reviewed=only_reviewed, keep_paths=keep)
         if fmt == "corrections":
             return export_corrections(store, out, model=options.get("model"), keep_paths=keep)
+        if fmt == "measurements":
+            from desktop.core.exchange.measurements_export import export_measurements
+
+            return export_measurements(store, out, keep_paths=keep)
     except OSError as exc:  # a read-only or full output folder: a message, not a traceback
         from desktop.core.exchange.coco_export import write_reason
 

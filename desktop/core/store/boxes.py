@@ -76,9 +76,10 @@ class BoxesMixin:
 
     def update_box(self, box_id: int, *, category=None, x: float | None = None, y: float | None = None,
                    w: float | None = None, h: float | None = None, state: str | None = None,
-                   locked: bool | None = None, deleted: bool | None = None) -> None:
+                   locked: bool | None = None, deleted: bool | None = None, refined_by: str | None = None) -> None:
         """Change a box. Moving, resizing or relabelling a model's box makes it "modified" unless
-        `state` is given (undo passes the state it restores)."""
+        `state` is given (undo passes the state it restores). `refined_by` names the segmentation
+        model that refined the box's outline; "" clears it (undo of a refinement)."""
         if state is not None and state not in BOX_STATES:
             raise StoreError(f"box state must be one of {', '.join(BOX_STATES)}, not {state!r}")
         if w is not None or h is not None:
@@ -110,12 +111,16 @@ class BoxesMixin:
                 if val is not None:
                     sets.append(f"{col} = ?")
                     values.append(int(val) if isinstance(val, bool) else val)
+            if refined_by is not None:
+                sets.append("refined_by = ?")
+                values.append(refined_by or None)
             if sets:
                 conn.execute(f"UPDATE boxes SET {', '.join(sets)}, modified = ? WHERE id = ?",
                              (*values, now, bid))
 
         fields = {k: v for k, v in (("category", category), ("x", x), ("y", y), ("w", w), ("h", h),
-                                    ("state", state), ("locked", locked), ("deleted", deleted)) if v is not None}
+                                    ("state", state), ("locked", locked), ("deleted", deleted),
+                                    ("refined_by", refined_by)) if v is not None}
         self.writer.write(op, f"box {box_id}", record={"edit": "update_box", "box": int(box_id), "fields": fields})
 
     def delete_box(self, box_id: int) -> None:
