@@ -105,7 +105,7 @@ def test_yolo_and_voc_exports_read_back(store, tmp_path):
 def test_corrections_count_each_kind(store, tmp_path):
     c = corrections(store)
     assert c["counts"] == {"accepted": 6, "moved": 0, "relabelled": 6, "deleted": 6, "added": 6,
-                           "unreviewed": 6}
+                           "unreviewed": 6, "refined": 0}
     image = store.image_id("img_00.png")
     moved = next(b for b in store.boxes(image) if b.is_prediction)
     store.update_box(moved.id, x=moved.x + 3)

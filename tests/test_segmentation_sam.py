@@ -195,7 +195,7 @@ def test_a_preset_given_one_file_or_nothing(folders, tmp_path, monkeypatch):
 
 
 def test_the_preset_finds_its_folder_in_the_models_folder(folders, tmp_path, monkeypatch):
-    shutil.copytree(folders["sam"], tmp_path / "models" / "slimsam-50-uniform")
+    shutil.copytree(folders["sam"], tmp_path / "models" / "SlimSAM-uniform-77")
     monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
     m = load_model("slimsam", device="cpu")
     assert m.task == "segmentation" and m.name == "slimsam"

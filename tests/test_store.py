@@ -172,3 +172,34 @@ def test_batch_is_all_or_nothing(store):
         for k in range(5):
             store.add_box(i, "heart", k, k, 3, 4)
     assert len(store.boxes(i)) == 5
+
+
+def test_a_version_2_store_gains_refined_by_and_keeps_its_boxes(tmp_path):
+    from desktop.core.store.schema import migrate
+
+    (tmp_path / ".loupe").mkdir()
+    conn = sqlite3.connect(tmp_path / ".loupe" / "annotations.db", isolation_level=None)
+    for statement in (MIGRATIONS[0] + MIGRATIONS[1]).split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO images(id, rel_path, width, height) VALUES (1, 'a.png', 50, 40)")
+    conn.execute("INSERT INTO categories(id, name, color, ord) VALUES (1, 'nodule', '#E69F00', 0)")
+    conn.execute("INSERT INTO boxes(image_id, category_id, x, y, w, h, source, model, score, state, orig_category_id, "
+                 "orig_x, orig_y, orig_w, orig_h, created, modified) "
+                 "VALUES (1, 1, 3, 4, 10, 12, 'model', 'det', 0.9, 'unreviewed', 1, 3, 4, 10, 12, 0, 0)")
+    assert migrate(conn, "x") == 2
+    conn.close()
+    s = open_store(tmp_path)
+    try:
+        (box,) = s.boxes(1)
+        assert (box.rect, box.model, box.state, box.refined_by) == ((3, 4, 10, 12), "det", "unreviewed", None)
+        s.update_box(box.id, x=2.0, w=11.0, refined_by="medsam")
+        assert (s.box(box.id).refined_by, s.box(box.id).state) == ("medsam", "modified")
+        s.update_box(box.id, x=3.0, w=10.0, state="unreviewed", refined_by="")
+        assert (s.box(box.id).rect, s.box(box.id).refined_by, s.box(box.id).state) == ((3, 4, 10, 12), None, "unreviewed")
+    finally:
+        s.close()
+    raw = sqlite3.connect(tmp_path / ".loupe" / "annotations.db")
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute("SELECT refined_by FROM boxes").fetchall() == [(None,)]

@@ -13,7 +13,8 @@ def add_arguments(parser) -> None:
     ls.add_argument("--models-dir", help="the models folder (default: the user's, or LOUPE_MODELS_DIR)")
     get = sub.add_parser("get", help="download a preset's weights into the models folder")
     get.add_argument("preset", help="the preset (see `loupe weights list`)")
-    get.add_argument("--url", help="download from this address instead (a mirror or a local server)")
+    get.add_argument("--url", help="download from this address instead (a mirror or a local server; for a "
+                                   "folder preset, the address its files are under)")
     get.add_argument("--sha256", help="the file's expected SHA-256 (checked; a mismatch installs nothing)")
     get.add_argument("--models-dir", help="the models folder (default: the user's, or LOUPE_MODELS_DIR)")
     get.add_argument("--timeout", type=float, default=30.0, help="seconds without data before giving up")
@@ -38,8 +39,17 @@ def _list(args) -> int:
     print(f"models folder: {folder}")
     for s in weights_sources():
         state = "present" if s.present(folder) else "missing"
-        print(f"{s.preset:<16} {s.file:<32} {state}")
-        if s.url:
+        missing = s.missing_files(folder)
+        if s.is_folder and missing and len(missing) < len(s.files):
+            state = f"incomplete (lacks {', '.join(missing)})"
+        print(f"{s.preset:<16} {s.file + ('/' if s.is_folder else ''):<32} {state}")
+        if s.is_folder:
+            print(f"  a folder of {len(s.files)} files from {s.host or s.page}:")
+            for _name, url in s.file_urls():
+                print(f"    {url}")
+            if s.page:
+                print(f"  page {s.page}")
+        elif s.url:
             print(f"  from {s.url}")
             if s.page:
                 print(f"  page {s.page}")
@@ -83,7 +93,7 @@ def _get(args) -> int:
     from desktop.core.downloads import download_preset, weights_source
 
     src = weights_source(args.preset)
-    url = args.url or src.url
+    url = args.url or src.url or (src.page if src.is_folder else None)
     folder = _folder(args)
     if not url:
         from models.errors import LoupeError
@@ -97,5 +107,8 @@ def _get(args) -> int:
     finally:
         bar.end()
     resumed = f" (resumed after {got.resumed_from:,} bytes)" if got.resumed_from else ""
-    print(f"installed {got.path}{resumed}: {got.size:,} bytes, SHA-256 {got.sha256}")
+    if src.is_folder:
+        print(f"installed the folder {got.path}{resumed}: {', '.join(src.files)}, {got.size:,} bytes, loaded once")
+    else:
+        print(f"installed {got.path}{resumed}: {got.size:,} bytes, SHA-256 {got.sha256}")
     return 0

@@ -54,7 +54,10 @@ def run_app(folder=None, samples: bool = False) -> int:
     if linux_libraries_missing():
         return 3
     app = make_app()
+    from desktop.ui import termination
     from desktop.ui.main_window import MainWindow
+
+    termination.install(app)  # SIGTERM/SIGHUP/Ctrl+C quit as the window does: waiting edits are kept
 
     window = MainWindow()
     window.show()

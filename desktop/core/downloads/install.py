@@ -70,6 +70,68 @@ def install_file(preset: str, chosen: str | Path, models_dir: Path | None = None
     return target
 
 
+def install_folder(preset: str, chosen: str | Path, models_dir: Path | None = None,
+                   validate: Callable[[str, Path], None] | None = None) -> Path:
+    """Copy a weights *folder* (a segment-anything preset's Hugging Face folder) into the models
+    folder under the name the preset looks for, after loading it once. Returns the installed path."""
+    src = weights_source(preset)
+    chosen, folder = Path(chosen), Path(models_dir or user_models_dir())
+    if not src.is_folder:
+        raise WeightsError(f"{preset}'s weights are one file ({src.file}), not a folder: use Choose file…")
+    if not chosen.is_dir():
+        raise WeightsError(f"{chosen}: not a folder; {preset}'s weights are a folder holding "
+                           f"{', '.join(src.files)}")
+    (validate or (lambda p, f: validate_weights(p, f, folder)))(preset, chosen)
+    target = folder / src.file
+    if chosen.resolve() == target.resolve():
+        return target
+    tmp = folder / f".{src.file}.copying"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(chosen, tmp)
+        _replace_folder(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise WeightsError(f"cannot copy {chosen.name} into {folder}: {exc.strerror or exc}") from exc
+    return target
+
+
+def _replace_folder(new: Path, target: Path) -> None:
+    """Put the folder `new` at `target`; an older folder there is moved aside first, then removed."""
+    old = target.with_name(f".{target.name}.old")
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def download_folder(src: WeightsSource, folder: Path, *, base: str | None = None, progress=None, cancelled=None,
+                    timeout: float = 30.0, validate: Callable[[str, Path], None] | None = None) -> Fetched:
+    """Download a folder preset's files one by one (each resumable, as `fetch` does) into a staging
+    folder beside the target, load the folder once, then move it into place: the preset's folder is
+    either absent or complete. `base` replaces the repository's address (a mirror, a local server):
+    each file is then `<base>/<file>`."""
+    from desktop.core.downloads.downloader import PARTIAL_DIR
+
+    staging = folder / PARTIAL_DIR / src.file
+    staging.mkdir(parents=True, exist_ok=True)
+    urls = [(f, f"{base.rstrip('/')}/{f}") for f in src.files] if base else src.file_urls()
+    size = resumed = 0
+    for name, url in urls:
+        if (staging / name).is_file():  # fetched completely by an earlier try
+            size += (staging / name).stat().st_size
+            continue
+        got = fetch(url, staging / name, progress=progress, cancelled=cancelled, timeout=timeout)
+        size += got.size
+        resumed += got.resumed_from
+    (validate or (lambda p, f: validate_weights(p, f, folder)))(src.preset, staging)
+    target = folder / src.file
+    _replace_folder(staging, target)
+    return Fetched(target, size, "", "", resumed)
+
+
 def download_preset(preset: str | WeightsSource, models_dir: Path | None = None, *, url: str | None = None,
                     sha256: str | None = None, progress=None, cancelled=None, timeout: float = 30.0,
                     validate: Callable[[str, Path], None] | None = None) -> Fetched:
@@ -78,7 +140,7 @@ def download_preset(preset: str | WeightsSource, models_dir: Path | None = None,
     src = preset if isinstance(preset, WeightsSource) else weights_source(preset)
     folder = Path(models_dir or user_models_dir())
     url = url or src.url
-    if not url:
+    if not url and not src.is_folder:
         raise ModelSpecError(f"{src.preset}: nothing to download. {src.note}".strip())
     md5 = None if (url != src.url or sha256) else src.md5
     try:
@@ -86,6 +148,9 @@ def download_preset(preset: str | WeightsSource, models_dir: Path | None = None,
     except OSError as exc:
         raise LoupeError(f"cannot create the models folder {folder}: {exc.strerror or exc}") from exc
     check = validate or (lambda p, f: validate_weights(p, f, folder))
+    if src.is_folder:  # several files (a segment-anything folder); `url` is then a base address
+        return download_folder(src, folder, base=url, progress=progress, cancelled=cancelled, timeout=timeout,
+                               validate=check)
     return fetch(url, folder / src.file, sha256=sha256 or (src.sha256 if url == src.url else None), md5=md5,
                  size=src.size if url == src.url else None, progress=progress, cancelled=cancelled,
                  timeout=timeout, validate=lambda path: check(src.preset, path))

@@ -7,6 +7,12 @@ A card's `download` entry is one of
     {"page": URL, "url": URL, "host": "Hugging Face", "sha256": HEX|null, "size": BYTES|null}
     {"page": URL, "rfdetr_asset": "rf-detr-nano.pth"}
     {"published": false, "note": "what to do instead"}
+    {"page": URL, "hf_repo": "owner/name", "files": [...]}  (a folder preset: several files)
+
+A preset whose card says `extra.weights_folder` (the segment-anything models) has a *folder* of
+weights in the Hugging Face layout, not one file: its source lists the folder's files, each with its
+address on the Hugging Face repository (`https://huggingface.co/<repo>/resolve/main/<file>`), and it
+is present when the folder holds what the loader needs (models/segmentation/folder.py).
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from pathlib import Path
 from models.errors import ModelSpecError
 from models.resources import presets_dir, user_models_dir
 
+# what a Hugging Face segment-anything folder holds (the loader's check: models/segmentation/folder.py)
+FOLDER_FILES = ("config.json", "preprocessor_config.json", "model.safetensors")
+
 
 @dataclass
 class WeightsSource:
@@ -32,10 +41,34 @@ class WeightsSource:
     md5: str | None = None
     size: int | None = None
     note: str = ""  # why there is nothing to download, or what else is needed
+    repo: str | None = None  # a folder preset: its Hugging Face repository (owner/name)
+    files: tuple[str, ...] = ()  # a folder preset: the files of the folder `file` names
+
+    @property
+    def is_folder(self) -> bool:
+        return bool(self.files)
 
     @property
     def downloadable(self) -> bool:
-        return bool(self.url)
+        return bool(self.url) or bool(self.repo and self.files)
+
+    def file_urls(self) -> list[tuple[str, str]]:
+        """A folder preset's (file name, address) pairs; [] for a one-file preset."""
+        if not (self.repo and self.files):
+            return []
+        return [(f, f"https://huggingface.co/{self.repo}/resolve/main/{f}") for f in self.files]
+
+    def missing_files(self, models_dir: Path | None = None) -> list[str]:
+        """What the models folder still lacks: [] when the preset is present."""
+        target = Path(models_dir or user_models_dir()) / self.file
+        if not self.is_folder:
+            return [] if target.is_file() else [self.file]
+        if not target.is_dir():
+            return list(self.files)
+        missing = [f for f in self.files if f != "model.safetensors" and not (target / f).is_file()]
+        if not ((target / "model.safetensors").is_file() or (target / "model.safetensors.index.json").is_file()):
+            missing.append("model.safetensors")
+        return missing
 
     def checksum_text(self) -> str:
         if self.sha256:
@@ -48,7 +81,8 @@ class WeightsSource:
         return f"{self.size / 1e6:,.1f} MB" if self.size else "not published"
 
     def present(self, models_dir: Path | None = None) -> bool:
-        return (Path(models_dir or user_models_dir()) / self.file).is_file()
+        """The file (or, for a folder preset, the folder with every file the loader needs) is there."""
+        return not self.missing_files(models_dir)
 
 
 def rfdetr_assets() -> dict[str, tuple[str, str | None]]:
@@ -102,7 +136,11 @@ def source_from_card(card: dict, assets: dict | None = None) -> WeightsSource:
     entry = card.get("download") or (card.get("extra") or {}).get("download") or {}
     src = WeightsSource(preset=name, file=file, page=entry.get("page"), host=str(entry.get("host", "")),
                         note=str(entry.get("note", "")))
-    if entry.get("rfdetr_asset"):
+    if (card.get("extra") or {}).get("weights_folder"):
+        src.repo = entry.get("hf_repo") or None
+        src.files = tuple(entry.get("files") or FOLDER_FILES)
+        src.host = src.host or (f"Hugging Face ({src.repo})" if src.repo else "")
+    elif entry.get("rfdetr_asset"):
         assets = rfdetr_assets() if assets is None else assets
         found = assets.get(str(entry["rfdetr_asset"]))
         if found:

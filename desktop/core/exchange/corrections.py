@@ -1,6 +1,8 @@
 """What people changed relative to a model's predictions, so a team can measure how much a model
 is corrected: each prediction is accepted, moved, relabelled (or both), deleted, or still
-unreviewed; each box a person drew is added."""
+unreviewed; each box a person drew is added. A box whose outline a segmentation model snapped to a
+mask's extent (the box editor's Refine, issue 16) is also "refined", and names that model
+(`refined_by`); `refined_by` in the summary counts them per segmentation model."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 from desktop.core.exchange.coco_export import write_json_atomic
 from desktop.core.store import AnnotationStore
 
-KINDS = ("accepted", "moved", "relabelled", "deleted", "added", "unreviewed")
+KINDS = ("accepted", "moved", "relabelled", "deleted", "added", "unreviewed", "refined")
 _EPS = 1e-6
 
 
@@ -22,11 +24,11 @@ def corrections(store: AnnotationStore, model: str | None = None, keep_paths: bo
     cond, params = ("AND (source = 'person' OR model = ?)", (model,)) if model else ("", ())
     rows = store.conn.execute(
         "SELECT id, image_id, source, model, score, state, deleted, category_id, x, y, w, h, "
-        "orig_category_id, orig_x, orig_y, orig_w, orig_h FROM boxes WHERE 1 " + cond +
+        "orig_category_id, orig_x, orig_y, orig_w, orig_h, refined_by FROM boxes WHERE 1 " + cond +
         " ORDER BY image_id, id", params).fetchall()
-    items, counts = [], dict.fromkeys(KINDS, 0)
+    items, counts, refiners = [], dict.fromkeys(KINDS, 0), {}
     for (bid, image_id, source, mdl, score, state, deleted, cat, x, y, w, h,
-         ocat, ox, oy, ow, oh) in rows:
+         ocat, ox, oy, ow, oh, refined_by) in rows:
         item = {"image": paths[image_id], "box_id": bid, "category": names.get(cat), "bbox": [x, y, w, h]}
         if source == "person":
             if deleted:
@@ -43,13 +45,17 @@ def corrections(store: AnnotationStore, model: str | None = None, keep_paths: bo
                 moved = any(abs(a - b) > _EPS for a, b in zip((x, y, w, h), (ox, oy, ow, oh)))
                 relabelled = ocat is not None and ocat != cat
                 kinds = [k for k, on in (("moved", moved), ("relabelled", relabelled)) if on] or ["accepted"]
+        if refined_by and not deleted:
+            kinds = [*kinds, "refined"]
+            item["refined_by"] = refined_by
+            refiners[refined_by] = refiners.get(refined_by, 0) + 1
         item["kinds"] = kinds
         for k in kinds:
             counts[k] += 1
         items.append(item)
     reviewed = sum(counts[k] for k in ("accepted", "deleted")) + sum(
         1 for it in items if it.get("model") and set(it["kinds"]) & {"moved", "relabelled"})
-    return {"model": model, "counts": counts, "predictions_reviewed": reviewed,
+    return {"model": model, "counts": counts, "refined_by": refiners, "predictions_reviewed": reviewed,
             "accepted_unchanged_rate": counts["accepted"] / reviewed if reviewed else None,
             "corrections": items}
 

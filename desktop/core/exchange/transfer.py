@@ -11,7 +11,7 @@ from desktop.core.exchange.progress import Created, ProgressFn, stage
 from desktop.core.store import AnnotationStore
 
 IMPORT_FORMATS = ("coco", "coco-results", "nih-csv", "authors-csv", "yolo", "voc")
-EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "corrections")
+EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "corrections", "measurements")
 
 
 def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, strict: bool = True,
@@ -93,6 +93,10 @@ def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, onl
                               created=created)
         if fmt == "corrections":
             return export_corrections(store, out, model=options.get("model"), keep_paths=keep)
+        if fmt == "measurements":
+            from desktop.core.exchange.measurements_export import export_measurements
+
+            return export_measurements(store, out, keep_paths=keep)
     except OSError as exc:  # a read-only or full output folder: a message, not a traceback
         from desktop.core.exchange.coco_export import write_reason
 

@@ -76,9 +76,10 @@ class BoxesMixin:
 
     def update_box(self, box_id: int, *, category=None, x: float | None = None, y: float | None = None,
                    w: float | None = None, h: float | None = None, state: str | None = None,
-                   locked: bool | None = None, deleted: bool | None = None) -> None:
+                   locked: bool | None = None, deleted: bool | None = None, refined_by: str | None = None) -> None:
         """Change a box. Moving, resizing or relabelling a model's box makes it "modified" unless
-        `state` is given (undo passes the state it restores)."""
+        `state` is given (undo passes the state it restores). `refined_by` names the segmentation
+        model that refined the box's outline; "" clears it (undo of a refinement)."""
         if state is not None and state not in BOX_STATES:
             raise StoreError(f"box state must be one of {', '.join(BOX_STATES)}, not {state!r}")
         if w is not None or h is not None:
@@ -110,12 +111,16 @@ class BoxesMixin:
                 if val is not None:
                     sets.append(f"{col} = ?")
                     values.append(int(val) if isinstance(val, bool) else val)
+            if refined_by is not None:
+                sets.append("refined_by = ?")
+                values.append(refined_by or None)
             if sets:
                 conn.execute(f"UPDATE boxes SET {', '.join(sets)}, modified = ? WHERE id = ?",
                              (*values, now, bid))
 
         fields = {k: v for k, v in (("category", category), ("x", x), ("y", y), ("w", w), ("h", h),
-                                    ("state", state), ("locked", locked), ("deleted", deleted)) if v is not None}
+                                    ("state", state), ("locked", locked), ("deleted", deleted),
+                                    ("refined_by", refined_by)) if v is not None}
         self.writer.write(op, f"box {box_id}", record={"edit": "update_box", "box": int(box_id), "fields": fields})
 
     def delete_box(self, box_id: int) -> None:
@@ -138,11 +143,12 @@ class BoxesMixin:
             "accepted predictions", record={"edit": "accept", "ids": ids})
         return ids
 
-    def replace_predictions(self, image_id: int, model_name: str, predictions) -> list[int]:
+    def replace_predictions(self, image_id: int, model_name: str, predictions, run_id: int | None = None) -> list[int]:
         """Put a model's new predictions on an image, in ONE transaction, replacing only that
         model's earlier predictions nobody reviewed. A person's boxes, accepted or modified
         predictions and deleted ones (corrections) stay. `predictions` holds
-        (category_name, x, y, w, h, score). Returns the new box ids."""
+        (category_name, x, y, w, h, score); `run_id` names the run that made them (runs.py).
+        Returns the new box ids."""
         rows = [(str(c), float(x), float(y), float(w), float(h), float(s)) for c, x, y, w, h, s in predictions]
         now = time.time()
 
@@ -158,6 +164,9 @@ class BoxesMixin:
                 cur = conn.execute(_INSERT, (None, image_id, cid, x, y, w, h, "model", model_name, s,
                                              "unreviewed", 0, cid, x, y, w, h, now, now))
                 ids.append(cur.lastrowid)
+            if run_id is not None and ids:
+                conn.execute(f"UPDATE boxes SET run_id = ? WHERE id IN ({','.join('?' * len(ids))})",
+                             (run_id, *ids))
             return ids
 
         return self.writer.write(op, f"predictions of {model_name}", queue=False)

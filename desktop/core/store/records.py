@@ -49,6 +49,7 @@ class Box:
     locked: bool
     created: float
     modified: float
+    refined_by: str | None = None  # the segmentation model that snapped this box to a mask's extent
 
     @property
     def is_prediction(self) -> bool:
@@ -61,9 +62,9 @@ class Box:
 
 
 BOX_COLUMNS = ("b.id, b.image_id, b.category_id, c.name, b.x, b.y, b.w, b.h, b.source, b.model, "
-               "b.score, b.state, b.deleted, b.locked, b.created, b.modified")
+               "b.score, b.state, b.deleted, b.locked, b.created, b.modified, b.refined_by")
 
 
 def box_from_row(row) -> Box:
     return Box(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
-               row[10], row[11], bool(row[12]), bool(row[13]), row[14], row[15])
+               row[10], row[11], bool(row[12]), bool(row[13]), row[14], row[15], row[16])

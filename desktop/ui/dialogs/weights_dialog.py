@@ -27,6 +27,7 @@ from desktop.core.downloads import (
     WeightsSource,
     download_preset,
     install_file,
+    install_folder,
     weights_source,
 )
 from desktop.jobs.core import JobCancelled
@@ -58,11 +59,15 @@ class GetWeightsDialog(QDialog):
         lay = QVBoxLayout(self)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.file_label = QLabel(f"<b>{html.escape(source.file)}</b>")
-        form.addRow("File", self.file_label)
+        self.file_label = QLabel(f"<b>{html.escape(source.file)}</b>" + (" (a folder)" if source.is_folder else ""))
+        form.addRow("Folder" if source.is_folder else "File", self.file_label)
         self.page_label = self._wrapping(_link(source.page), links=True)
         form.addRow("Source page", self.page_label)
-        if source.downloadable:
+        if source.is_folder:
+            files = "<br>".join(f"{html.escape(name)} — {html.escape(url)}" for name, url in source.file_urls())
+            self.files_label = self._wrapping(files or html.escape(", ".join(source.files)), selectable=True)
+            form.addRow("Files", self.files_label)
+        elif source.downloadable:
             form.addRow("File address", self._wrapping(html.escape(source.url or ""), selectable=True))
             form.addRow("Size", QLabel(source.size_text()))
             form.addRow("Checksum", self._wrapping(html.escape(source.checksum_text()), selectable=True))
@@ -85,15 +90,16 @@ class GetWeightsDialog(QDialog):
 
         row = QHBoxLayout()
         self.download_button = QPushButton("Download")
-        self.download_button.setToolTip("Download this file now (the only time Loupe uses the network)")
+        self.download_button.setToolTip(("Download these files now" if source.is_folder else "Download this file now")
+                                        + " (the only time Loupe uses the network)")
         self.download_button.clicked.connect(self.download)
         self.download_button.setVisible(source.downloadable)
         self.cancel_button = QPushButton("Cancel download")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
-        self.choose_button = QPushButton("Choose file…")
-        self.choose_button.setToolTip("Use a weights file you already have: it is checked, then copied "
-                                      "into the models folder")
+        self.choose_button = QPushButton("Choose folder…" if source.is_folder else "Choose file…")
+        self.choose_button.setToolTip(f"Use a weights {'folder' if source.is_folder else 'file'} you already have: "
+                                      "it is checked by loading it, then copied into the models folder")
         self.choose_button.clicked.connect(lambda: self.choose_file())
         self.folder_button = QPushButton("Open models folder")
         self.folder_button.clicked.connect(lambda: show_folder(self.models_dir))
@@ -126,8 +132,14 @@ class GetWeightsDialog(QDialog):
         return label
 
     def _update_state(self) -> None:
-        present = self.source.present(self.models_dir)
-        self.state_label.setText("in the models folder" if present else "missing")
+        missing = self.source.missing_files(self.models_dir)
+        present = not missing
+        if present:
+            self.state_label.setText("in the models folder")
+        elif self.source.is_folder and len(missing) < len(self.source.files):
+            self.state_label.setText(f"incomplete: the folder lacks {', '.join(missing)}")
+        else:
+            self.state_label.setText("missing")
         self.download_button.setText("Download again" if present else "Download")
 
     def _show_training(self) -> None:
@@ -176,16 +188,20 @@ class GetWeightsDialog(QDialog):
         super().reject()
 
     def choose_file(self, path: str | None = None):
-        if path is None:
+        is_folder = self.source.is_folder
+        if path is None and is_folder:
+            path = QFileDialog.getExistingDirectory(self, f"Weights folder for {self.source.preset}", str(Path.home()))
+        elif path is None:
             path, _ = QFileDialog.getOpenFileName(self, f"Weights file for {self.source.preset}", str(Path.home()),
                                                   WEIGHTS_FILTER)
         if not path:
             return None
         preset, folder = self.source.preset, self.models_dir
+        install = install_folder if is_folder else install_file
         self.progress.setRange(0, 0)
         self.progress.show()
         self.message.setText(f"Checking {html.escape(Path(path).name)} by loading it…")
-        self.job = self.jobs.submit(lambda _ctx: install_file(preset, path, folder),
+        self.job = self.jobs.submit(lambda _ctx: install(preset, path, folder),
                                     name=f"Checking {Path(path).name}", device=None, heavy=False)
         self.job.result.connect(lambda p: self._done(p, "Checked and copied"))
         self.job.error.connect(lambda text, _details: self._failed(text))

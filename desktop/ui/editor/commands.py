@@ -69,7 +69,7 @@ def drawn_box(box_id: int, image_id: int, spec: BoxSpec):
     from desktop.core.store import Box
 
     return Box(box_id, image_id, 0, spec.category, spec.x, spec.y, spec.w, spec.h, "person", None, None,
-               "drawn", False, False, 0.0, 0.0)
+               "drawn", False, False, 0.0, 0.0, None)
 
 
 class DeleteBoxes(BoxCommand):

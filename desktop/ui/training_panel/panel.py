@@ -135,6 +135,7 @@ class TrainingPanel(QWidget):
         s.finished.connect(self._on_finished)
         s.failed.connect(self._on_failed)
         s.cancelled.connect(self._on_cancelled)
+        s.started.connect(self._on_started)
         s.log.connect(self._append_log)
         s.started.connect(lambda ev: self._append_log(f"started on {ev.get('device', '?')}: {ev.get('out', '')}"))
         self._prefill()
@@ -374,11 +375,33 @@ class TrainingPanel(QWidget):
         self.tabs.setCurrentWidget(self.log)
         self._notify(message, details=tail, level="error")
 
+    def _on_started(self, ev: dict) -> None:
+        self._run_out = ev.get("out") or None
+
     def _on_cancelled(self, out: str) -> None:
         self._done_buttons()
         self._remove_snapshot()
         self.status.setText("cancelled")
         self._append_log("cancelled")
+        self._remove_unfinished(out or getattr(self, "_run_out", None))
+
+    def _remove_unfinished(self, out: str | None) -> None:
+        """A cancelled run's folder in the models folder holds no model (no card): the model picker
+        would list clutter and the next run would be numbered past it. Removed; anything with a card,
+        or outside the models folder (a folder the user chose), is left as it is."""
+        from models.training.outputs import CARD_NAME
+
+        self._run_out = None
+        if not out:
+            return
+        path = Path(out)
+        try:
+            inside = path.resolve().parent == self.models_folder().resolve()
+        except OSError:
+            return
+        if inside and path.is_dir() and not (path / CARD_NAME).exists():
+            shutil.rmtree(path, ignore_errors=True)
+            self._append_log(f"removed the unfinished output folder {path}")
 
     def use_model(self) -> None:
         """Switch to the new model; the old model and its files stay as they were."""
