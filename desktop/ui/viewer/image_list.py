@@ -244,6 +244,8 @@ class ImageListPanel(QWidget):
         self.view.setIconSize(QSize(THUMB, THUMB))
         self.view.setItemDelegate(ReviewMarkDelegate(self.view))
         self.view.setTextElideMode(Qt.ElideMiddle)  # file names keep their numbers and extension
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # rows fit the width (review_marks)
+        self.view.setResizeMode(QListView.Adjust)  # a wider or narrower dock lays the rows out again
         self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)  # names are not edited here
         self.view.selectionModel().currentChanged.connect(self._current_changed)
