@@ -14,6 +14,7 @@ EXTENSIONS = [
     "desktop.ui.model_panel:install",
     "desktop.ui.training_panel:install",
     "desktop.ui.dialogs:install",
+    "desktop.ui.review:install",  # the review queue (N, the list's order) and the corrections dashboard
 ]
 
 
