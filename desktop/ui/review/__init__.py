@@ -27,6 +27,7 @@ class ReviewQueue(QObject):
         self.image_list = window.image_list
         self._ranked: dict[int, list[str]] = {}  # run id -> paths, most uncertain first
         self._scores: dict[int, dict[str, float]] = {}
+        self._lead: dict[int, int] = {}  # run id -> how many of its ranking from the top are done
         self._resort = QTimer(self)
         self._resort.setSingleShot(True)
         self._resort.setInterval(RESORT_PAUSE_MS)
@@ -35,6 +36,8 @@ class ReviewQueue(QObject):
         order.changed.connect(lambda _choice: self.apply_order())
         editor.store_opened.connect(lambda _store: self.refresh_runs())
         editor.store_refreshed.connect(self.refresh_runs)
+        # a status that goes back (undo, "in progress") may reopen an image N had passed
+        editor.review_status_changed.connect(lambda _p, status: status != "done" and self._lead.clear())
         self.image_list.model.rowsInserted.connect(self._rows_listed)
         self.image_list.model.modelReset.connect(self._forget)
 
@@ -46,12 +49,14 @@ class ReviewQueue(QObject):
     def _forget(self) -> None:
         self._ranked.clear()
         self._scores.clear()
+        self._lead.clear()
         self.image_list.order.set_runs([])
 
     def refresh_runs(self, _run_id=None) -> None:
         """The runs that scored images (a run finished, the store opened or changed on disk)."""
         self._ranked.clear()
         self._scores.clear()
+        self._lead.clear()
         store = self.store
         runs = [(r.id, r.label) for r in store.runs() if r.scored] if store is not None else []
         self.image_list.order.set_runs(runs)
@@ -99,7 +104,8 @@ class ReviewQueue(QObject):
                           "then N goes to the image it is least sure of.", None, "info")
             return None
         current = window.current_path()
-        target = self.image_list.first_in_queue(self.ranked(run_id), skip=current)
+        target, self._lead[run_id] = self.image_list.first_in_queue(self.ranked(run_id), skip=current,
+                                                                    start=self._lead.get(run_id, 0))
         if target is None:
             if current in self.scores(run_id) and self.image_list.model.status_of(current) != "done":
                 window.notify("This image is the last one this run scored that is not reviewed yet.", None, "info")

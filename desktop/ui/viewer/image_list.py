@@ -299,18 +299,25 @@ class ImageListPanel(QWidget):
         else:
             self.view.scrollToTop()
 
-    def first_in_queue(self, ranked: list[str], skip: str | None = None) -> str | None:
-        """The first of `ranked` (paths, most uncertain first) that is listed under the filter, not
-        reviewed (done) and not `skip`. Stops at the first hit: a step, not a pass over the folder."""
+    def first_in_queue(self, ranked: list[str], skip: str | None = None, start: int = 0) -> tuple[str | None, int]:
+        """(path, lead): the first of `ranked[start:]` (paths, most uncertain first) that is listed
+        under the filter, not reviewed (done) and not `skip`, and how many of `ranked` from the
+        start are done (a caller may begin there next time, until a status goes back). Stops at
+        the first hit: a step, not a pass over the folder."""
         self.flush_filter()
-        row_of, proxy, status_of = self.model.row_of, self.proxy, self.model.status_of
-        for path in ranked:
-            row = row_of.get(path)
-            if row is None or path == skip or proxy.proxy_row(row) is None:
+        row_of, proxy, status_of, statuses = self.model.row_of, self.proxy, self.model.status_of, self.model.statuses
+        lead = start
+        for i in range(start, len(ranked)):
+            path = ranked[i]
+            if statuses.get(path) == "done":
+                if lead == i:
+                    lead = i + 1
                 continue
-            if status_of(path) != "done":
-                return path
-        return None
+            row = row_of.get(path)
+            if row is None or path == skip or proxy.proxy_row(row) is None or status_of(path) == "done":
+                continue
+            return path, lead
+        return None, lead
 
     def flush_filter(self) -> None:
         """A filter still waiting for the typing pause runs now (before a step or a query)."""

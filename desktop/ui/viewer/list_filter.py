@@ -61,11 +61,24 @@ class ListFilterProxy(QStringListModel):
         if self.order is None:
             self._pos = None
             return rows
+        import numpy as np
+
         order = self.order
-        scored = sorted((r for r in rows if r in order), key=lambda r: -order[r])  # stable: ties keep folder order
-        rest = [r for r in rows if r not in order]
-        out = scored + rest
-        self._pos = {r: i for i, r in enumerate(out)}
+        n = self.sourceModel().rowCount()
+        listed = np.fromiter(rows, dtype=np.int64, count=len(rows))
+        keys = np.fromiter(order.keys(), dtype=np.int64, count=len(order))
+        values = np.fromiter(order.values(), dtype=np.float64, count=len(order))
+        keep = (keys >= 0) & (keys < n)
+        keys, values = keys[keep], values[keep]
+        shown = np.zeros(n, dtype=bool)
+        shown[listed] = True
+        keep = shown[keys]
+        keys, values = keys[keep], values[keep]
+        scored = np.zeros(n, dtype=bool)
+        scored[keys] = True
+        first = keys[np.lexsort((keys, -values))]  # highest score first; ties in folder order
+        out = np.concatenate([first, listed[~scored[listed]]]).tolist()
+        self._pos = dict(zip(out, range(len(out))))
         return out
 
     def set_order(self, scores: dict[int, float] | None) -> None:
