@@ -90,9 +90,10 @@ def scan_folder(root: str | os.PathLike, batch_size: int = 500, first_batch: int
                 break
 
 
-def list_images(root: str | os.PathLike) -> list[Path]:
-    """All images under `root` in display order (the batches of `scan_folder` joined)."""
-    return [p for batch in scan_folder(root, batch_size=10_000) for p in batch]
+def list_images(root: str | os.PathLike, refused: list | None = None) -> list[Path]:
+    """All images under `root` in display order (the batches of `scan_folder` joined); names that
+    are not UTF-8 go to `refused` (as bytes) when it is given."""
+    return [p for batch in scan_folder(root, batch_size=10_000, refused=refused) for p in batch]
 
 
 __all__ = ["scan_folder", "list_images", "undecodable", "SKIPPED_FOLDERS", "RASTER_EXTENSIONS"]

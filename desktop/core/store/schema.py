@@ -175,6 +175,29 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX quiz_marks_answer ON quiz_marks(answer_id);
     """,
+    # 5 -> 6: model runs and each image's uncertainty in a run (the review queue, decision 0130);
+    # a prediction box knows the run that made it (the corrections dashboard counts per run).
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL,                  -- the model's name, as boxes.model
+        task TEXT NOT NULL,                   -- 'detection' | 'classification'
+        method TEXT NOT NULL,                 -- the uncertainty's definition (models.uncertainty.METHODS)
+        params TEXT NOT NULL DEFAULT '{}',    -- JSON: threshold, band, passes, ...
+        origin TEXT NOT NULL,                 -- 'window' | 'cli'
+        started REAL NOT NULL,
+        finished REAL
+    );
+    CREATE TABLE image_scores (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        uncertainty REAL NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, image_id)
+    );
+    CREATE INDEX image_scores_image ON image_scores(image_id);
+    ALTER TABLE boxes ADD COLUMN run_id INTEGER REFERENCES runs(id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
