@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from desktop.core.teaching import CaseBook
 from tests.editor_helpers import image_folder, open_folder
-from tests.teaching_helpers import folder_with_cases, make_teaching_window
+from tests.teaching_window_helpers import folder_with_cases, make_teaching_window
 
 
 def disk_case(store, case_id):

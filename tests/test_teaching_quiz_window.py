@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel
 
 from desktop.ui.teaching import start_presentation, start_quiz
 from tests.editor_helpers import drag_scene
-from tests.teaching_helpers import folder_with_cases, make_teaching_window, plan
+from tests.teaching_window_helpers import folder_with_cases, make_teaching_window, plan
 
 
 def hand_iou(a, b):
