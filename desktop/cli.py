@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("desktop.commands.eval", "evaluate predictions against ground truth"),
     "corrections": ("desktop.commands.corrections", "how much each model was corrected: CSV and PNG of the dashboard"),
     "weights": ("desktop.commands.weights", "list the presets' weights files; download one (weights get)"),
+    "devices": ("desktop.commands.devices", "list the devices models can run on here (CPU, CUDA GPUs, Apple MPS)"),
 }
 
 
