@@ -1,4 +1,5 @@
-"""`loupe export FOLDER --format coco|roboflow|yolo|voc|corrections|coco-results|measurements|teaching --out DIR`."""
+"""`loupe export FOLDER --format coco|roboflow|yolo|voc|corrections|coco-results|measurements|teaching --out DIR`;
+on a terminal a progress line (images or boxes written) is kept on stderr."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ def run(args) -> int:
     from desktop.core.exchange import export_annotations
     from desktop.core.exchange.errors import ExchangeError
     from desktop.core.exchange.naming import mapping_path
+    from desktop.core.exchange.progress import terminal_progress
     from desktop.core.store import open_store
 
     if args.format == "teaching":
@@ -80,7 +82,8 @@ def run(args) -> int:
         print(describe_store(store), file=sys.stderr)
         out = export_annotations(store, args.out, args.format, only_reviewed=only_reviewed,
                                  include_predictions=args.include_predictions, with_scores=args.scores,
-                                 keep_paths=args.keep_paths, warnings=warnings, **options)
+                                 keep_paths=args.keep_paths, warnings=warnings,
+                                 progress=terminal_progress(sys.stderr), **options)
         names = None if args.keep_paths or args.format in ("coco-results", "yolo") else mapping_path(store)
     for line in warnings:
         print(line)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -171,23 +171,14 @@ class ModelPanel(QWidget):
         self._show_task(None)
 
     def _fill_devices(self) -> None:
-        """Offer Automatic and CPU at once; ask torch what else this machine has in a light
-        background job, so opening the window never imports torch (it loads with a model)."""
+        """Offer Automatic and CPU at once; what else this machine has comes from the shared
+        device probe, a child process (device_probe.py), so the window never imports torch for it."""
+        from desktop.ui.device_probe import when_found
+
         self.best_device = "cpu"
-        self.device_probe = None
         self._set_devices([("auto", "Automatic"), ("cpu", "CPU")])
-        # Let the first window paint and the first image show before torch loads.
-        QTimer.singleShot(DEVICE_PROBE_DELAY_MS, self._probe_devices)
-
-    def _probe_devices(self) -> None:
-        def probe(_ctx):
-            from models.devices import available_devices
-
-            return available_devices()
-
-        job = self.jobs.submit(probe, name="Looking for GPUs", device=None, heavy=False)
-        job.result.connect(self._devices_found)
-        self.device_probe = job
+        # Let the first window paint and the first image show before the child starts.
+        self.device_probe = when_found(self, self._devices_found, DEVICE_PROBE_DELAY_MS)
 
     def _devices_found(self, devices) -> None:
         self.best_device = devices[0][0] if devices else "cpu"
