@@ -33,7 +33,8 @@ def _menu_path(action: QAction) -> str:
 
 
 def shortcut_rows(window) -> list[tuple[str, str, str]]:
-    """(what it does, keys, where) for every action and QShortcut of the window with a key."""
+    """(what it does, keys, where) for every action and QShortcut of the window with a key, and the
+    rows panels add to `window.extra_shortcut_rows` (clicks and the keys of a mode, which no action has)."""
     rows, seen = [], set()
     for action in window.findChildren(QAction):
         keys = [k.toString(QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
@@ -41,6 +42,11 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
             continue
         text = action.text().split("\t")[0].replace("&", "").replace("…", "").strip() or action.toolTip()
         row = (text, ", ".join(keys), _menu_path(action))
+        if row not in seen:
+            seen.add(row)
+            rows.append(row)
+    for text, key, where in getattr(window, "extra_shortcut_rows", []):  # mouse gestures, keys of a mode
+        row = (text, key, where)
         if row not in seen:
             seen.add(row)
             rows.append(row)
