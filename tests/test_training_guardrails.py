@@ -160,7 +160,8 @@ def test_cancel_says_stopping_at_once_and_the_child_is_gone_within_5_s(qtbot, tm
     build_preset_weights("oasis-resnet18", tmp_path / "models")
     _select(panel, "oasis-resnet18")
     built = {}
-    _stand_in(monkeypatch, "hang", tmp_path / "run", built)
+    out = tmp_path / "models" / "oasis-resnet18-finetuned"
+    _stand_in(monkeypatch, "hang", out, built)
     panel.start_training()
     qtbot.waitUntil(lambda: "grandchild" in panel.log.toPlainText(), timeout=30000)
     grandchild = int(panel.log.toPlainText().split("grandchild ")[1].split()[0])
@@ -174,6 +175,9 @@ def test_cancel_says_stopping_at_once_and_the_child_is_gone_within_5_s(qtbot, tm
     qtbot.waitUntil(lambda: _gone(grandchild), timeout=2000)  # the whole process group
     assert panel.status.text() == "cancelled" and panel.train_button.isEnabled()
     assert not Path(built["data"]).exists()
+    # the unfinished run's folder (no model card) is not left in the models folder
+    assert not out.exists() and "removed the unfinished output folder" in panel.log.toPlainText()
+    assert (tmp_path / "models" / "oasis_resnet18_checkpoint.pt").is_file()  # the base weights stay
 
 
 def test_the_cli_flag_in_a_childs_message_is_said_in_the_apps_words(tmp_path, monkeypatch):

@@ -21,6 +21,10 @@ print("library noise on stdout goes to stderr")
 progress.emit("start", task="test", epochs=3, steps_per_epoch=4, device="cpu", out=out)
 if mode == "hang":
     import subprocess
+    from pathlib import Path
+
+    Path(out).mkdir(parents=True, exist_ok=True)  # what a real run has written by then
+    (Path(out) / "metrics.jsonl").write_text('{"event": "start"}\n')
 
     grandchild = subprocess.Popen(["sleep", "120"])
     progress.emit("log", message=f"grandchild {grandchild.pid}")

@@ -13,7 +13,9 @@ EXTENSIONS = [
     "desktop.ui.editor:install",
     "desktop.ui.model_panel:install",
     "desktop.ui.training_panel:install",
+    "desktop.ui.teaching:install",
     "desktop.ui.dialogs:install",
+    "desktop.ui.review:install",  # the review queue (N, the list's order) and the corrections dashboard
 ]
 
 

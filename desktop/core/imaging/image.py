@@ -76,6 +76,16 @@ class LoupeImage:
         return w, h
 
     @property
+    def spacing(self):
+        """(row_mm, col_mm, source) of a pixel (desktop.core.imaging.spacing): source is
+        "PixelSpacing", "ImagerPixelSpacing" or None (no mm; measurements are in pixels)."""
+        if "spacing" not in self._cache:
+            from .spacing import pixel_spacing
+
+            self._cache["spacing"] = pixel_spacing(self.dataset)
+        return self._cache["spacing"]
+
+    @property
     def is_color(self) -> bool:
         return self.raw(0).ndim == 3
 
@@ -137,6 +147,10 @@ class LoupeImage:
 
         out = self.render(window, frame, invert)
         return out if out.ndim == 3 else cv2.cvtColor(out, cv2.COLOR_GRAY2RGB)
+
+    def modality_values(self, stored: np.ndarray) -> np.ndarray:
+        """Stored values (any part of a frame) -> modality values (HU for CT after rescale)."""
+        return self._modality(stored)
 
     # ----- helpers ------------------------------------------------------------------------------
     def _modality(self, values: np.ndarray) -> np.ndarray:

@@ -146,11 +146,12 @@ class BoxesMixin:
             "accepted predictions", record={"edit": "accept", "ids": ids})
         return ids
 
-    def replace_predictions(self, image_id: int, model_name: str, predictions) -> list[int]:
+    def replace_predictions(self, image_id: int, model_name: str, predictions, run_id: int | None = None) -> list[int]:
         """Put a model's new predictions on an image, in ONE transaction, replacing only that
         model's earlier predictions nobody reviewed. A person's boxes, accepted or modified
         predictions and deleted ones (corrections) stay. `predictions` holds
-        (category_name, x, y, w, h, score). Returns the new box ids."""
+        (category_name, x, y, w, h, score); `run_id` names the run that made them (runs.py).
+        Returns the new box ids."""
         rows = [(str(c), float(x), float(y), float(w), float(h), float(s)) for c, x, y, w, h, s in predictions]
         now = time.time()
 
@@ -166,6 +167,9 @@ class BoxesMixin:
                 cur = conn.execute(_INSERT, (None, image_id, cid, x, y, w, h, "model", model_name, s,
                                              "unreviewed", 0, cid, x, y, w, h, now, now))
                 ids.append(cur.lastrowid)
+            if run_id is not None and ids:
+                conn.execute(f"UPDATE boxes SET run_id = ? WHERE id IN ({','.join('?' * len(ids))})",
+                             (run_id, *ids))
             return ids
 
         return self.writer.write(op, f"predictions of {model_name}", queue=False)

@@ -2,7 +2,12 @@
 next open (decision 0111).
 
 Each waiting edit carries a plain record of what it does (`add_box`, `update_box`, `accept`,
-`image_labels`, `image`, or a `batch` of them); a recovery file is those records as JSON. On the
+<<<<<<< HEAD
+`image_labels`, `image`, the teaching edits `teaching.case`, `teaching.answer`,
+`teaching.finish`, or a `batch` of them); a recovery file is those records as JSON. On the
+=======
+`add_measurement`, `update_measurement`, `image_labels`, `image`, or a `batch` of them); a recovery file is those records as JSON. On the
+>>>>>>> main
 next open they are replayed through the store's own methods, all in ONE transaction, and the file
 is renamed `*.replayed` (kept, so what happened can be checked). A box a record names that no
 longer exists is skipped and counted, never guessed.
@@ -151,9 +156,27 @@ def _replay(store, record: dict, handles: dict[int, int], skipped: list[str]) ->
         now = time.time()
         store.conn.executemany("UPDATE boxes SET state = 'accepted', modified = ? WHERE id = ?",
                                [(now, i) for i in ids])
+    elif kind == "add_measurement":
+        new = store.add_measurement(record["image_id"], record["kind"], record["points"], frame=record["frame"],
+                                    result=record["result"], label=record["label"])
+        handles[record["handle"]] = new
+    elif kind == "update_measurement":
+        mid = handles.get(record["measurement"], record["measurement"])
+        if mid < 0 or store.conn.execute("SELECT 1 FROM measurements WHERE id = ?", (mid,)).fetchone() is None:
+            skipped.append(f"measurement {record['measurement']} no longer exists")
+            return
+        store.update_measurement(mid, **record["fields"])
     elif kind == "image_labels":
         store.set_image_labels(record["image_id"], {n: p for n, p in record["labels"]})
     elif kind == "image" and record.get("column") in ("review_status", "caption", "patient_key"):
         store._update_image(record["image_id"], record["column"], record["value"], "image")
+    elif kind == "teaching.case":
+        from desktop.core.teaching.cases import replay
+
+        replay(store, record, skipped)
+    elif kind in ("teaching.answer", "teaching.finish"):
+        from desktop.core.teaching.quiz import replay
+
+        replay(store, record, skipped)
     else:
         skipped.append(f"unknown edit {kind!r}")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 # the mouse and keys of assist mode, for Help ▸ Keyboard shortcuts (clicks are no QAction)
 GESTURES = [
-    ("Assist mode: include a point in the mask", "Click", "Edit ▸ Assist"),
-    ("Assist mode: exclude a point from the mask", "Shift+Click", "Edit ▸ Assist"),
-    ("Assist mode: a box as the prompt", "Drag", "Edit ▸ Assist"),
-    ("Assist mode: keep the mask's box", "Enter", "Edit ▸ Assist"),
-    ("Assist mode: drop the prompt", "Esc", "Edit ▸ Assist"),
+    ("Assist mode: include a point in the mask", "Click"),
+    ("Assist mode: exclude a point from the mask", "Shift+Click"),
+    ("Assist mode: a box as the prompt", "Drag"),
+    ("Assist mode: keep the mask's box", "Enter"),
+    ("Assist mode: drop the prompt", "Esc"),
 ]
 
 
@@ -37,8 +37,9 @@ def install(window, editor):
     a["refine_all"] = _add(window, menu, "Refine &All Model Boxes on Image", assist.refine_all, ["Shift+F"])
     a["refine_folder"] = _add(window, menu, "Refine All in the &Folder", assist.panel.refine_folder)
     assist.actions = a
-    rows = window.__dict__.setdefault("extra_shortcut_rows", [])
-    rows.extend(GESTURES)
+    from desktop.ui.viewer.help_dialogs import register_keys
+
+    register_keys(window, "Edit ▸ Assist", GESTURES)
     from PySide6.QtCore import QCoreApplication
 
     app = QCoreApplication.instance()

@@ -1,0 +1,142 @@
+"""The quiz and presentation windows on real films: the quiz hides the expert boxes and the case
+text, the learner draws marks and submits, the score shown is the one worked out by hand, the
+answer is saved under the learner's name (never as the folder's boxes) and exported as CSV;
+presentation mode reveals boxes, labels and text step by step and leaves with Esc."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from desktop.ui.teaching import start_presentation, start_quiz
+from tests.editor_helpers import drag_scene
+from tests.teaching_window_helpers import folder_with_cases, make_teaching_window, plan
+
+
+def hand_iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    return iw * ih / (aw * ah + bw * bh - iw * ih)
+
+
+def visible_text(widget) -> str:
+    return "\n".join(lab.text() for lab in widget.findChildren(QLabel) if lab.isVisibleTo(widget))
+
+
+def test_quiz_hides_then_reveals_and_scores_the_learners_marks(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    boxes_before = sqlite3.connect(store.path).execute("SELECT COUNT(*) FROM boxes").fetchone()[0]
+    quiz = start_quiz(win, plan("Ana", [c1, c2]))
+    qtbot.addWidget(quiz)
+    qtbot.waitExposed(quiz)
+    # the film without boxes, labels, findings or diagnosis; the history is given
+    assert quiz.view.image is not None and quiz.view.path.endswith("img_0.png")
+    assert quiz.view.expert.childItems() == [] and quiz.view.mark_items() == []
+    text = visible_text(quiz)
+    assert "62F, smoker" in text
+    for hidden in ("Two nodules", "Metastases", "Granulomas", "oncology"):
+        assert hidden not in text
+    assert quiz.diagnosis.currentText() == ""
+    assert sorted(quiz.diagnosis.itemText(i) for i in range(quiz.diagnosis.count())) == ["Metastases",
+                                                                                        "Round pneumonia"]
+    # the learner: a Nodule over the first expert nodule, a Mass where there is none
+    drag_scene(quiz.view.canvas, (22, 20), (62, 60))
+    quiz.label_pick.setCurrentIndex(1)  # Mass
+    drag_scene(quiz.view.canvas, (150, 10), (190, 40))
+    assert [m.label for m in quiz.all_marks()] == ["Nodule", "Mass"]
+    assert "2 marks" in quiz.mark_count.text()
+    quiz.diagnosis.setEditText("  metastases ")
+    quiz.submit_action.trigger()
+
+    conn = sqlite3.connect(store.path)
+    marks = conn.execute("SELECT label, x, y, w, h, matched_iou FROM quiz_marks ORDER BY rowid").fetchall()
+    nodule = marks[0][1:5]
+    expected_iou = hand_iou((20, 20, 40, 40), nodule)
+    assert expected_iou > 0.9 and marks[0][5] == pytest.approx(expected_iou) and marks[1][5] is None
+    row = conn.execute("SELECT s.learner, a.case_id, a.hits, a.misses, a.false_marks, a.mean_iou, a.diagnosis_correct "
+                       "FROM quiz_answers a JOIN quiz_sessions s ON s.id = a.session_id").fetchone()
+    assert row[:5] == ("Ana", c1, 1, 1, 1) and row[5] == pytest.approx(expected_iou) and row[6] == 1
+    assert conn.execute("SELECT COUNT(*) FROM boxes").fetchone()[0] == boxes_before  # never the folder's boxes
+    conn.close()
+    shown = quiz.result.text()
+    assert "1 of 2</b> findings found" in shown and "1 missed" in shown and "1 false mark" in shown
+    assert f"{expected_iou:.2f}" in shown and "right" in shown
+    # revealed: the expert boxes over the learner's marks, and the case text
+    tags = sorted(o.tag.text for o in quiz.view.expert.childItems() if o.tag is not None)
+    assert tags == ["Nodule", "Nodule: missed"]
+    assert any("false mark" in (o.tag.text if o.tag else "") for o in quiz.view.marks.childItems())
+    assert "Two nodules" in visible_text(quiz) and "Granulomas" in visible_text(quiz)
+
+    quiz.next_action.trigger()  # case 2: nothing of case 1 left
+    assert quiz.view.path.endswith("img_1.png") and quiz.view.expert.childItems() == []
+    assert "Two nodules" not in visible_text(quiz) and "40M, fever" in visible_text(quiz)
+    quiz.submit_action.trigger()  # an empty answer: the Mass is missed, the diagnosis wrong
+    assert "0 of 1</b> finding found" in quiz.result.text() and "wrong" in quiz.result.text()
+    with qtbot.waitSignal(quiz.finished, timeout=2000):
+        quiz.submit_action.trigger()
+    assert "Findings found: <b>1 of 3</b>" in quiz.history.text() and "Diagnoses right: <b>1 of 2</b>" in quiz.history.text()
+
+    # results: saved per learner, summary, CSV read back by the csv module
+    from desktop.ui.teaching import show_results
+
+    dialog = show_results(win)
+    qtbot.addWidget(dialog)
+    assert dialog.case_table.rowCount() == 2 and dialog.label_table.rowCount() == 2
+    labels = {dialog.label_table.item(r, 0).text(): dialog.label_table.item(r, 3).text() for r in range(2)}
+    assert labels == {"Nodule": "50%", "Mass": "0%"}
+    out = tmp_path / "results.csv"
+    assert dialog.export_to(str(out)) == 2
+    with open(out, newline="", encoding="utf-8-sig") as f:
+        rows = {r["case_id"]: r for r in csv.DictReader(f)}
+    assert rows[str(c1)]["learner"] == "Ana" and rows[str(c1)]["hits"] == "1" and rows[str(c1)]["false_marks"] == "1"
+    assert rows[str(c1)]["mean_iou"] == f"{expected_iou:.4f}" and rows[str(c2)]["diagnosis_correct"] == "no"
+
+
+def test_marks_are_removed_with_delete_and_kept_per_image(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = start_quiz(win, plan("Ben", [c1]))
+    qtbot.addWidget(quiz)
+    drag_scene(quiz.view.canvas, (10, 10), (30, 30))
+    drag_scene(quiz.view.canvas, (100, 100), (130, 130))
+    quiz.view.mark_items()[0].setSelected(True)
+    assert quiz.view.delete_selected_marks() == 1
+    assert [round(m.x) for m in quiz.all_marks()] == [100]
+    quiz.view.remove_last_mark()
+    assert quiz.all_marks() == []
+    drag_scene(quiz.view.canvas, (10, 10), (11, 11))  # a click is not a mark
+    assert quiz.all_marks() == []
+
+
+def test_presentation_reveals_boxes_then_labels_then_text(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    win.teaching.select_case(c1)
+    show = start_presentation(win)
+    qtbot.addWidget(show)
+    qtbot.waitExposed(show)
+    assert show.isFullScreen() and show.palette().window().color().name() == "#000000"
+    assert show.view.canvas.backgroundBrush().color().name() == "#000000"
+    assert show.view.path.endswith("img_0.png") and show.view.expert.childItems() == []
+    assert not show.text_area.isVisible() and "62F, smoker" in show.caption.text()
+    show.forward.trigger()  # boxes
+    outlines = show.view.expert.childItems()
+    assert len(outlines) == 2 and all(o.tag is None for o in outlines)
+    show.forward.trigger()  # labels
+    assert [o.tag.text for o in show.view.expert.childItems()] == ["Nodule", "Nodule"]
+    assert not show.text_area.isVisible()
+    show.forward.trigger()  # text
+    assert show.text_area.isVisible() and "Two nodules" in show.text.text() and "Metastases" in show.text.text()
+    show.forward.trigger()  # the next case, from its film
+    assert show.view.path.endswith("img_1.png") and show.view.expert.childItems() == []
+    assert not show.text_area.isVisible() and "Case 2 of 2" in show.counter.text()
+    show.back.trigger()  # back to case 1, fully revealed
+    assert show.view.path.endswith("img_0.png") and show.text_area.isVisible()
+    show.leave.trigger()
+    assert not show.isVisible()
