@@ -2,7 +2,8 @@
 corrections made to a model's predictions and a teaching set (a page for any browser; its options
 in teaching_options.py), with the options `loupe export` has (only reviewed
 images, predictions nobody reviewed, scores, the window used for DICOM → PNG, non-identifying
-names), run as a job; at the end "Show in folder". The work is desktop.core.exchange's
+names), run as a job with a progress bar (images or boxes written) and Cancel, which removes what
+it had written; at the end "Show in folder". The work is desktop.core.exchange's
 `export_annotations` (the teaching set: `export_teaching_set`), the same functions as `loupe export`."""
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.exchange import export_annotations
 from desktop.jobs.runner import runner_for
-from desktop.ui.dialogs.common import edits_saved_first, show_folder, window_store
+from desktop.ui.dialogs.common import JobProgress, edits_saved_first, job_progress, show_folder, window_store
 
 FORMATS = (  # (format, shown name, writes a file (True) or a folder)
     ("coco", "COCO (annotations.coco.json)", True),
@@ -131,8 +131,7 @@ class ExportDialog(QDialog):
         self.teaching_loaded = False
         lay.addWidget(self.teaching)
 
-        self.progress = QProgressBar()
-        self.progress.hide()
+        self.progress = JobProgress(self)
         lay.addWidget(self.progress)
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -272,27 +271,13 @@ class ExportDialog(QDialog):
         self.warnings = warnings = []  # burned-in text in exported pixels (read once the job is done)
 
         def run(ctx):
-            ctx.progress(0, 1, "Exporting…")
+            ctx.progress(0, 0, "waiting for the window's edits to be saved")
             edits_saved_first(waiting, "the export")  # edits waiting in memory are part of the export
             with open_store(folder) as store:
-                path = export_annotations(store, out, fmt, **kw, **({"warnings": warnings} if fmt == "roboflow"
-                                                                   else {}))
-            ctx.progress(1, 1, "Exported")
-            return path
+                return export_annotations(store, out, fmt, progress=job_progress(ctx), **kw,
+                                          **({"warnings": warnings} if fmt == "roboflow" else {}))
 
-        self.export_button.setEnabled(False)
-        self.close_button.setEnabled(False)
-        self.show_button.hide()
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("Exporting…")
-        self.progress.show()
-        self.message.setText("Exporting…")
-        self.job = self.jobs.submit(run, name=f"Export ({fmt})", device=None, heavy=False)
-        self.job.result.connect(self._exported)
-        self.job.error.connect(lambda text, _d: self.message.setText(
-            f"<span style='color:#c0392b'>{html.escape(text)}</span>"))
-        self.job.finished.connect(self._finished)
-        return self.job
+        return self._start(run, fmt)
 
     def _run_teaching(self, out: str):
         from desktop.core.exchange.teaching_set import export_teaching_set
@@ -306,40 +291,29 @@ class ExportDialog(QDialog):
         kw = self.teaching.options(keep_paths=self.keep_paths.isChecked())
 
         def run(ctx):
-            ctx.progress(0, 1, "Exporting…")
+            ctx.progress(0, 0, "waiting for the window's edits to be saved")
             edits_saved_first(waiting, "the export")
-
-            def progress(done, total, message):
-                ctx.check()  # a cancel stops between images; nothing is left behind
-                ctx.progress(done, total, message)
-
-            with open_store(folder) as store:
-                return export_teaching_set(store, out, progress=progress, **kw)
+            with open_store(folder) as store:  # a cancel stops between images; nothing is left behind
+                return export_teaching_set(store, out, progress=job_progress(ctx), **kw)
 
         return self._start(run, "teaching")
 
     def _start(self, run, fmt: str):
+        """Run the export job `run`, its progress in the bar, with Cancel."""
         self.export_button.setEnabled(False)
         self.close_button.setEnabled(False)
         self.show_button.hide()
         self.open_page_button.hide()
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("Exporting…")
-        self.progress.show()
         self.message.setText("Exporting…")
         self.job = self.jobs.submit(run, name=f"Export ({fmt})", device=None, heavy=False)
-        self.job.progress.connect(self._progressed)
         self.job.result.connect(self._exported)
         self.job.error.connect(lambda text, _d: self.message.setText(
             f"<span style='color:#c0392b'>{html.escape(text)}</span>"))
+        self.job.cancelled.connect(lambda: self.message.setText(
+            "<b>Export cancelled.</b> The files it had written were removed; nothing else was changed."))
         self.job.finished.connect(self._finished)
+        self.progress.follow(self.job, "Exporting", "Stop the export and remove the files it has written")
         return self.job
-
-    def _progressed(self, p) -> None:
-        if p.total > 1:
-            self.progress.setRange(0, p.total)
-            self.progress.setValue(p.done)
-            self.progress.setFormat(p.text())
 
     def _open_page(self) -> None:
         from PySide6.QtCore import QUrl
@@ -373,7 +347,6 @@ class ExportDialog(QDialog):
         self.exported.emit(str(self.result_path))
 
     def _finished(self) -> None:
-        self.progress.hide()
         self.export_button.setEnabled(True)
         self.close_button.setEnabled(True)
 
