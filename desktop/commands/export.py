@@ -117,6 +117,7 @@ def parse_cases(text: str | None) -> list[int] | None:
 
 
 def run_teaching(args) -> int:
+    from desktop.core.exchange.progress import terminal_progress
     from desktop.core.exchange.teaching_set import burned_in_images, export_teaching_set
     from desktop.core.store import open_store
 
@@ -134,7 +135,7 @@ def run_teaching(args) -> int:
         result = export_teaching_set(store, args.out, case_ids=case_ids, window=args.window,
                                      leave_out_burned_in=args.leave_out_burned_in, keep_paths=args.keep_paths,
                                      zip_file=args.zip, title=args.title, quiz=not args.no_quiz,
-                                     max_side=args.max_side or None)
+                                     max_side=args.max_side or None, progress=terminal_progress(sys.stderr))
     print(f"wrote {result.folder / 'index.html'} ({result.cases} case(s), {result.images} image(s); "
           f"open it in any browser)")
     if result.zip_path is not None:

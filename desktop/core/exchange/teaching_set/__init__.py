@@ -119,7 +119,7 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
             kept = []
             for k, im in enumerate(case.images, start=1):
                 if progress:
-                    progress(done, total, f"Case {n} of {len(cases)}")
+                    progress(done, total, "Images rendered")
                 done += 1
                 if (n, k) in skip or im.rel_path in skip_paths:
                     result.left_out.append(burned.get((n, k)) or BurnedIn(n, case.key, k, "left out by choice",
@@ -160,7 +160,7 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
             page_cases.append(_page_case(case, number, page_images, case_boxes))
             manifest_cases.append({"case": f"case-{number:03d}", "case_id": case.key, "images": manifest_images})
         if progress:
-            progress(total, total, "Writing the page")
+            progress(total, total, "Images rendered")
         if not page_cases:
             raise ExchangeError(f"{folder}: every image was left out; nothing to export")
         _add_choices(page_cases, [m["case_id"] for m in manifest_cases])
