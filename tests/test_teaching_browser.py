@@ -119,7 +119,7 @@ def test_a_learner_marks_a_box_picks_a_diagnosis_and_is_scored_as_python_scores(
         assert b.text("#score-diagnosis") == "Diagnosis: not quite (you said “Haemangioma”)"
         assert b.text("#score-boxes").startswith("0 of 0 findings found · 1 false mark")
         assert b.js("document.querySelector('label.choice.right span').textContent") == "Hepatic cyst"
-        assert b.text("#summary") == "2 of 3 answered · findings 1/1 · diagnoses 1/2"
+        assert b.text("#summary") == "Answered 2/3 · findings 1/1 · diagnoses 1/2"
         b.click("#results-button")
         assert b.visible("#results")
         rows = b.js("Array.from(document.querySelectorAll('#results tbody tr')).map(r => r.innerText.split('\\t'))")

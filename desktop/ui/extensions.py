@@ -15,6 +15,7 @@ EXTENSIONS = [
     "desktop.ui.training_panel:install",
     "desktop.ui.teaching:install",
     "desktop.ui.dialogs:install",
+    "desktop.ui.review:install",  # the review queue (N, the list's order) and the corrections dashboard
 ]
 
 

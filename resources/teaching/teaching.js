@@ -133,7 +133,7 @@
         }));
       });
     }
-    $("modality").textContent = img.modality || "";
+    $("modality").textContent = (img.modality ? img.modality + " \u00b7 " : "") + img.width + " \u00d7 " + img.height;
   }
 
   function fit() {
@@ -197,7 +197,19 @@
                                         "stroke-width": stroke }));
     }
     overlay.classList.toggle("can-draw", canDraw());
+    fitTags(overlay, font);
     void img;
+  }
+
+  // each tag's background as wide as its text really is (the font is the system's)
+  function fitTags(overlay, font) {
+    Array.prototype.forEach.call(overlay.querySelectorAll(".tag"), function (g) {
+      var text = g.querySelector("text"), rect = g.querySelector("rect");
+      try {
+        var w = text.getComputedTextLength();
+        if (w > 0) rect.setAttribute("width", w + font * 0.8);
+      } catch (e) { /* not laid out yet: the estimate stays */ }
+    });
   }
 
   function tag(x, y, text, fill, font, below) {
@@ -294,10 +306,14 @@
   function renderQuiz() {
     var c = current(), st = cs();
     var quiz = $("quiz");
-    quiz.hidden = !DATA.quiz;
+    quiz.hidden = !DATA.quiz || (st.revealed && !st.score);  // revealed without an answer: nothing to show
+    renderScore();
     if (!DATA.quiz) return;
+    quiz.classList.toggle("answered", !!st.score);
     var findings = $("quiz-findings");
-    findings.hidden = !labels.length;
+    findings.hidden = !labels.length || (st.score && !st.marks.length && !c.boxes.length);
+    $("findings-head").textContent = st.revealed ? "Your marks" : "Mark the findings";
+    $("label-pick").hidden = st.revealed;
     var pick = clear($("label-pick"));
     labels.forEach(function (l, i) {
       var on = l.name === state.label;
@@ -308,7 +324,8 @@
       }, [el("span", { class: "swatch", bg: safeColour(l.color) }),
           el("span", { text: l.name })]));
     });
-    $("draw-hint").textContent = st.revealed ? "" : "Drag on the image to mark each finding with the chosen label.";
+    $("draw-hint").textContent = "Drag on the image to mark each finding with the chosen label.";
+    $("draw-hint").hidden = st.revealed;
     renderMarks();
     var dx = $("quiz-diagnosis");
     var hasDx = !!c.fields.diagnosis;
@@ -330,10 +347,10 @@
     var other = $("other");
     other.value = st.other;
     other.disabled = st.revealed;
+    $("other-row").hidden = st.revealed && !st.other;
     $("check").disabled = st.revealed;
     $("check").hidden = st.revealed;
     $("clear").hidden = st.revealed || !st.marks.length;
-    renderScore();
   }
 
   function safeColour(c) { return /^#[0-9a-fA-F]{3,8}$/.test(c || "") ? c : "#56B4E9"; }
@@ -357,7 +374,8 @@
       }
       list.appendChild(item);
     });
-    $("marks-empty").hidden = st.marks.length > 0 || st.revealed;
+    $("marks-empty").textContent = st.revealed ? "You marked nothing." : "No marks yet.";
+    $("marks-empty").hidden = st.marks.length > 0;
     $("clear").hidden = st.revealed || !st.marks.length;
   }
 
@@ -403,6 +421,8 @@
           el("td", { text: String(t.misses) }),
           el("td", { text: String(t.false_marks) })]);
       });
+      box.appendChild(el("p", { class: "hint", text: "On the image: your marks in green (found) or red (false " +
+                                "mark), the expert's boxes in the label's colour, dashed where you missed one." }));
       box.appendChild(el("table", { class: "per-label" }, [
         el("thead", {}, [el("tr", {}, [el("th", { text: "Label" }), el("th", { text: "Found" }),
                                        el("th", { text: "Missed" }), el("th", { text: "False" })])]),
@@ -470,7 +490,7 @@
   }
   function renderSummary() {
     var t = totals();
-    var parts = [t.answered + " of " + cases.length + " answered"];
+    var parts = ["Answered " + t.answered + "/" + cases.length];
     if (t.expert) parts.push("findings " + t.found + "/" + t.expert);
     if (t.dxAsked) parts.push("diagnoses " + t.dxRight + "/" + t.dxAsked);
     $("summary").textContent = DATA.quiz ? parts.join(" \u00b7 ") : "";

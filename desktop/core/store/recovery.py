@@ -143,7 +143,7 @@ def _replay(store, record: dict, handles: dict[int, int], skipped: list[str]) ->
     if kind == "add_box":
         new = store.add_box(record["image_id"], record["category"], record["x"], record["y"], record["w"],
                             record["h"], source=record["source"], model=record["model"], score=record["score"],
-                            state=record["state"], locked=record["locked"])
+                            state=record["state"], locked=record["locked"], refined_by=record.get("refined_by"))
         handles[record["handle"]] = new
     elif kind == "update_box":
         box_id = real(record["box"])

@@ -86,9 +86,9 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
                         progress: Callable[[int, int, str], None] | None = None) -> TeachingSetResult:
     """Write the teaching set into the folder `out` (created; a previous teaching set there is
     replaced whole, any other non-empty folder is refused). `window`: None (each file's own),
-    a CT preset name or (center, width), for DICOM images. `leave_out`: (case number, image
-    number) pairs to leave out, as the dialog's check boxes choose; `leave_out_burned_in` leaves
-    out every image `burned_in_images` lists. `progress(done, total, message)` is called per
+    a CT preset name or (center, width), for DICOM images. `leave_out_burned_in` leaves out every
+    image `burned_in_images` lists. `leave_out`: the images (paths relative to the folder)
+    to leave out, as the dialog's check boxes choose. `progress(done, total, message)` is called per
     image (and may raise to cancel: nothing is left behind)."""
     folder, out = Path(store.folder), Path(out)
     window = parse_window(window)
@@ -102,9 +102,8 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
             if refused:
                 raise ExchangeError(f"{folder}: {refused}; nothing was exported")
     burned = {(b.case_number, b.image_number): b for b in burned_in_images(store, case_ids)}
-    skip = set(leave_out or ())
-    if leave_out_burned_in:
-        skip |= set(burned)
+    skip_paths = set(leave_out or ())
+    skip = {key for key, b in burned.items() if leave_out_burned_in or b.rel_path in skip_paths}
     total = sum(len(c.images) for c in cases)
     result = TeachingSetResult(out, None, 0, 0)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -120,9 +119,9 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
                 if progress:
                     progress(done, total, f"Case {n} of {len(cases)}")
                 done += 1
-                if (n, k) in skip:
-                    if (n, k) in burned:
-                        result.left_out.append(burned[(n, k)])
+                if (n, k) in skip or im.rel_path in skip_paths:
+                    result.left_out.append(burned.get((n, k)) or BurnedIn(n, case.key, k, "left out by choice",
+                                                                          im.rel_path))
                     continue
                 kept.append((k, im))
             if not kept:
