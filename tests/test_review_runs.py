@@ -202,9 +202,10 @@ def tiny_card(tmp_path, monkeypatch):
 
 
 def test_cli_classify_with_mc_dropout_scores_the_entropy_of_the_mean(tmp_path, tiny_card, capsys):
+    from uncertainty_helpers import tiny_classifier
+
     from desktop.core.imaging.model_input import model_input
     from models.uncertainty import binary_entropy, mc_dropout_probabilities
-    from uncertainty_helpers import tiny_classifier
 
     paths = make_folder(tmp_path / "images", n=2)
     out = tmp_path / "probs.json"
@@ -231,10 +232,10 @@ def test_cli_classify_with_mc_dropout_scores_the_entropy_of_the_mean(tmp_path, t
 
 @pytest.mark.gui
 def test_the_models_dock_offers_mc_dropout_only_for_models_with_dropout(qtbot, tmp_path, monkeypatch):
-    import models
     from PySide6.QtCore import QSettings
-
     from uncertainty_helpers import tiny_classifier
+
+    import models
 
     monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
     QSettings().remove("models/folder")
