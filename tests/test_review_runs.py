@@ -190,3 +190,89 @@ def test_the_models_dock_records_the_same_scores_as_the_cli(qtbot, tmp_path, mon
         assert list(store.image_scores(cls.id).values()) == [pytest.approx(0.85)] * 3
     finally:
         win.jobs.shutdown()
+
+
+@pytest.fixture
+def tiny_card(tmp_path, monkeypatch):
+    monkeypatch.setitem(registry.ARCHITECTURES, "tiny-dropout", "uncertainty_helpers:load_tiny")
+    card = tmp_path / "tiny.json"
+    card.write_text(json.dumps({"name": "tiny", "architecture": "tiny-dropout", "task": "classification",
+                                "class_names": ["normal", "pneumonia"]}))
+    return card
+
+
+def test_cli_classify_with_mc_dropout_scores_the_entropy_of_the_mean(tmp_path, tiny_card, capsys):
+    from uncertainty_helpers import tiny_classifier
+
+    from desktop.core.imaging.model_input import model_input
+    from models.uncertainty import binary_entropy, mc_dropout_probabilities
+
+    paths = make_folder(tmp_path / "images", n=2)
+    out = tmp_path / "probs.json"
+    rc = main(["classify", *paths, "--model", str(tiny_card), "--store", str(tmp_path / "images"),
+               "--mc-dropout", "6", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    assert "(2 images scored)" in capsys.readouterr().err
+    probs = json.loads(out.read_text())
+    assert set(probs) == set(paths)  # the JSON keeps the plain (dropout off) probabilities
+    reference = tiny_classifier(0.5)
+    with open_store(tmp_path / "images") as store:
+        run = store.runs()[0]
+        assert (run.method, run.params, run.origin) == ("mc-dropout-entropy", {"multi_label": False, "passes": 6},
+                                                        "cli")
+        for p in paths:
+            assert probs[p] == pytest.approx(reference.classify(model_input(p)), abs=1e-6)
+            passes = mc_dropout_probabilities(reference, model_input(p), passes=6)
+            mean = sum(s["pneumonia"] for s in passes) / 6
+            # two classes summing to one: the entropy of the mean distribution is H2(mean p)
+            score, detail = store.image_score(run.id, store.image_id(p.rsplit("/", 1)[-1]))
+            assert score == pytest.approx(binary_entropy(mean), abs=1e-6)
+            assert detail["passes"] == 6 and detail["mutual_information"] >= 0
+
+
+@pytest.mark.gui
+def test_the_models_dock_offers_mc_dropout_only_for_models_with_dropout(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from uncertainty_helpers import tiny_classifier
+
+    import models
+
+    monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
+    QSettings().remove("models/folder")
+    built = {}
+
+    def load(spec, weights=None, device="auto", **options):
+        card = json.loads(open(spec).read())
+        built[card["name"]] = tiny_classifier(0.5 if card["name"] == "tiny" else 0.0, name=card["name"])
+        return built[card["name"]]
+
+    monkeypatch.setattr(models, "load_model", load)
+    (tmp_path / "models").mkdir()
+    cards = {}
+    for name in ("plain", "tiny"):
+        (tmp_path / "models" / f"{name}.safetensors").write_bytes(b"dummy")
+        cards[name] = tmp_path / "models" / f"{name}.json"
+        cards[name].write_text(json.dumps({"name": name, "architecture": "tiny-dropout", "task": "classification",
+                                           "class_names": ["normal", "pneumonia"],
+                                           "weights": f"{name}.safetensors"}))
+    make_folder(tmp_path / "images", n=2)
+    win = FakeWindow()
+    qtbot.addWidget(win)
+    win.open_folder(tmp_path / "images")
+    from desktop.ui.model_panel import install
+
+    panel = install(win)
+    try:
+        for card, offered in ((cards["plain"], False), (cards["tiny"], True)):
+            job = panel.select(str(card))
+            if job is not None:
+                qtbot.waitSignal(job.finished, timeout=60000).wait()
+            assert panel.mc_dropout.isHidden() is not offered
+        panel.mc_dropout.setChecked(True)
+        job = panel.run("all")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        run = win.box_editor.store.runs()[0]
+        assert (run.model, run.method, run.params["passes"]) == ("tiny", "mc-dropout-entropy", 10)
+        assert len(win.box_editor.store.image_scores(run.id)) == 2
+    finally:
+        win.jobs.shutdown()

@@ -131,7 +131,10 @@ class RunRecorder:
         store = self.store
         if self.task != "detection" and self.run_id is None:
             return None  # a classifier's run writes nothing else into the store
-        iid = store.ensure_image(rel_path, int(size[0]), int(size[1]))
+        width, height = int(size[0]), int(size[1])
+        iid = store.image_id(rel_path) if width <= 0 or height <= 0 else None  # size unknown: keep the record's
+        if iid is None:
+            iid = store.ensure_image(rel_path, width, height)
         score = score_of(self.task, value, self.threshold, self.multi_label, samples)
         with store.batch():
             if self.task == "detection":

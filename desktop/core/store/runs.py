@@ -29,7 +29,8 @@ class Run:
     @property
     def label(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.started))
-        return f"{self.model} · {when} · {self.scored} image{'s' if self.scored != 1 else ''}"
+        how = ", command line" if self.origin == "cli" else ""
+        return f"run {self.id}: {self.model} · {when}{how} · {self.scored} image{'s' if self.scored != 1 else ''}"
 
 
 _RUN_SELECT = ("SELECT r.id, r.model, r.task, r.method, r.params, r.origin, r.started, r.finished, "
