@@ -1,4 +1,4 @@
-"""The Teaching Cases dock in the real window: a case made from the image on screen, its fields
+"""The Cases dock in the real window: a case made from the image on screen, its fields
 edited and undone through Edit ▸ Undo (typing merged into one step), the model caption inserted as
 a draft, search by keyword and diagnosis, the keys in the Help sheet, and the empty states."""
 

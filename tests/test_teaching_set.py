@@ -273,3 +273,48 @@ def test_page_scoring_equals_python_under_node(tmp_path):
     assert (js[1]["hits"], js[1]["misses"], js[1]["false_marks"], js[1]["diagnosis_correct"]) == (3, 1, 2, True)
     assert (js[2]["hits"], js[2]["diagnosis_correct"]) == (0, False)
     assert (js[3]["hits"], js[3]["mean_iou"], js[3]["diagnosis_correct"]) == (1, pytest.approx(0.5), True)
+
+
+@pytest.mark.shared_data
+def test_real_films_render_as_pydicom_shows_them(shared_data, tmp_path):
+    """The public DICOMs (CR MONOCHROME1 JPEG 2000, CT, MR, RGB ultrasound, JPEG baseline CR) and
+    a ChestX-ray14 PNG, exported in their own windows: each PNG equals pydicom's rendering; a film
+    larger than --max-side is scaled down with its boxes kept in film pixels."""
+    from tests.imaging_helpers import pydicom_display_reference
+
+    folder = tmp_path / "films"
+    folder.mkdir()
+    names = ["RG1_J2KI.dcm", "693_UNCR.dcm", "MR2_UNCR.dcm", "US1_UNCR.dcm", "siim_cr_chest_monochrome1.dcm"]
+    for name in names:
+        shutil.copyfile(shared_data / "dicom" / name, folder / name)
+    shutil.copyfile(shared_data / "nih" / "images" / "00000150_002.png", folder / "nih.png")
+    with open_store(folder) as store:
+        nih = store.ensure_image("nih.png", 1024, 1024)
+        store.add_box(nih, "Pneumonia", 601.4, 596.0, 215.6, 181.0)
+        result = export_teaching_set(store, tmp_path / "set", max_side=1024)
+    manifest = json.loads((tmp_path / "set" / "manifest.json").read_text(encoding="utf-8"))
+    by_file = {im["file"]: im for c in manifest["cases"] for im in c["images"]}
+    order = sorted([*names, "nih.png"], key=str.lower)  # the folder's natural order
+    assert result.cases == len(order)
+    for k, name in enumerate(order, start=1):
+        png = np.asarray(Image.open(tmp_path / "set" / "images" / f"case-{k:03d}.png"))
+        entry = by_file[f"images/case-{k:03d}.png"]
+        if name == "nih.png":
+            assert np.array_equal(png, np.asarray(Image.open(folder / name).convert("L")))
+            continue
+        if name == "US1_UNCR.dcm":
+            assert entry["burned_in_text"].startswith("modality US") and png.ndim == 3
+            continue
+        ref = pydicom_display_reference(folder / name)
+        if "png_size" in entry:  # RG1 (1955 x 1841) and MR2 (1024 x 1024 fits): scaled to 1024
+            assert name == "RG1_J2KI.dcm" and max(entry["png_size"]) == 1024 and max(png.shape) == 1024
+            assert (entry["width"], entry["height"]) == (ref.shape[1], ref.shape[0])
+            import cv2
+
+            ref = cv2.resize(ref, (png.shape[1], png.shape[0]), interpolation=cv2.INTER_AREA)
+            assert np.abs(png.astype(int) - ref).mean() < 1.0, name
+        else:
+            assert png.shape == ref.shape and np.abs(png.astype(int) - ref).max() <= 1, name
+    data = page_data(tmp_path / "set" / "index.html")
+    nih_case = next(c for c in data["cases"] if c["boxes"])
+    assert nih_case["images"][0]["width"] == 1024 and nih_case["boxes"][0]["x"] == pytest.approx(601.4)

@@ -88,7 +88,7 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export annotations")
         self.setMinimumWidth(600)
         lay = QVBoxLayout(self)
-        intro = QLabel(f"The annotations of <b>{html.escape(str(self.folder))}</b>")
+        self.intro = intro = QLabel(f"The annotations of <b>{html.escape(str(self.folder))}</b>")
         intro.setWordWrap(True)
         lay.addWidget(intro)
         form = QFormLayout()
@@ -217,14 +217,24 @@ class ExportDialog(QDialog):
         self.model_row.setVisible(fmt in ("coco-results", "corrections"))
         self.roboflow.setVisible(fmt == "roboflow")
         self.teaching.setVisible(fmt == "teaching")
+        what = "A teaching set from" if fmt == "teaching" else "The annotations of"
+        self.intro.setText(f"{what} <b>{html.escape(str(self.folder))}</b>")
         if fmt == "teaching" and not self.teaching_loaded:
             self.teaching_loaded = True
             self.teaching.load(getattr(getattr(self.window, "box_editor", None), "store", None))
         self.open_page_button.hide()
-        self.adjustSize()
         self.out_edit.setText(str(self.folder.parent / f"{self.folder.name}-{DEFAULT_NAMES[fmt]}"))
         self.show_button.hide()
         self.message.setText("")
+        self.fit_on_screen()
+
+    def fit_on_screen(self) -> None:
+        """As small as its contents, and moved up when that would reach past the screen's bottom."""
+        self.adjustSize()
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        frame = self.frameGeometry()
+        if screen is not None and frame.bottom() > screen.bottom():
+            self.move(frame.left(), max(screen.top(), screen.bottom() - frame.height()))
 
     def _choose_out(self) -> None:
         fmt = self.fmt()
@@ -333,6 +343,7 @@ class ExportDialog(QDialog):
         self.message.setText(text)
         self.show_button.show()
         self.open_page_button.show()
+        self.fit_on_screen()
         self.exported.emit(str(self.result_path))
 
     def _finished(self) -> None:

@@ -1,4 +1,4 @@
-"""Teaching: the Teaching Cases dock (cases, their fields, search), the Teaching menu, the quiz,
+"""Teaching: the Cases dock (teaching cases, their fields, search), the Teaching menu, the quiz,
 presentation mode and the quiz results. `install(window)` is called by desktop/ui/extensions.py
 after the box editor (whose store and undo stack it shares) and sets `window.teaching` (the
 CasePanel; see case_panel.py for its seam)."""
@@ -17,7 +17,7 @@ def install(window):
     stack = editor.undo_stack if editor is not None else QUndoStack(window)
     panel = CasePanel(window, stack)
     window.teaching = panel
-    panel.dock = window.add_panel("Teaching Cases", panel)
+    panel.dock = window.add_panel("Cases", panel)  # short: the right side holds five tabs
     if editor is not None:
         editor.store_opened.connect(panel.set_store)
         editor.store_refreshed.connect(lambda: panel.refresh_list())
@@ -76,8 +76,8 @@ def _ready(window) -> bool:
         window.notify("Open a folder first: teaching cases are kept with its images")
         return False
     if panel.book.count() == 0:
-        window.notify("This folder has no teaching cases yet: show a film and press New Case in the Teaching "
-                      "Cases dock")
+        window.notify("This folder has no teaching cases yet: show a film and press New Case in the Cases "
+                      "dock")
         panel.dock.show()
         panel.dock.raise_()
         return False

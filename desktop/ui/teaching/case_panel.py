@@ -1,4 +1,4 @@
-"""The Teaching Cases dock: the folder's cases (search by keyword, diagnosis or any text), the
+"""The Cases dock (teaching cases): the folder's cases (search by keyword, diagnosis or any text), the
 selected case's fields, and the ways into a quiz, a presentation and the results.
 
 `window.teaching` is this panel: `.book` (a desktop.core.teaching.CaseBook or None), `.store`,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from desktop.ui.teaching.case_form import CaseForm
 from desktop.ui.teaching.commands import CreateCase, DeleteCase, SetCaseField
 
+MIN_WIDTH = 300
 SCOPES = (("All text", None), ("Keywords", ("keywords",)), ("Diagnosis", ("diagnosis",)),
           ("Keywords or diagnosis", ("keywords", "diagnosis")))
 
@@ -116,7 +117,7 @@ class CasePanel(QWidget):
         self.splitter.addWidget(top)
         self.splitter.addWidget(form_area)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -129,6 +130,13 @@ class CasePanel(QWidget):
         top.setMinimumHeight(140)
         form_area.setMinimumHeight(120)
         self.set_store(None)
+
+    def minimumSizeHint(self):
+        """Wide enough for the form's fields (the first start's layout sizes the right side by
+        its docks' needs)."""
+        hint = super().minimumSizeHint()
+        hint.setWidth(max(hint.width(), MIN_WIDTH))
+        return hint
 
     # -- the store -------------------------------------------------------------------------------
     def set_store(self, store) -> None:

@@ -176,6 +176,9 @@ def _text_html(case) -> str:
 def present(main_window, store, case_ids: list[int], start: int = 0, full_screen: bool = True) -> PresentationWindow:
     window = PresentationWindow(main_window, store, case_ids, start)
     if full_screen:
+        screen = main_window.screen() if main_window is not None else None
+        if screen is not None:  # without a window manager (a bare X server) full screen is this geometry
+            window.setGeometry(screen.geometry())
         window.showFullScreen()
     else:
         window.show()

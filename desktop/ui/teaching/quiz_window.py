@@ -318,7 +318,7 @@ class QuizWindow(QWidget):
             f"<p>Diagnoses right: <b>{right} of {len(scored)}</b>.</p>"
             "<p>The results are saved in the folder under this name: Teaching ▸ Quiz Results… shows them "
             "across learners and exports them as CSV.</p>")
-        for w in (self.answer_box, self.result, self.legend, self.case_text, self.image_row):
+        for w in (self.answer_box, self.result, self.legend, self.case_text, self.image_row, self.leave_button):
             w.hide()
         self.view.load(None)
         self.view.canvas.show_message("Quiz finished")

@@ -37,6 +37,7 @@ from desktop.core.exchange.teaching_set.render import parse_window, render_image
 
 MANIFEST_FORMAT = "loupe-teaching-set"
 MAX_CHOICES = 5
+MAX_SIDE = 2048  # px: a film larger than this is written scaled down (a screen shows no more)
 
 
 @dataclass
@@ -82,12 +83,13 @@ def burned_in_images(store, case_ids=None) -> list[BurnedIn]:
 
 def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_burned_in: bool = False,
                         leave_out: set | None = None, keep_paths: bool = False, zip_file: bool = False,
-                        title: str = "Teaching set", quiz: bool = True,
+                        title: str = "Teaching set", quiz: bool = True, max_side: int | None = MAX_SIDE,
                         progress: Callable[[int, int, str], None] | None = None) -> TeachingSetResult:
     """Write the teaching set into the folder `out` (created; a previous teaching set there is
     replaced whole, any other non-empty folder is refused). `window`: None (each file's own),
     a CT preset name or (center, width), for DICOM images. `leave_out_burned_in` leaves out every
-    image `burned_in_images` lists. `leave_out`: the images (paths relative to the folder)
+    image `burned_in_images` lists. `max_side`: films larger than that (px, longer side) are
+    written scaled down; None or 0 keeps every pixel. `leave_out`: the images (paths relative to the folder)
     to leave out, as the dialog's check boxes choose. `progress(done, total, message)` is called per
     image (and may raise to cancel: nothing is left behind)."""
     folder, out = Path(store.folder), Path(out)
@@ -117,7 +119,7 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
             kept = []
             for k, im in enumerate(case.images, start=1):
                 if progress:
-                    progress(done, total, f"Case {n} of {len(cases)}")
+                    progress(done, total, "Images rendered")
                 done += 1
                 if (n, k) in skip or im.rel_path in skip_paths:
                     result.left_out.append(burned.get((n, k)) or BurnedIn(n, case.key, k, "left out by choice",
@@ -130,7 +132,7 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
             page_images, manifest_images, case_boxes = [], [], []
             for j, (k, im) in enumerate(kept, start=1):
                 stem = f"case-{number:03d}" if j == 1 else f"case-{number:03d}-{j}"
-                rendered = render_image(folder / im.rel_path, images_dir, stem, window)
+                rendered = render_image(folder / im.rel_path, images_dir, stem, window, max_side=max_side)
                 boxes = expert_boxes(store, im.image_id)
                 page_images.append({
                     "width": rendered.width, "height": rendered.height, "modality": rendered.modality,
@@ -139,6 +141,8 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
                                 for v in rendered.variants]})
                 entry = {"file": rendered.variants[0].file, "width": rendered.width, "height": rendered.height,
                          "windows": [v.manifest() for v in rendered.variants], "boxes": len(boxes)}
+                if rendered.png_size != (rendered.width, rendered.height):
+                    entry["png_size"] = list(rendered.png_size)  # scaled down (max_side); boxes stay in film pixels
                 if rendered.burned_in:
                     entry["burned_in_text"] = rendered.burned_in
                     b = burned.get((n, k))
@@ -156,7 +160,7 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
             page_cases.append(_page_case(case, number, page_images, case_boxes))
             manifest_cases.append({"case": f"case-{number:03d}", "case_id": case.key, "images": manifest_images})
         if progress:
-            progress(total, total, "Writing the page")
+            progress(total, total, "Images rendered")
         if not page_cases:
             raise ExchangeError(f"{folder}: every image was left out; nothing to export")
         _add_choices(page_cases, [m["case_id"] for m in manifest_cases])

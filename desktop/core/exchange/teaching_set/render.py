@@ -40,6 +40,7 @@ class Rendered:
     modality: str
     variants: list[Variant]
     burned_in: str | None  # why the pixels may show a name (phi.burned_in_warning), or None
+    png_size: tuple[int, int] = (0, 0)  # (width, height) written: smaller than the film's when scaled down
 
 
 def parse_window(text: str | None):
@@ -97,8 +98,12 @@ def variants_of(image, window) -> list[tuple[Window | None, str]]:
     return out
 
 
-def render_image(src: Path, out_dir: Path, stem: str, window=None, alternatives: bool = True) -> Rendered:
-    """Render `src` to `out_dir/stem.png` (the chosen window) and `stem-w2.png`, ... (the others)."""
+def render_image(src: Path, out_dir: Path, stem: str, window=None, alternatives: bool = True,
+                 max_side: int | None = None) -> Rendered:
+    """Render `src` to `out_dir/stem.png` (the chosen window) and `stem-w2.png`, ... (the others).
+    `max_side`: a film larger than that on its longer side is written scaled down to it (area
+    averaging); `Rendered.width/height` stay the file's own, the coordinates of its boxes, and the
+    page scales the PNG to them."""
     try:
         image = read_image(src)
     except ImageReadError as exc:
@@ -106,10 +111,12 @@ def render_image(src: Path, out_dir: Path, stem: str, window=None, alternatives:
     windows = variants_of(image, window)
     if not alternatives:
         windows = windows[:1]
-    variants = []
+    variants, png_size = [], (0, 0)
     for k, (win, _name) in enumerate(windows, start=1):
         name = f"{stem}.png" if k == 1 else f"{stem}-w{k}.png"
-        write_png(image.render(win), out_dir / name)
+        pixels = _shrunk(image.render(win), max_side)
+        png_size = (pixels.shape[1], pixels.shape[0])
+        write_png(pixels, out_dir / name)
         if image.dataset is None:
             shown = "As stored" if win is None or win.name == "Identity" else label(win)
         else:
@@ -118,7 +125,18 @@ def render_image(src: Path, out_dir: Path, stem: str, window=None, alternatives:
                                 None if win is None else float(win.width), f"{out_dir.name}/{name}"))
     w, h = image.size
     modality = str(image.meta.get("Modality", "") or "") if image.dataset is not None else ""
-    return Rendered(w, h, modality.strip()[:8], variants, image.meta.get("Burned-in text"))
+    return Rendered(w, h, modality.strip()[:8], variants, image.meta.get("Burned-in text"), png_size)
+
+
+def _shrunk(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    if not max_side or max(h, w) <= max_side:
+        return pixels
+    import cv2
+
+    scale = max_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
 
 
 def write_png(pixels: np.ndarray, path: Path) -> None:
