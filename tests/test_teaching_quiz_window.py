@@ -199,3 +199,27 @@ def test_quiz_film_uses_the_window_the_educator_set(qtbot, tmp_path, monkeypatch
     quiz = start_quiz(win, plan("Eve", [c1]))
     qtbot.addWidget(quiz)
     assert (quiz.view.wl.effective().center, quiz.view.wl.effective().width) == (100.0, 50.0)
+
+
+def test_opening_another_folder_closes_the_quiz_and_the_presentation(qtbot, tmp_path, monkeypatch):
+    from tests.editor_helpers import image_folder, open_folder
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = start_quiz(win, plan("Fay", [c1]))
+    qtbot.addWidget(quiz)
+    drag_scene(quiz.view.canvas, (20, 20), (60, 60))  # marks not submitted: no question is asked
+    show = start_presentation(win, full_screen=False)
+    qtbot.addWidget(show)
+    open_folder(qtbot, win, image_folder(tmp_path / "other", n=1))
+    assert not quiz.isVisible() and not show.isVisible()
+    assert win.teaching.book.count() == 0 and "No teaching cases yet" in win.teaching.empty.text()
+
+
+def test_a_quiz_on_a_read_only_folder_says_why_it_cannot_start(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    store.writer.read_only = f"{store.path} is read-only: edits cannot be saved there, and nothing was changed"
+    assert start_quiz(win, plan("Gus", [c1])) is None
+    level, text, details = win.notifications.history[-1]
+    assert (level, text) == ("error", "The quiz could not start") and "read-only" in details

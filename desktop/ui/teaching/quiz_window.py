@@ -329,8 +329,14 @@ class QuizWindow(QWidget):
         self.case = None
         self.view.drawing_enabled = False
 
+    def force_close(self) -> None:
+        """Close without asking (the folder's store is closing)."""
+        self._forced = True
+        self.close()
+
     def closeEvent(self, event) -> None:
-        unsent = self.case is not None and not self.submitted and bool(self.all_marks())
+        unsent = (self.case is not None and not self.submitted and bool(self.all_marks())
+                  and not getattr(self, "_forced", False))
         if unsent and self.isVisible() and QMessageBox.question(
                 self, "Leave the quiz?", "This case's marks have not been submitted and will be lost. "
                 "The answers already submitted are saved.") != QMessageBox.Yes:
