@@ -48,7 +48,7 @@ def watch_bar(dialog):
 def held_after(monkeypatch, module, stage: str):
     """The dialog's job stops after its first report of `stage` until the test has pressed
     Cancel (so the press lands part way, not after a fast job has ended)."""
-    pressed = threading.Event()
+    pressed, reached = threading.Event(), threading.Event()
     real = module.job_progress
 
     def job_progress(ctx):
@@ -57,12 +57,13 @@ def held_after(monkeypatch, module, stage: str):
         def progress(done, total, text):
             inner(done, total, text)
             if text == stage and 0 < done < total:
+                reached.set()
                 pressed.wait(10)
 
         return progress
 
     monkeypatch.setattr(module, "job_progress", job_progress)
-    return pressed
+    return pressed, reached
 
 
 def test_import_bar_counts_the_boxes_up_to_the_total(qtbot, win, tmp_path):
@@ -98,8 +99,9 @@ def test_cancel_during_an_import_keeps_nothing(qtbot, win, tmp_path, monkeypatch
     _wait(qtbot, dialog.job)
     editor.store.wait_saved(5)
     before = dump(editor.store.path)
-    pressed = held_after(monkeypatch, import_dialog, "boxes written")
+    pressed, reached = held_after(monkeypatch, import_dialog, "boxes written")
     qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    qtbot.waitUntil(reached.is_set, timeout=20000)  # part of the boxes are written (in the transaction)
     qtbot.waitUntil(lambda: dialog.progress.bar.format().startswith("Boxes written"), timeout=20000)
     qtbot.mouseClick(dialog.progress.cancel_button, Qt.LeftButton)
     assert dialog.progress.bar.format() == "Cancelling…"
@@ -136,10 +138,11 @@ def test_export_bar_counts_images_and_cancel_removes_what_it_wrote(qtbot, win, t
 
     out2 = tmp_path / "out2"
     dialog.out_edit.setText(str(out2))
-    pressed = held_after(monkeypatch, export_dialog, "images written")
+    pressed, reached = held_after(monkeypatch, export_dialog, "images written")
     qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+    qtbot.waitUntil(reached.is_set, timeout=20000)
     qtbot.waitUntil(lambda: dialog.progress.bar.format().startswith("Images written"), timeout=20000)
-    assert out2.exists()  # it had started writing
+    assert any(p.is_file() for p in out2.rglob("*"))  # it had written part of the export
     qtbot.mouseClick(dialog.progress.cancel_button, Qt.LeftButton)
     pressed.set()
     _wait(qtbot, dialog.job)

@@ -60,6 +60,13 @@ class RunsMixin:
 
         return self.writer.write(op, f"a run of {model}", queue=False)
 
+    def latest_run_like(self, model: str, task: str, method: str, params: dict | None = None) -> int | None:
+        """The newest run of the same model, task, method and parameters (to continue it), or None."""
+        row = self.conn.execute("SELECT id FROM runs WHERE model = ? AND task = ? AND method = ? AND params = ? "
+                                "ORDER BY id DESC LIMIT 1",
+                                (model, task, method, json.dumps(params or {}, sort_keys=True))).fetchone()
+        return row[0] if row else None
+
     def finish_run(self, run_id: int) -> None:
         now = time.time()
         self.writer.write(lambda conn: conn.execute("UPDATE runs SET finished = ? WHERE id = ?", (now, run_id)),

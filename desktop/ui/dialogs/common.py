@@ -112,9 +112,12 @@ def job_progress(ctx):
     """The `progress(done, total, stage)` an exchange function takes (desktop/core/exchange/
     progress.py), for a job: it raises JobCancelled once Cancel was pressed (an import then rolls
     back, an export removes what it wrote) and passes the counts on to the dialog."""
+    last = [None]
+
     def progress(done: int, total: int, stage: str) -> None:
         ctx.check()
-        ctx.progress(done, total, stage)
+        ctx.progress(done, total, stage, force=stage != last[0])  # a new stage shows at once
+        last[0] = stage
 
     return progress
 

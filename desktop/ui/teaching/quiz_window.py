@@ -149,7 +149,7 @@ class QuizWindow(QWidget):
         self.case_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
         lay.addWidget(self.case_text)
         lay.addStretch(1)
-        self.submit_button = QPushButton("Submit Answer", side)
+        self.submit_button = QPushButton("Submit Answer (Ctrl+Return)", side)
         self.submit_button.setDefault(True)
         self.submit_button.setToolTip("Ctrl+Return")
         self.submit_button.clicked.connect(self.submit_or_next)
@@ -205,7 +205,7 @@ class QuizWindow(QWidget):
         self.result.hide()
         self.legend.hide()
         self.case_text.hide()
-        self.submit_button.setText("Submit Answer")
+        self.submit_button.setText("Submit Answer (Ctrl+Return)")
         self.view.drawing_enabled = True
         self._label_changed()
         self.image_index = -1
@@ -291,7 +291,7 @@ class QuizWindow(QWidget):
         draw_reveal(self.view, expert, learner, score, self._image_id())
         self.view.freeze_marks()
         last = self.index == len(self.case_ids) - 1
-        self.submit_button.setText("Finish Quiz" if last else "Next Case")
+        self.submit_button.setText("Finish Quiz (Ctrl+Return)" if last else "Next Case (N)")
         self.answered.emit(self.case.id, score)
 
     def next_case(self) -> None:
@@ -329,8 +329,14 @@ class QuizWindow(QWidget):
         self.case = None
         self.view.drawing_enabled = False
 
+    def force_close(self) -> None:
+        """Close without asking (the folder's store is closing)."""
+        self._forced = True
+        self.close()
+
     def closeEvent(self, event) -> None:
-        unsent = self.case is not None and not self.submitted and bool(self.all_marks())
+        unsent = (self.case is not None and not self.submitted and bool(self.all_marks())
+                  and not getattr(self, "_forced", False))
         if unsent and self.isVisible() and QMessageBox.question(
                 self, "Leave the quiz?", "This case's marks have not been submitted and will be lost. "
                 "The answers already submitted are saved.") != QMessageBox.Yes:
