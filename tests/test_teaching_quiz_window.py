@@ -223,3 +223,47 @@ def test_a_quiz_on_a_read_only_folder_says_why_it_cannot_start(qtbot, tmp_path, 
     assert start_quiz(win, plan("Gus", [c1])) is None
     level, text, details = win.notifications.history[-1]
     assert (level, text) == ("error", "The quiz could not start") and "read-only" in details
+
+
+def test_real_keys_drive_the_presentation_and_the_quiz(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    win.teaching.select_case(c1)
+    show = start_presentation(win, full_screen=False)
+    qtbot.addWidget(show)
+    qtbot.waitExposed(show)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is show)
+    qtbot.keyClick(show, Qt.Key_Space)
+    assert show.step == 1
+    qtbot.keyClick(show, Qt.Key_PageDown)  # a presenter's clicker
+    assert show.step == 2
+    qtbot.keyClick(show, Qt.Key_Left)
+    assert show.step == 1
+    qtbot.keyClick(show, Qt.Key_N)
+    assert (show.index, show.step) == (1, 0)
+    qtbot.keyClick(show, Qt.Key_Escape)
+    assert not show.isVisible()
+
+    quiz = start_quiz(win, plan("Hal", [c1, c2]))
+    qtbot.addWidget(quiz)
+    qtbot.waitExposed(quiz)
+    quiz.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is quiz)
+    quiz.view.canvas.setFocus()
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_2)
+    assert quiz.view.current_label == "Mass"
+    drag_scene(quiz.view.canvas, (10, 10), (40, 40))
+    quiz.view.mark_items()[0].setSelected(True)
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_Delete)
+    assert quiz.all_marks() == []
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_Return, Qt.ControlModifier)
+    assert quiz.submitted and quiz.index == 0
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_N)
+    assert quiz.index == 1 and not quiz.submitted
+    # typing a diagnosis: its letters and digits are text, not the quiz's keys
+    quiz.diagnosis.setFocus()
+    qtbot.keyClicks(quiz.diagnosis.lineEdit(), "n2")
+    assert quiz.diagnosis.currentText() == "n2" and quiz.index == 1 and quiz.view.current_label == "Mass"

@@ -178,7 +178,7 @@ class QuizWindow(QWidget):
         add(["0"], self.view.canvas.fit, "Fit")
         add(["Esc"], self.close, "Leave the quiz")
         for n in range(min(9, len(self.plan.labels))):
-            add([str(n + 1)], lambda n=n: self.label_pick.setCurrentIndex(n), f"Label {n + 1}")
+            add([str(n + 1)], lambda _checked=False, n=n: self.label_pick.setCurrentIndex(n), f"Label {n + 1}")
 
     # -- flow ------------------------------------------------------------------------------------
     def show_case(self, index: int) -> None:
