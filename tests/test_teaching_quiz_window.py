@@ -199,3 +199,71 @@ def test_quiz_film_uses_the_window_the_educator_set(qtbot, tmp_path, monkeypatch
     quiz = start_quiz(win, plan("Eve", [c1]))
     qtbot.addWidget(quiz)
     assert (quiz.view.wl.effective().center, quiz.view.wl.effective().width) == (100.0, 50.0)
+
+
+def test_opening_another_folder_closes_the_quiz_and_the_presentation(qtbot, tmp_path, monkeypatch):
+    from tests.editor_helpers import image_folder, open_folder
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = start_quiz(win, plan("Fay", [c1]))
+    qtbot.addWidget(quiz)
+    drag_scene(quiz.view.canvas, (20, 20), (60, 60))  # marks not submitted: no question is asked
+    show = start_presentation(win, full_screen=False)
+    qtbot.addWidget(show)
+    open_folder(qtbot, win, image_folder(tmp_path / "other", n=1))
+    assert not quiz.isVisible() and not show.isVisible()
+    assert win.teaching.book.count() == 0 and "No teaching cases yet" in win.teaching.empty.text()
+
+
+def test_a_quiz_on_a_read_only_folder_says_why_it_cannot_start(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    store.writer.read_only = f"{store.path} is read-only: edits cannot be saved there, and nothing was changed"
+    assert start_quiz(win, plan("Gus", [c1])) is None
+    level, text, details = win.notifications.history[-1]
+    assert (level, text) == ("error", "The quiz could not start") and "read-only" in details
+
+
+def test_real_keys_drive_the_presentation_and_the_quiz(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    win.teaching.select_case(c1)
+    show = start_presentation(win, full_screen=False)
+    qtbot.addWidget(show)
+    qtbot.waitExposed(show)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is show)
+    qtbot.keyClick(show, Qt.Key_Space)
+    assert show.step == 1
+    qtbot.keyClick(show, Qt.Key_PageDown)  # a presenter's clicker
+    assert show.step == 2
+    qtbot.keyClick(show, Qt.Key_Left)
+    assert show.step == 1
+    qtbot.keyClick(show, Qt.Key_N)
+    assert (show.index, show.step) == (1, 0)
+    qtbot.keyClick(show, Qt.Key_Escape)
+    assert not show.isVisible()
+
+    quiz = start_quiz(win, plan("Hal", [c1, c2]))
+    qtbot.addWidget(quiz)
+    qtbot.waitExposed(quiz)
+    quiz.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is quiz)
+    quiz.view.canvas.setFocus()
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_2)
+    assert quiz.view.current_label == "Mass"
+    drag_scene(quiz.view.canvas, (10, 10), (40, 40))
+    quiz.view.mark_items()[0].setSelected(True)
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_Delete)
+    assert quiz.all_marks() == []
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_Return, Qt.ControlModifier)
+    assert quiz.submitted and quiz.index == 0
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_N)
+    assert quiz.index == 1 and not quiz.submitted
+    # typing a diagnosis: its letters and digits are text, not the quiz's keys
+    quiz.diagnosis.setFocus()
+    qtbot.keyClicks(quiz.diagnosis.lineEdit(), "n2")
+    assert quiz.diagnosis.currentText() == "n2" and quiz.index == 1 and quiz.view.current_label == "Mass"

@@ -178,7 +178,7 @@ class QuizWindow(QWidget):
         add(["0"], self.view.canvas.fit, "Fit")
         add(["Esc"], self.close, "Leave the quiz")
         for n in range(min(9, len(self.plan.labels))):
-            add([str(n + 1)], lambda n=n: self.label_pick.setCurrentIndex(n), f"Label {n + 1}")
+            add([str(n + 1)], lambda _checked=False, n=n: self.label_pick.setCurrentIndex(n), f"Label {n + 1}")
 
     # -- flow ------------------------------------------------------------------------------------
     def show_case(self, index: int) -> None:
@@ -329,8 +329,14 @@ class QuizWindow(QWidget):
         self.case = None
         self.view.drawing_enabled = False
 
+    def force_close(self) -> None:
+        """Close without asking (the folder's store is closing)."""
+        self._forced = True
+        self.close()
+
     def closeEvent(self, event) -> None:
-        unsent = self.case is not None and not self.submitted and bool(self.all_marks())
+        unsent = (self.case is not None and not self.submitted and bool(self.all_marks())
+                  and not getattr(self, "_forced", False))
         if unsent and self.isVisible() and QMessageBox.question(
                 self, "Leave the quiz?", "This case's marks have not been submitted and will be lost. "
                 "The answers already submitted are saved.") != QMessageBox.Yes:
