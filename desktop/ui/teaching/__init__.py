@@ -54,6 +54,9 @@ def install(window):
     actions["present"] = add("&Present Cases", lambda: start_presentation(window), ["F5"],
                              tip="Full screen on black; Space reveals boxes, labels, then the text; Esc leaves")
     actions["results"] = add("Quiz &Results…", lambda: show_results(window))
+    menu.addSeparator()
+    actions["export"] = add("&Export Teaching Set…", lambda: _export_set(window),
+                            tip="A web page with the cases and a quiz that opens in any browser, no server")
     panel.actions = actions
     panel.quiz_button.clicked.connect(lambda: start_quiz(window))
     panel.present_button.clicked.connect(lambda: start_presentation(window))
@@ -64,6 +67,12 @@ def install(window):
     register_keys(window, "Quiz window", QUIZ_KEYS)
     register_keys(window, "Presentation mode", PRESENT_KEYS)
     return panel
+
+
+def _export_set(window) -> None:
+    from desktop.ui.dialogs import open_export
+
+    open_export(window, "teaching")
 
 
 def close_teaching_windows(window) -> None:
