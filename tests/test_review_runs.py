@@ -188,6 +188,21 @@ def test_the_models_dock_records_the_same_scores_as_the_cli(qtbot, tmp_path, mon
         # {Effusion 0.1, Cardiomegaly 0.7, Mass 0.55}, one label per image: 1 - (0.7 - 0.55) = 0.85
         assert cls.method == "margin"
         assert list(store.image_scores(cls.id).values()) == [pytest.approx(0.85)] * 3
+        # one image again: the same run gets its newer score, no one-image run becomes "the latest"
+        job = panel.select(str(cards["fake-detector"]))
+        if job is not None:
+            qtbot.waitSignal(job.finished, timeout=60000).wait()
+        job = panel.run("this")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        assert [r.id for r in store.runs()] == [cls.id, det.id] and scored[-1] == det.id
+        # another threshold is another definition of "ambiguous": a new run
+        panel.controls.threshold.setValue(50)
+        job = panel.run("this")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        newest = store.runs()[0]
+        assert newest.id not in (cls.id, det.id) and newest.params["threshold"] == pytest.approx(0.5)
+        # 0.9 and 0.2 at 0.5: none in [0.4, 0.6]; the shown 0.9 -> H2(0.9) = 0.468996
+        assert list(store.image_scores(newest.id).values()) == [pytest.approx(DETECTOR_U - 1, abs=1e-5)]
     finally:
         win.jobs.shutdown()
 

@@ -56,7 +56,7 @@ def test_create_edit_and_undo_a_case(qtbot, tmp_path, monkeypatch):
     assert disk_case(editor.store, case.id)[3] == "" and form.text_of("diagnosis") == ""
     editor.actions["redo"].trigger()
     assert disk_case(editor.store, case.id)[3] == "Pneumothorax" and form.text_of("diagnosis") == "Pneumothorax"
-    assert panel.list.item(0).text() == "Pneumothorax"  # the list names the case by its diagnosis
+    assert panel.list_model.index(0).data() == "Pneumothorax"  # the list names the case by its diagnosis
     undo.trigger()
     undo.trigger()
     undo.trigger()  # the case itself
@@ -123,7 +123,7 @@ def test_search_finds_by_keyword_and_by_diagnosis(qtbot, tmp_path, monkeypatch):
     panel.refresh_list()
     assert sorted(panel.visible_ids()) == [c1, c2]
     # choosing a case shows its film
-    panel.list.setCurrentRow(panel.visible_ids().index(c2))
+    panel.list.setCurrentIndex(panel.list_model.index(panel.visible_ids().index(c2)))
     assert win.current_path().endswith("img_1.png")
 
 

@@ -80,7 +80,8 @@ def test_no_planted_patient_data_in_any_output_byte(films, tmp_path, capsys):
     # every PNG holds pixels only: no text, time or other ancillary chunk, nothing in PIL's info
     for png in (out / "images").iterdir():
         data = png.read_bytes()
-        assert png_chunks(data) == ["IHDR", "IDAT", "IEND"], png.name
+        chunks = png_chunks(data)
+        assert chunks[0] == "IHDR" and chunks[-1] == "IEND" and set(chunks[1:-1]) == {"IDAT"}, png.name
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             assert im.info == {} and getattr(im, "text", {}) == {}, png.name
@@ -302,8 +303,11 @@ def test_real_films_render_as_pydicom_shows_them(shared_data, tmp_path):
         if name == "nih.png":
             assert np.array_equal(png, np.asarray(Image.open(folder / name).convert("L")))
             continue
-        if name == "US1_UNCR.dcm":
-            assert entry["burned_in_text"].startswith("modality US") and png.ndim == 3
+        if name == "US1_UNCR.dcm":  # colour, shown as stored (RGB in the PNG, not OpenCV's BGR)
+            import pydicom
+
+            assert entry["burned_in_text"].startswith("modality US")
+            assert np.array_equal(png, pydicom.dcmread(folder / name).pixel_array[..., :3])
             continue
         ref = pydicom_display_reference(folder / name)
         if "png_size" in entry:  # RG1 (1955 x 1841) and MR2 (1024 x 1024 fits): scaled to 1024
@@ -318,3 +322,15 @@ def test_real_films_render_as_pydicom_shows_them(shared_data, tmp_path):
     data = page_data(tmp_path / "set" / "index.html")
     nih_case = next(c for c in data["cases"] if c["boxes"])
     assert nih_case["images"][0]["width"] == 1024 and nih_case["boxes"][0]["x"] == pytest.approx(601.4)
+
+
+def test_the_educator_chooses_the_labels_to_mark_with(films, tmp_path):
+    with open_store(films) as store:
+        export_teaching_set(store, tmp_path / "default")
+        export_teaching_set(store, tmp_path / "chosen", labels=["Effusion", " Nodule", "Mass", "Nodule"])
+        colours = {c.name: c.color for c in store.categories()}
+    assert page_data(tmp_path / "default" / "index.html")["labels"] == [{"name": "Nodule", "color": colours["Nodule"]}]
+    # in the educator's order, once each, the folder's colours; Mass is new to the folder
+    assert page_data(tmp_path / "chosen" / "index.html")["labels"] == [
+        {"name": "Effusion", "color": colours["Effusion"]}, {"name": "Nodule", "color": colours["Nodule"]},
+        {"name": "Mass", "color": "#56B4E9"}]

@@ -43,6 +43,8 @@ def add_arguments(parser) -> None:
     teaching.add_argument("--max-side", type=int, default=2048,
                           help="films larger than this many pixels on their longer side are written scaled "
                                "down to it (default 2048; 0 keeps every pixel)")
+    teaching.add_argument("--labels", help="the labels the learner marks with, e.g. Nodule,Mass,Effusion (default: "
+                                           "those of the exported cases' boxes; others act as distractors)")
     teaching.add_argument("--no-quiz", action="store_true",
                           help="no quiz on the page (hide/reveal of the answers only)")
 
@@ -135,7 +137,8 @@ def run_teaching(args) -> int:
         result = export_teaching_set(store, args.out, case_ids=case_ids, window=args.window,
                                      leave_out_burned_in=args.leave_out_burned_in, keep_paths=args.keep_paths,
                                      zip_file=args.zip, title=args.title, quiz=not args.no_quiz,
-                                     max_side=args.max_side or None, progress=terminal_progress(sys.stderr))
+                                     max_side=args.max_side or None, progress=terminal_progress(sys.stderr),
+                                     labels=args.labels.split(",") if args.labels else None)
     print(f"wrote {result.folder / 'index.html'} ({result.cases} case(s), {result.images} image(s); "
           f"open it in any browser)")
     if result.zip_path is not None:

@@ -268,14 +268,13 @@ class ExportDialog(QDialog):
         kw = self.options()
         waiting = window_store(self.window)
 
-        self.warnings = warnings = []  # burned-in text in exported pixels (read once the job is done)
+        self.warnings = warnings = []  # burned-in text, an unwritable name mapping (read once the job is done)
 
         def run(ctx):
             ctx.progress(0, 0, "waiting for the window's edits to be saved")
             edits_saved_first(waiting, "the export")  # edits waiting in memory are part of the export
             with open_store(folder) as store:
-                return export_annotations(store, out, fmt, progress=job_progress(ctx), **kw,
-                                          **({"warnings": warnings} if fmt == "roboflow" else {}))
+                return export_annotations(store, out, fmt, progress=job_progress(ctx), warnings=warnings, **kw)
 
         return self._start(run, fmt)
 
@@ -357,12 +356,16 @@ class ExportDialog(QDialog):
         self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}")
         self.show_button.show()
         warnings = getattr(self, "warnings", [])
-        if warnings:  # decision 0117: pixels may carry a name that no tag filter removes
-            text = (f"{len(warnings)} exported image(s) may show the patient's name or ID in their pixels "
-                    "(burned-in text); check them before sharing")
-            self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}<br>"
-                                 f"<span style='color:#b07d00'>⚠ {html.escape(text)}</span>")
-            self.window.notify(f"Exported to {path}; {text}", "\n".join(warnings), "warning")
+        burned = [w for w in warnings if "may show the patient's name" in w]
+        texts = []
+        if burned:  # decision 0117: pixels may carry a name that no tag filter removes
+            texts.append(f"{len(burned)} exported image(s) may show the patient's name or ID in their pixels "
+                         "(burned-in text); check them before sharing")
+        texts += [w.removeprefix("warning: ") for w in warnings if w not in burned]
+        if texts:
+            self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}" + "".join(
+                f"<br><span style='color:#b07d00'>⚠ {html.escape(t)}</span>" for t in texts))
+            self.window.notify(f"Exported to {path}; {texts[0]}", "\n".join(warnings), "warning")
         else:
             self.window.notify(f"Exported to {path}", None, "info")
         self.exported.emit(str(path))

@@ -64,6 +64,11 @@ class TeachingOptions(QWidget):
         row.addWidget(self.center)
         row.addWidget(self.width)
         form.addRow("DICOM window", row)
+        self.labels = QLineEdit()
+        self.labels.setPlaceholderText("the labels of the cases' boxes")
+        self.labels.setToolTip("Comma-separated; add labels that are not on these films as distractors. A box "
+                               "whose label is not listed here can only be missed.")
+        form.addRow("Labels to mark", self.labels)
         lay.addLayout(form)
         row = QHBoxLayout()
         self.quiz = QCheckBox("Quiz: the learner marks boxes and picks a diagnosis, then sees the score")
@@ -210,4 +215,8 @@ class TeachingOptions(QWidget):
     def options(self, keep_paths: bool) -> dict:
         return {"case_ids": self.case_ids(), "window": self.window(), "leave_out": self.leave_out(),
                 "keep_paths": keep_paths, "zip_file": self.zip.isChecked(), "title": self.title.text(),
-                "quiz": self.quiz.isChecked()}
+                "quiz": self.quiz.isChecked(), "labels": self.chosen_labels()}
+
+    def chosen_labels(self) -> list[str] | None:
+        names = [n.strip() for n in self.labels.text().split(",") if n.strip()]
+        return names or None

@@ -100,7 +100,8 @@ class RunController:
         store = store_of(window)
         if store is not None and model.task in SCORED_TASKS:  # predictions and uncertainty (decision 0130)
             self.recorder = RunRecorder(store, model, threshold=options.get("threshold"), origin="window",
-                                        mc_passes=options.get("mc_passes", 0) if model.task == "classification" else 0)
+                                        mc_passes=options.get("mc_passes", 0) if model.task == "classification" else 0,
+                                        continue_latest=scope in ("this", "selected") or skipped > 0)
         name = f"{model.name} on {len(paths)} image{'s' if len(paths) != 1 else ''}"
         if hasattr(model, "classify_sequence"):  # the temporal model: each patient's real sequence
             work = run_sequences(model, paths, {**options, "pattern": panel.pattern_text()}, window.image_paths(),

@@ -23,6 +23,9 @@ def install(window):
         editor.store_refreshed.connect(lambda: panel.refresh_list())
         # a new store (another folder, Edit a Copy…): the panel follows; closing drops it
         window.folder_opened.connect(lambda _f: panel.set_store(editor.store))
+        # another folder (or Edit a Copy…): the store a quiz or presentation used is closed
+        window.folder_opened.connect(lambda _f: close_teaching_windows(window))
+        editor.store_opened.connect(lambda _s: close_teaching_windows(window))
     window.current_image_changed.connect(panel.follow_image)
 
     menu = window.menu("Teaching")
@@ -51,6 +54,9 @@ def install(window):
     actions["present"] = add("&Present Cases", lambda: start_presentation(window), ["F5"],
                              tip="Full screen on black; Space reveals boxes, labels, then the text; Esc leaves")
     actions["results"] = add("Quiz &Results…", lambda: show_results(window))
+    menu.addSeparator()
+    actions["export"] = add("&Export Teaching Set…", lambda: _export_set(window),
+                            tip="A web page with the cases and a quiz that opens in any browser, no server")
     panel.actions = actions
     panel.quiz_button.clicked.connect(lambda: start_quiz(window))
     panel.present_button.clicked.connect(lambda: start_presentation(window))
@@ -61,6 +67,30 @@ def install(window):
     register_keys(window, "Quiz window", QUIZ_KEYS)
     register_keys(window, "Presentation mode", PRESENT_KEYS)
     return panel
+
+
+def _export_set(window) -> None:
+    from desktop.ui.dialogs import open_export
+
+    open_export(window, "teaching")
+
+
+def close_teaching_windows(window) -> None:
+    """Close an open quiz, presentation or results window (their store is going away). A quiz's
+    submitted answers are saved already; marks not yet submitted are dropped without asking."""
+    for name in ("quiz_window", "presentation", "results_dialog"):
+        other = getattr(window, name, None)
+        if other is None:
+            continue
+        try:
+            if other.isVisible():
+                if hasattr(other, "force_close"):
+                    other.force_close()
+                else:
+                    other.close()
+        except RuntimeError:  # already deleted by Qt
+            pass
+        setattr(window, name, None)
 
 
 def _find(panel) -> None:

@@ -59,6 +59,7 @@ class ImageListModel(QAbstractListModel):
         self.row_of: dict[str, int] = {}
         self.errors: dict[str, str] = {}
         self.statuses: dict[str, str] = {}  # normalised path -> review status (absent: unreviewed)
+        self.uncertainty: dict[str, float] = {}  # path -> the ordering run's score, while ordered by one
         self._thumbs: dict[str, QIcon] = {}
         self._requested: set[str] = set()
         self._jobs: dict[str, ThumbnailJob] = {}
@@ -75,6 +76,7 @@ class ImageListModel(QAbstractListModel):
         self._counts = dict.fromkeys(STATUS_TEXT, 0)
         self.errors.clear()
         self.statuses.clear()
+        self.uncertainty = {}
         self._thumbs.clear()
         self._requested.clear()
         self._jobs.clear()
@@ -168,6 +170,8 @@ class ImageListModel(QAbstractListModel):
         if role == Qt.ToolTipRole:
             reason = self.errors.get(path)
             review = f"Review: {STATUS_TEXT[self.status_of(path)]}"
+            if path in self.uncertainty:  # the list is ordered by a run's uncertainty
+                review += f"\nUncertainty: {self.uncertainty[path]:.2f}"
             return f"{path}\n\nCannot be shown: {reason}" if reason else f"{path}\n{review}"
         if role == Qt.ForegroundRole and path in self.errors:
             return QColor(220, 90, 80)
@@ -302,6 +306,7 @@ class ImageListPanel(QWidget):
         current = self.view.currentIndex()
         current_path = current.data(PathRole) if current.isValid() else None
         rows = None
+        self.model.uncertainty = scores or {}
         if scores is not None:
             row_of = self.model.row_of
             rows = {row_of[p]: v for p, v in scores.items() if p in row_of}

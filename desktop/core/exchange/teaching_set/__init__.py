@@ -84,12 +84,13 @@ def burned_in_images(store, case_ids=None) -> list[BurnedIn]:
 def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_burned_in: bool = False,
                         leave_out: set | None = None, keep_paths: bool = False, zip_file: bool = False,
                         title: str = "Teaching set", quiz: bool = True, max_side: int | None = MAX_SIDE,
-                        progress: Callable[[int, int, str], None] | None = None) -> TeachingSetResult:
+                        labels=None, progress: Callable[[int, int, str], None] | None = None) -> TeachingSetResult:
     """Write the teaching set into the folder `out` (created; a previous teaching set there is
     replaced whole, any other non-empty folder is refused). `window`: None (each file's own),
     a CT preset name or (center, width), for DICOM images. `leave_out_burned_in` leaves out every
     image `burned_in_images` lists. `max_side`: films larger than that (px, longer side) are
-    written scaled down; None or 0 keeps every pixel. `leave_out`: the images (paths relative to the folder)
+    written scaled down; None or 0 keeps every pixel. `labels`: the labels the learner marks with
+    (None: those of the exported boxes). `leave_out`: the images (paths relative to the folder)
     to leave out, as the dialog's check boxes choose. `progress(done, total, message)` is called per
     image (and may raise to cancel: nothing is left behind)."""
     folder, out = Path(store.folder), Path(out)
@@ -164,7 +165,7 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
         if not page_cases:
             raise ExchangeError(f"{folder}: every image was left out; nothing to export")
         _add_choices(page_cases, [m["case_id"] for m in manifest_cases])
-        labels = _labels(store, page_cases)
+        labels = _labels(store, page_cases, labels)
         data = {"title": title.strip() or "Teaching set", "quiz": bool(quiz), "labels": labels,
                 "cases": page_cases}
         (work / "index.html").write_text(build_page(data), encoding="utf-8")
@@ -213,7 +214,14 @@ def _add_choices(page_cases: list[dict], keys: list) -> None:
         c["choices"] = choices if len(choices) > 1 else []
 
 
-def _labels(store, page_cases: list[dict]) -> list[dict]:
+def _labels(store, page_cases: list[dict], chosen=None) -> list[dict]:
+    """The labels the learner marks with, with their colours: `chosen` (the educator's set, as the
+    app's quiz takes it: distractors welcome; an expert box whose label is not among them can only
+    be missed) in that order, or the labels of the exported expert boxes in the folder's order."""
+    colours = {cat.name: cat.color for cat in store.categories()}
+    if chosen is not None:
+        names = list(dict.fromkeys(n.strip() for n in chosen if n and n.strip()))
+        return [{"name": n, "color": colours.get(n, "#56B4E9")} for n in names]
     used = {b["label"] for c in page_cases for b in c["boxes"]}
     out = [{"name": cat.name, "color": cat.color} for cat in sorted(store.categories(), key=lambda c: (c.order, c.id))
            if cat.name in used]
@@ -258,13 +266,15 @@ def _replace(work: Path, out: Path) -> None:
 
 
 def write_zip(folder: Path) -> Path:
-    """`folder.zip` beside the folder, the folder inside it under its own name."""
+    """`folder.zip` beside the folder, the folder inside it under its own name. PNGs are stored as
+    they are (deflate would spend seconds on them for a percent); the page and manifest deflated."""
     target = folder.with_name(folder.name + ".zip")
     tmp = target.with_name(target.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
-                z.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+                kind = zipfile.ZIP_STORED if path.suffix == ".png" else zipfile.ZIP_DEFLATED
+                z.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}", compress_type=kind)
     os.replace(tmp, target)
     return target
 

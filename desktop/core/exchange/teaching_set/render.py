@@ -3,7 +3,7 @@ the file's other window presets (and the usual CT windows for CT) as alternative
 switch between.
 
 Every image is decoded and written again, never copied: a source PNG's text chunks or a JPEG's
-EXIF can name the patient. The PNGs are written with no ancillary chunks at all (IHDR, IDAT,
+EXIF can name the patient. The PNGs are written with no ancillary chunks at all (IHDR, IDAT...,
 IEND; PLTE never, the images are grey or RGB), so nothing but pixels leaves the folder.
 """
 
@@ -140,12 +140,17 @@ def _shrunk(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
 
 
 def write_png(pixels: np.ndarray, path: Path) -> None:
-    """8-bit grey or RGB pixels as a PNG with no metadata chunks."""
-    from PIL import Image
+    """8-bit grey or RGB pixels as a PNG with no metadata chunks (OpenCV's encoder writes IHDR, IDAT
+    and IEND only; zlib level 3: about twice as fast as level 6 on a film, a few percent larger)."""
+    import cv2
 
     arr = np.ascontiguousarray(pixels)
-    if arr.ndim == 3 and arr.shape[2] == 3 and np.array_equal(arr[..., 0], arr[..., 1]) \
-            and np.array_equal(arr[..., 0], arr[..., 2]):
-        arr = np.ascontiguousarray(arr[..., 0])  # grey shown as RGB: a third of the bytes
-    im = Image.fromarray(arr, "L" if arr.ndim == 2 else "RGB")
-    im.save(path, format="PNG", optimize=False, compress_level=6)
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        if np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2]):
+            arr = np.ascontiguousarray(arr[..., 0])  # grey shown as RGB: a third of the bytes
+        else:
+            arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    ok, data = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise ExchangeError(f"{path.name}: the image could not be encoded as PNG")
+    path.write_bytes(data.tobytes())
