@@ -331,11 +331,14 @@ class ExportDialog(QDialog):
         if result.left_out:
             text += f"<br>{len(result.left_out)} image(s) left out, as chosen."
             details += [f"left out: {b.line()}" for b in result.left_out]
+        if result.unreadable:
+            text += f"<br>{len(result.unreadable)} image(s) could not be read and were left out (Details)."
+            details += [f"left out: {b.line()}" for b in result.unreadable]
         if result.burned_in_kept:
             warn = (f"{len(result.burned_in_kept)} exported image(s) may show the patient's name or ID in their "
                     "pixels (burned-in text); check them before handing the set out")
             text += f"<br><span style='color:#b07d00'>⚠ {html.escape(warn)}</span>"
-            details += result.warnings
+            details += [w for w in result.warnings if w.startswith("warning:")]
             self.window.notify(f"Teaching set written to {self.result_path}; {warn}", "\n".join(details), "warning")
         else:
             self.window.notify(f"Teaching set written to {self.result_path}", "\n".join(details) or None, "info")
