@@ -1,5 +1,5 @@
-"""File > Export…: COCO, COCO results, Roboflow split (train/valid/test), YOLO, Pascal VOC and the
-corrections made to a model's predictions, with the options `loupe export` has (only reviewed
+"""File > Export…: COCO, COCO results, Roboflow split (train/valid/test), YOLO, Pascal VOC, the
+corrections made to a model's predictions and the measurements (rulers, angles, regions), with the options `loupe export` has (only reviewed
 images, predictions nobody reviewed, scores, the window used for DICOM → PNG, non-identifying
 names), run as a job; at the end "Show in folder". The work is desktop.core.exchange's
 `export_annotations`, the same function as `loupe export`."""
@@ -40,9 +40,11 @@ FORMATS = (  # (format, shown name, writes a file (True) or a folder)
     ("yolo", "YOLO (txt + classes.txt)", False),
     ("voc", "Pascal VOC (XML per image)", False),
     ("corrections", "Corrections of the models' predictions (JSON)", True),
+    ("measurements", "Measurements: rulers, angles, regions (CSV, or .json)", True),
 )
 DEFAULT_NAMES = {"coco": "annotations.coco.json", "coco-results": "results.coco.json",
-                 "corrections": "corrections.json", "roboflow": "dataset", "yolo": "yolo", "voc": "voc"}
+                 "corrections": "corrections.json", "roboflow": "dataset", "yolo": "yolo", "voc": "voc",
+                 "measurements": "measurements.csv"}
 
 
 def export_options(fmt: str, *, only_reviewed: bool, include_predictions: bool, scores: bool,
@@ -57,7 +59,7 @@ def export_options(fmt: str, *, only_reviewed: bool, include_predictions: bool, 
             kw["window"] = tuple(window)
     if model:
         kw["model"] = model
-    if keep_paths and fmt in ("coco", "voc", "corrections") and naming_supported():
+    if keep_paths and fmt in ("coco", "voc", "corrections", "measurements") and naming_supported():
         kw["keep_paths"] = True
     return kw
 
@@ -200,7 +202,7 @@ class ExportDialog(QDialog):
         self.only_reviewed.setVisible(fmt in ("coco", "yolo", "voc"))
         self.include_predictions.setVisible(fmt == "coco")
         self.scores.setVisible(fmt == "coco")
-        self.keep_paths.setVisible(naming_supported() and fmt in ("coco", "voc", "corrections"))
+        self.keep_paths.setVisible(naming_supported() and fmt in ("coco", "voc", "corrections", "measurements"))
         self.model_row.setVisible(fmt in ("coco-results", "corrections"))
         self.roboflow.setVisible(fmt == "roboflow")
         self.out_edit.setText(str(self.folder.parent / f"{self.folder.name}-{DEFAULT_NAMES[fmt]}"))
@@ -211,7 +213,8 @@ class ExportDialog(QDialog):
         fmt = self.fmt()
         writes_file = next(f for k, _n, f in FORMATS if k == fmt)
         if writes_file:
-            path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out_edit.text(), "JSON (*.json)")
+            kinds = "CSV (*.csv);;JSON (*.json)" if fmt == "measurements" else "JSON (*.json)"
+            path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out_edit.text(), kinds)
         else:
             path = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.folder.parent))
         if path:
