@@ -22,7 +22,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("desktop.commands.export", "export a folder's annotations (COCO, Roboflow, YOLO, VOC)"),
     "train": ("desktop.commands.train", "fine-tune a detector or classifier"),
     "eval": ("desktop.commands.eval", "evaluate predictions against ground truth"),
+    "corrections": ("desktop.commands.corrections", "how much each model was corrected: CSV and PNG of the dashboard"),
+    "cases": ("desktop.commands.cases", "list or search a folder's teaching cases; export its quiz results (CSV)"),
     "weights": ("desktop.commands.weights", "list the presets' weights files; download one (weights get)"),
+    "devices": ("desktop.commands.devices", "list the devices models can run on here (CPU, CUDA GPUs, Apple MPS)"),
 }
 
 

@@ -57,6 +57,7 @@ class Context:
     window_opened: bool = False
     torch_before_window: bool = False
     torch_after_window: list[str] = field(default_factory=list)
+    devices_found: list | None = None
     network_attempts: list[str] = field(default_factory=list)
 
 
@@ -180,6 +181,16 @@ def check_main_window(ctx: Context) -> str:
             app.processEvents()
             time.sleep(0.01)
         paths = list(window.image_paths())
+        # the device check (a child process) answers while the window runs: torch must still be absent
+        from desktop.ui.device_probe import shared_probe
+
+        probe = shared_probe()
+        probe.start()
+        deadline = time.monotonic() + 120
+        while probe.devices is None and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        ctx.devices_found = probe.devices
         app.processEvents()
     finally:
         window.close()
@@ -201,7 +212,10 @@ def check_lazy_torch(ctx: Context) -> str:
         raise AssertionError("cannot tell: torch was imported before the window opened (run in a fresh process)")
     if ctx.torch_after_window:
         raise AssertionError("opening the main window imported torch (it must load only with a model)")
-    return "the main window opened without importing torch"
+    if ctx.devices_found is None:
+        raise AssertionError("the window's device check (a child process) gave no answer in 120 s")
+    names = ", ".join(label for _id, label in ctx.devices_found)
+    return f"the main window opened and found its devices ({names}) without importing torch"
 
 
 def check_decode(ctx: Context) -> str:

@@ -46,3 +46,31 @@ def pytest_collection_modifyitems(config, items):
                 has_gpu = False
             if not has_gpu:
                 item.add_marker(pytest.mark.skip(reason="no CUDA or MPS device on this machine"))
+
+
+@pytest.fixture(autouse=True)
+def _stop_store_saving_threads(monkeypatch):
+    """A test window's store is closed when the application quits, which a test never does: each
+    left its saving thread running to the end of the session (about 90 by then). After the test
+    (and after pytest-qt has closed its widgets) the threads of the stores it started are stopped."""
+    from desktop.core.store.store import AnnotationStore
+
+    started = []
+    original = AnnotationStore.start_background
+
+    def start_background(self, *args, **kwargs):
+        started.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AnnotationStore, "start_background", start_background)
+    yield
+    for store in started:
+        writer = getattr(store, "writer", None)
+        background = getattr(writer, "background", None)
+        if background is not None:
+            background.stop()
+            writer.background = None
+        registration = getattr(store, "_registration", None)
+        if registration is not None:
+            registration.close()
+            store._registration = None

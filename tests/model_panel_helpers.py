@@ -219,3 +219,20 @@ def fake_load_model(built: dict):
         return model
 
     return load
+
+
+def fake_device_probe(monkeypatch, devices, delay_s: float = 0.0, code: int = 0):
+    """The shared device probe (a child process, desktop.ui.device_probe) answers `devices`, from a
+    child that prints them after `delay_s` and exits with `code`; a fresh probe for this test."""
+    import json
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    import desktop.ui.device_probe as device_probe
+
+    script = (f"import time, sys; time.sleep({delay_s}); print('torch: a warning first'); "
+              f"print({json.dumps(json.dumps([list(d) for d in devices]))}); sys.exit({code})")
+    monkeypatch.setattr(device_probe, "probe_command", lambda: [sys.executable, "-c", script])
+    monkeypatch.setattr(QApplication.instance(), "_loupe_device_probe", None, raising=False)
+    return device_probe

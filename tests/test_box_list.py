@@ -87,3 +87,16 @@ def test_labels_on_all_boxes_paints_every_label_and_is_remembered(qtbot, win):
     editor.all_labels_action.setChecked(False)
     QApplication.processEvents()
     assert (grab() != plain).sum() == 0
+
+
+def test_an_image_without_boxes_says_how_to_draw_one(qtbot, win):
+    editor, table = win.box_editor, win.box_editor.box_list
+    before = editor.image_id
+    win.canvas.setFocus()
+    qtbot.keyClick(win.canvas, Qt.Key_End)  # the second image has no boxes
+    qtbot.waitUntil(lambda: editor.image_id not in (None, before), timeout=10000)
+    qtbot.waitUntil(lambda: table.rowCount() == 0, timeout=5000)
+    assert "Press W (or R) and drag on the image" in table.empty_text()
+    shot = table.viewport().grab().toImage()
+    colors = {shot.pixel(x, y) for x in range(0, shot.width(), 3) for y in range(0, min(shot.height(), 60), 2)}
+    assert len(colors) > 2  # the text is painted, not an empty white table

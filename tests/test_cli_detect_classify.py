@@ -4,7 +4,9 @@ bad files reported and skipped."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -152,3 +154,26 @@ def test_classify_logits_are_the_networks_raw_outputs(images, tmp_path):
     got = json.loads(out.read_text())[str(images[0])]
     assert list(got) == ["healthy", "disease"]
     assert list(got.values()) == pytest.approx(want, abs=1e-4)
+
+
+@pytest.mark.skipif(os.name == "nt" or sys.platform == "darwin", reason="file names are bytes only on Linux")
+def test_detect_on_a_folder_says_which_names_it_leaves_out(images, tmp_path, monkeypatch, capsys):
+    """A name that is not UTF-8 is left out (as the window leaves it out, decision 0118), and said:
+    before, `loupe detect FOLDER` skipped it without a word."""
+    monkeypatch.setitem(registry.ARCHITECTURES, "fixed-test", f"{__name__}:load_fixed")
+    card = {"name": "fixed", "architecture": "fixed-test", "task": "detection",
+            "class_names": ["parent", "thing"], "default_threshold": 0.3}
+    (tmp_path / "fixed.json").write_text(json.dumps(card))
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    shutil.copy(images[0], folder / "good.png")
+    shutil.copy(images[0], os.fsdecode(os.fsencode(str(folder)) + b"/\xffscan.png"))
+    out = tmp_path / "dets.json"
+    rc = main(["detect", str(folder), "--model", str(tmp_path / "fixed.json"), "--device", "cpu", "--out", str(out)])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "skipped" in err and "\\xffscan.png" in err and "not valid UTF-8" in err and "rename the file" in err
+    data = json.loads(out.read_text())
+    assert [im["file_name"] for im in data["images"]] == [str(folder / "good.png")]
+    (bad_name,) = data["errors"]
+    assert bad_name.endswith("\\xffscan.png") and "rename the file" in data["errors"][bad_name]

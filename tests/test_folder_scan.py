@@ -45,3 +45,25 @@ def test_cancel_stops_between_batches(tmp_path):
         seen.extend(batch)
         stop["now"] = len(seen) >= 5
     assert len(seen) == 5
+
+
+def test_long_listings_sort_in_runs_into_the_same_natural_order(tmp_path, monkeypatch):
+    """Runs merged in Python (so the scan never holds the GIL for one long C sort) give exactly the
+    order of one stable natural sort, equal keys (IMG1 / img1) in their first order, both ways."""
+    import random
+
+    from natsort import natsort_keygen, ns
+
+    import desktop.core.folder as folder
+
+    reference = natsort_keygen(alg=ns.IGNORECASE)  # the published natural order, as natsort gives it
+    rng = random.Random(3)
+    names = [rng.choice(["img", "IMG", "Img", "b", "B"]) + str(rng.randint(0, 300)) + rng.choice([".png", ".PNG"])
+             for _ in range(3000)]
+    monkeypatch.setattr(folder, "SORT_RUN", 64)
+    assert folder.natural_sorted(names) == sorted(names, key=reference)
+    assert folder.natural_sorted(names, reverse=True) == sorted(names, key=reference, reverse=True)
+    for name in [f"im{i}.png" for i in (10, 2, 1, 33, 3)]:
+        _touch(tmp_path / name)
+    monkeypatch.setattr(folder, "SORT_RUN", 2)
+    assert [p.name for p in list_images(tmp_path)] == ["im1.png", "im2.png", "im3.png", "im10.png", "im33.png"]

@@ -14,7 +14,7 @@ import pytest
 from e2e_helpers import make_images, open_window
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QStyleOptionViewItem
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,8 +147,8 @@ def test_keyboard_shortcuts_sheet_is_built_from_the_actions_and_searchable(qtbot
     assert texts["Accept All Predictions"] == "Return, Enter"  # the menu's "\tEnter" is not in the name
     assert texts["Show or hide the saliency overlay"] == "O"  # a QShortcut, by its description
     assert "(no description)" not in texts
-    sheet.search.setText("home")
-    assert [r[0] for r in sheet.visible_rows()] == ["First Image"]
+    sheet.search.setText("home")  # the viewer's key, and presentation mode's (a window of its own)
+    assert {(r[0], r[2]) for r in sheet.visible_rows()} == {("First Image", "View"), ("First case", "Presentation mode")}
     sheet.search.setText("image")
     assert {"Next Image", "Previous Image", "Last Image"} <= {r[0] for r in sheet.visible_rows()}
 
@@ -214,3 +214,25 @@ def test_home_and_end_go_to_the_first_and_last_image(qtbot, win):
     qtbot.waitUntil(lambda: win.current_path() == paths[-1], timeout=5000)
     qtbot.keyClick(win.canvas, Qt.Key_Home)
     qtbot.waitUntil(lambda: win.current_path() == paths[0], timeout=5000)
+
+
+def test_the_image_list_rows_fit_its_width_and_shorten_long_names(qtbot, tmp_path):
+    """Before, the list showed a horizontal scroll bar at every width under a real window system:
+    its uniform rows took the full name's width. Rows now fit the list; a long name is shortened
+    in the middle."""
+    folder = tmp_path / "films"
+    make_images(folder, n=3, size=48)
+    long_name = "aDoe_Janet_" + "very_long_series_description_" * 4 + "IM0001.png"
+    shutil.copy(next(folder.glob("*.png")), folder / long_name)
+    win = open_window(qtbot, tmp_path, folder, tmp_path / "models", 4)
+    view = win.image_list.view
+    qtbot.waitUntil(lambda: view.model().rowCount() == 4, timeout=5000)
+    first = view.model().index(0, 0)
+    assert first.data() == long_name
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.decorationSize = view.iconSize()
+    option.features |= QStyleOptionViewItem.HasDecoration | QStyleOptionViewItem.HasDisplay
+    hint = view.itemDelegate().sizeHint(option, first)
+    assert 0 < hint.width() <= view.viewport().width()
+    assert view.horizontalScrollBar().maximum() == 0

@@ -213,11 +213,24 @@ def test_overlay_letters_and_no_patient_data_until_revealed(qtbot, tmp_path, mon
     win.overlays.action.trigger()  # I hides them
     assert win.overlays.text() == "" and not win.overlays.isVisible()
     assert win.settings.value("view/overlays") == "false"
+
+
+VIEWER_TOOL_KEYS = ("I", "M", "Shift+M", "E", "Shift+E", "C", "Ctrl+Right", "Ctrl+Left")
+
+
+def test_the_tool_keys_are_on_the_sheet_and_nothing_else_in_the_window_claims_them(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from desktop.ui.main_window import MainWindow
     from desktop.ui.viewer.help_dialogs import shortcut_rows
 
-    keys = [k for _t, keys, _m in shortcut_rows(win) for k in keys.split(", ")]
-    for key in ("I", "M", "N", "E", "Shift+E", "C", "Ctrl+Right", "Ctrl+Left"):
-        assert keys.count(key) == 1, key  # on the shortcuts sheet, and nothing else claims it
+    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))  # every panel
+    qtbot.addWidget(win)
+    rows = [(text, keys, menu) for text, keys, menu in shortcut_rows(win)
+            if not menu.startswith(("Quiz", "Presentation"))]  # those are other windows
+    keys = [k for _t, keys, _m in rows for k in keys.split(", ")]
+    for key in VIEWER_TOOL_KEYS:
+        assert keys.count(key) == 1, (key, [r for r in rows if key in r[1].split(", ")])
 
 
 def test_burned_in_banner_for_ultrasound(qtbot, tmp_path, monkeypatch):

@@ -11,7 +11,13 @@ import pytest
 pytest.importorskip("PySide6")
 
 
-from model_panel_helpers import FakeWindow, fake_load_model, make_folder, write_fake_cards  # noqa: E402
+from model_panel_helpers import (  # noqa: E402
+    FakeWindow,
+    fake_device_probe,
+    fake_load_model,
+    make_folder,
+    write_fake_cards,
+)
 from PySide6.QtCore import Qt  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -297,11 +303,10 @@ def test_detector_saliency_explains_the_selected_box(qtbot, env, monkeypatch):
 
 def test_changing_device_moves_the_loaded_model(qtbot, tmp_path, monkeypatch):
     import models
-    from models import devices
 
     cards = write_fake_cards(tmp_path / "models")
     monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setattr(devices, "available_devices", lambda: [("cpu", "CPU"), ("cuda:0", "CUDA: Test GPU")])
+    fake_device_probe(monkeypatch, [("cpu", "CPU"), ("cuda:0", "CUDA: Test GPU")])
     built = {}
     monkeypatch.setattr(models, "load_model", fake_load_model(built))
     make_folder(tmp_path / "images", n=1)

@@ -44,7 +44,7 @@ def _missing_parts() -> dict[tuple[str, str], set[str]]:
 # The model checks build and load every preset (about two minutes on 2 cores), which the engine's
 # own tests already do one by one; the whole run is the installer's smoke test, run by the
 # packaging workflow and the slow suite. The default run checks everything that needs no model.
-QUICK_CHECKS = ("samples", "main-window", "decode", "coco-export", "train-entry", "models-folder", "offline")
+QUICK_CHECKS = ("samples", "main-window", "lazy-torch", "decode", "coco-export", "train-entry", "models-folder", "offline")
 
 
 def test_quick_self_test_checks_pass_offline():
@@ -69,12 +69,11 @@ def test_whole_self_test_passes_or_names_the_missing_parts():
     assert set(results) == {name for name, _ in selftest.CHECKS}, out.stdout + out.stderr
     missing = _missing_parts()
     failed = {name for name, (status, _) in results.items() if status == "FAIL"}
-    if not missing and failed <= {"lazy-torch"}:
-        assert out.returncode == (1 if failed else 0), out.stdout + out.stderr[-3000:]
+    if not missing:
+        assert not failed and out.returncode == 0, out.stdout + out.stderr[-3000:]
         return
     assert out.returncode == 1
-    # lazy-torch has its own test (tests/test_packaging.py, which names the module importing torch)
-    excused = set().union(*missing.values()) | {"lazy-torch"}
+    excused = set().union(*missing.values())
     for name, (status, detail) in results.items():
         if status == "FAIL":
             assert name in excused, f"{name} failed though its parts exist: {detail}"

@@ -142,6 +142,15 @@ def test_a_read_only_folder_shows_its_annotations_and_refuses_edits(qtbot, win, 
     assert conn.execute("SELECT COUNT(*) FROM boxes").fetchone()[0] == 1  # the folder's own store unchanged
     conn.close()
 
+    # the choice is remembered: opening the read-only folder again edits the same copy at once
+    copy_path = editor.store.path
+    editor.close_store()
+    editor = open_folder(qtbot, win, folder)
+    assert editor.store.path == copy_path and not editor.store.read_only
+    assert len(disk_boxes(editor.store)) == 2
+    assert editor.status.read_only.text() == "Editing a copy: the folder is read-only"
+    assert any(str(copy_path) in text for _l, text, _d in win.notifications.history[-3:])
+
 
 def test_another_loupe_on_the_same_folder_is_said(qtbot, win, tmp_path):
     folder = image_folder(tmp_path / "imgs")

@@ -187,44 +187,6 @@ def test_review_count_follows_rows_listed_after_the_store_opened(qtbot):
     assert panel.visible_paths() == [paths[4]]
 
 
-def test_the_training_panel_imports_torch_off_the_gui_thread(qtbot, monkeypatch):
-    """The start-up pause: the device note imported torch on the GUI thread 2 s after start
-    (a second or more, and longer while the model panel's probe imported it too)."""
-    import importlib.abc
-    import importlib.util
-    import sys
-    import types
-
-    from desktop.ui.training_panel.panel import TrainingPanel
-
-    threads = []
-
-    class SlowTorch(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-        def find_spec(self, name, path=None, target=None):
-            return importlib.util.spec_from_loader(name, self) if name == "torch" else None
-
-        def create_module(self, spec):
-            return None
-
-        def exec_module(self, module):
-            threads.append(threading.current_thread() is threading.main_thread())
-            time.sleep(0.3)
-            no = types.SimpleNamespace(is_available=lambda: False)
-            module.cuda, module.backends = no, types.SimpleNamespace(mps=no)
-
-    monkeypatch.delitem(sys.modules, "torch", raising=False)
-    monkeypatch.setattr(sys, "meta_path", [SlowTorch(), *sys.meta_path])
-    panel = TrainingPanel(types.SimpleNamespace(settings=None))
-    qtbot.addWidget(panel)
-    try:
-        panel._load_torch()
-        qtbot.waitUntil(lambda: "slow" in panel.device_note.text(), timeout=10000)
-        assert threads == [False]  # imported once, not on the GUI thread
-    finally:
-        if isinstance(sys.modules.get("torch"), types.ModuleType) and not hasattr(sys.modules["torch"], "nn"):
-            del sys.modules["torch"]  # the fake; monkeypatch puts a real one back if there was one
-
-
 def test_the_scan_joins_batches_so_the_list_relayouts_a_few_times(tmp_path, monkeypatch):
     """Each insert makes the list view lay out every row again: 1,500 images arrive as the first
     image alone and then one batch, not three of 500 more (before)."""

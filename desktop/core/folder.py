@@ -18,6 +18,27 @@ from desktop.core.imaging.formats import RASTER_EXTENSIONS, SUPPORTED_EXTENSIONS
 
 _natural = natsort_keygen(alg=ns.IGNORECASE)
 SKIPPED_FOLDERS = frozenset({".loupe", "__pycache__"})
+# list.sort compares its keys in C without letting go of the GIL: 100,000 names held it for a
+# quarter of a second, and the window's event loop waited (docs/decisions/0122-no-long-gil-holds-
+# in-the-folder-scan.md). Longer lists are sorted in runs of this many and merged in Python,
+# which lets other threads in.
+SORT_RUN = 2000
+
+
+def natural_sorted(names: list[str], reverse: bool = False) -> list[str]:
+    """`sorted(names, key=natural order)`, stable, without one long hold of the GIL."""
+    if len(names) <= SORT_RUN:
+        return sorted(names, key=_natural, reverse=reverse)
+    import heapq
+
+    # the index keeps equal keys in their first order, as a stable sort does (both ways round)
+    sign = -1 if reverse else 1
+    keyed = [(_natural(n), sign * i, n) for i, n in enumerate(names)]
+    runs = [sorted(keyed[k:k + SORT_RUN]) for k in range(0, len(keyed), SORT_RUN)]
+    merged = [n for _key, _i, n in heapq.merge(*runs)]
+    if reverse:
+        merged.reverse()
+    return merged
 
 
 def _is_image(entry: os.DirEntry) -> bool:
@@ -72,8 +93,8 @@ def scan_folder(root: str | os.PathLike, batch_size: int = 500, first_batch: int
                     files.append(entry.name)
             except OSError:
                 continue
-        files.sort(key=_natural)
-        dirs.sort(key=_natural, reverse=True)  # popped from the end: natural order
+        files = natural_sorted(files)
+        dirs = natural_sorted(dirs, reverse=True)  # popped from the end: natural order
         pending.extend(folder / d for d in dirs)
         for start in range(0, len(files), size):
             if cancelled():
@@ -90,9 +111,10 @@ def scan_folder(root: str | os.PathLike, batch_size: int = 500, first_batch: int
                 break
 
 
-def list_images(root: str | os.PathLike) -> list[Path]:
-    """All images under `root` in display order (the batches of `scan_folder` joined)."""
-    return [p for batch in scan_folder(root, batch_size=10_000) for p in batch]
+def list_images(root: str | os.PathLike, refused: list | None = None) -> list[Path]:
+    """All images under `root` in display order (the batches of `scan_folder` joined); names that
+    are not UTF-8 go to `refused` (as bytes) when it is given."""
+    return [p for batch in scan_folder(root, batch_size=10_000, refused=refused) for p in batch]
 
 
 __all__ = ["scan_folder", "list_images", "undecodable", "SKIPPED_FOLDERS", "RASTER_EXTENSIONS"]

@@ -15,7 +15,9 @@ EXTENSIONS = [
     "desktop.ui.overlays:install",
     "desktop.ui.model_panel:install",
     "desktop.ui.training_panel:install",
+    "desktop.ui.teaching:install",
     "desktop.ui.dialogs:install",
+    "desktop.ui.review:install",  # the review queue (N, the list's order) and the corrections dashboard
 ]
 
 

@@ -64,6 +64,23 @@ class SegmentAnythingModel(LoupeModel):
         in the image's pixels. mask: bool (H, W); score: the model's predicted IoU of that mask."""
         import torch
 
+        pred, iou, multimask = self.decode(emb, points, box)
+        masks = self.post_process(pred, emb)  # (1 prompt, n masks, H, W) bool
+        best = int(torch.argmax(iou)) if multimask else 0
+        return masks[0, best].numpy().astype(bool), float(iou[best])
+
+    def prompt(self, emb: Embedding, points=None, box=None):
+        """The box of the mask `segment` returns (exactly), its score and a low-resolution preview
+        of the mask, without building the full-resolution mask (models/segmentation/fastbox.py)."""
+        from models.segmentation.fastbox import prompt_box
+
+        return prompt_box(self, emb, points, box)
+
+    def decode(self, emb: Embedding, points=None, box=None):
+        """(pred_masks (1, 1, n, 256, 256) logits, iou_scores (n,), multimask) for a prompt: the prompt
+        encoder and mask decoder only. One point and no box asks for SAM's three masks."""
+        import torch
+
         if emb.model_id != id(self):
             raise ValueError(f"this embedding was computed by another model, not by {self.name}")
         points = [tuple(p) for p in (points or [])]
@@ -77,10 +94,7 @@ class SegmentAnythingModel(LoupeModel):
         with torch.inference_mode():
             out = self.torch_module(image_embeddings=emb.features, multimask_output=multimask,
                                     **{k: v.to(self.device) for k, v in prompt.items()})
-        masks = self.post_process(out.pred_masks, emb)  # (1 prompt, n masks, H, W) bool
-        iou = out.iou_scores[0, 0].float().cpu()
-        best = int(torch.argmax(iou)) if multimask else 0
-        return masks[0, best].numpy().astype(bool), float(iou[best])
+        return out.pred_masks, out.iou_scores[0, 0].float().cpu(), multimask
 
     def prompt_inputs(self, emb: Embedding, points, box) -> dict:
         """The prompt tensors as the model's processor builds them for an image of emb's size."""

@@ -233,22 +233,97 @@ class StallMonitor:
         self.timer.setInterval(5)
         self.timer.timeout.connect(self._tick)
         self.longest, self.at, self._last, self._t0 = 0.0, 0.0, None, 0.0
+        self.running = False
+        self.on_tick = None
 
     def start(self):
         self.longest, self._t0 = 0.0, time.perf_counter()
         self._last = self._t0
+        self.running = True
+        if self.on_tick is not None:
+            self.on_tick(0.0, self._last)  # arms the sampler's watchdog
         self.timer.start()
 
     def stop(self):
         self.timer.stop()
         self._tick()
+        self.running = False
 
     def _tick(self):
         now = time.perf_counter()
         gap = now - self._last - 0.005
         if gap > self.longest:
             self.longest, self.at = gap, now - self._t0
+        if self.on_tick is not None:
+            self.on_tick(gap, self._last)
         self._last = now
+
+
+class StackSampler:
+    """What the process did during the longest stalls: faulthandler's watchdog (a C thread that
+    needs no GIL) dumps every thread's Python stack each `threshold` seconds while the monitor's
+    5 ms timer has not fired, so a GUI thread busy in C++ or waiting for the GIL is caught too.
+    `report()` names the longest stalls with the stacks seen in them (innermost frame first)."""
+
+    def __init__(self, monitor: StallMonitor, threshold: float = 0.04, depth: int = 8):
+        import threading
+
+        self.monitor, self.threshold, self.depth = monitor, threshold, depth
+        self.gui = f"Thread 0x{threading.main_thread().ident:016x}"
+        self.dump = tempfile.TemporaryFile("w+")
+        self.episodes: list[tuple[float, float, int, int]] = []  # (start, length, from, to) in the dump
+        self._offset = 0
+        monitor.on_tick = self._tick
+
+    def _tick(self, gap: float, last: float) -> None:
+        import faulthandler
+
+        if gap > self.threshold:
+            end = os.fstat(self.dump.fileno()).st_size
+            self.episodes.append((last, gap, self._offset, end))
+            self._offset = end
+        faulthandler.dump_traceback_later(self.threshold, repeat=True, file=self.dump)
+
+    def stop(self) -> None:
+        import faulthandler
+
+        faulthandler.cancel_dump_traceback_later()
+        self.monitor.on_tick = None
+
+    def _threads(self, text: str) -> list[dict[str, str]]:
+        """faulthandler's dumps -> one {thread: "file:line func < ..."} per dump."""
+        import re
+
+        dumps: list[dict[str, str]] = []
+        current: list[str] | None = None
+        for line in text.splitlines():
+            if line.startswith("Timeout ("):
+                dumps.append({})
+                current = None
+            elif line.startswith(("Thread 0x", "Current thread 0x")) and dumps:
+                current = []
+                dumps[-1][line.split(" (")[0].replace("Current thread", "Thread")] = current
+            elif current is not None and (m := re.match(r'\s+File "(.*)", line (\d+) in (.*)', line)):
+                if len(current) < self.depth:
+                    current.append(f"{Path(m.group(1)).name}:{m.group(2)} {m.group(3)}")
+        return [{k: " < ".join(v) for k, v in d.items()} for d in dumps]
+
+    def report(self, t0: float, n: int = 4) -> list[str]:
+        from collections import Counter
+
+        self.dump.flush()
+        lines = []
+        for start, gap, a, b in sorted(self.episodes, key=lambda e: -e[1])[:n]:
+            self.dump.seek(a)
+            dumps = self._threads(self.dump.read(b - a))
+            lines.append(f"  stall of {gap * 1000:.0f} ms at {start - t0:.2f} s ({len(dumps)} dumps)")
+            for stack, k in Counter(d.get(self.gui, "?") for d in dumps).most_common(2):
+                lines.append(f"    GUI x{k}: {stack}")
+            busy = Counter(st for d in dumps for t, st in d.items() if t != self.gui and not
+                           st.startswith(("threading.py", "thread.py", "queue.py")) and " wait" not in st[:60])
+            for stack, k in busy.most_common(3):
+                lines.append(f"    other x{k}: {stack}")
+        return lines
 
 
 def run_loop(app, seconds: float, until=None):
@@ -264,6 +339,42 @@ def run_loop(app, seconds: float, until=None):
     loop.exec()
 
 
+def idle_floor(app, seconds: float) -> float:
+    """The machine's own floor: the longest lateness of the same 5 ms timer in an event loop with
+    nothing else to do (no window), over `seconds`, measured just before each column."""
+    if seconds <= 0:
+        return float("nan")
+    monitor = StallMonitor()
+    monitor.start()
+    run_loop(app, seconds)
+    monitor.stop()
+    return monitor.longest
+
+
+def warm_up(app, args) -> dict:
+    """The process's one-time start-up: its first window opening its first folder (one image)
+    imports the viewer, the store and the panels' modules. Measured apart, so that the columns
+    compare folders, not the first import of each module."""
+    from desktop.ui.main_window import MainWindow
+
+    folder = scale_folder(1)
+    monitor = StallMonitor()
+    monitor.start()
+    t0 = time.perf_counter()
+    win = MainWindow()
+    win.resize(1280, 800)
+    win.show()
+    win.open_folder(folder)
+    run_loop(app, 30, until=lambda: win.current_image() is not None)
+    first = time.perf_counter() - t0
+    run_loop(app, 3)
+    monitor.stop()
+    win.close()
+    win.deleteLater()
+    run_loop(app, 0.5)
+    return {"stall": monitor.longest, "first": first}
+
+
 def measure_size(app, n: int, args) -> dict:
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
@@ -274,12 +385,13 @@ def measure_size(app, n: int, args) -> dict:
     if args.viewer_only:
         extensions.EXTENSIONS = []
     folder = scale_folder(n)
+    out: dict = {"floor": idle_floor(app, args.floor)}
     win = MainWindow()
     win.resize(1280, 800)
     win.show()
     run_loop(app, 0.5)
-    out: dict = {}
     monitor = StallMonitor()
+    sampler = StackSampler(monitor) if args.stacks else None
     monitor.start()
     t0 = time.perf_counter()
     win.open_folder(folder)
@@ -290,6 +402,11 @@ def measure_size(app, n: int, args) -> dict:
     run_loop(app, max(args.watch - (time.perf_counter() - t0), 0.0))
     monitor.stop()
     out["stall"], out["stall_at"] = monitor.longest, monitor.at
+    if sampler is not None:
+        sampler.stop()
+        print(f"\n{n:,} images: the longest stalls of the first {args.watch:g} s, with the stacks seen during them")
+        print("\n".join(sampler.report(t0)) or "  none over the sampler's threshold")
+        sys.stdout.flush()
 
     canvas, panel = win.canvas, win.image_list
     canvas.setFocus()
@@ -405,7 +522,11 @@ def scale(args) -> int:
         t = time.perf_counter()
         np.asarray(Image.open(im))
         base.append(time.perf_counter() - t)
-    results = {n: measure_size(app, n, args) for n in sizes}
+    start = warm_up(app, args) if args.warm_up else None
+    results = {}
+    for n in sizes:
+        results[n] = measure_size(app, n, args)
+        results[n]["load"] = os.getloadavg()[0]
     small = results[sizes[0]]
 
     def row(label, key, fmt=ms, goal=""):
@@ -414,6 +535,7 @@ def scale(args) -> int:
 
     print(f"\n{'images in the folder':<40}" + "".join(f"{n:>14,}" for n in sizes) + "   goal")
     row(f"longest stall, first {args.watch:g} s", "stall", goal="< 100 ms")
+    row(f"  floor: idle loop, {args.floor:g} s before", "floor", goal="(the machine, nothing running)")
     row("  ... seconds after opening", "stall_at", lambda v: f"{v:7.1f} s")
     row("first image shown", "first")
     row("all images listed", "listed", lambda v: f"{v:7.2f} s")
@@ -431,11 +553,17 @@ def scale(args) -> int:
     row("  ... longest stall", "filter_stall", goal="< 100 ms")
     row("one filter pass + relayout (median)", "filter", goal="< 50 ms")
     row("  baseline: bare list comprehension", "filter_base")
+    row("load average (1 min) after the column", "load", lambda v: f"{v:8.1f}")
+    if start is not None:
+        print(f"one-time process start-up, apart from the columns: the first window opening a 1-image folder "
+              f"stalled the loop {ms(start['stall']).strip()} (first image after {ms(start['first']).strip()}; "
+              "the first import of the viewer, store and panel modules)")
     print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"{'viewer only' if args.viewer_only else 'with the panels'}; GIL switch interval "
           f"{sys.getswitchinterval() * 1000:g} ms; folders ready in {made:.1f} s")
-    print("(the first column also pays for the process's first window: imports, torch loading in the "
-          "model panel's device probe; order the sizes with --sizes to move that cost)")
+    if start is None:
+        print("(the first column also pays for the process's first window and first folder: the first import "
+              "of the viewer, store and panel modules)")
     return 0
 
 
@@ -445,6 +573,12 @@ def main() -> int:
     ap.add_argument("--watch", type=float, default=30.0, help="seconds of stall watching after opening")
     ap.add_argument("--viewer-only", action="store_true", help="without the box editor and model panels")
     ap.add_argument("--issue2", action="store_true", help="the figures of issue 2 instead")
+    ap.add_argument("--floor", type=float, default=10.0,
+                    help="seconds of an idle event loop measured before each column (0: none)")
+    ap.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                    help="let the first column pay for the process's first window and folder")
+    ap.add_argument("--stacks", action="store_true",
+                    help="print the Python stacks (GUI thread and others) seen during the longest stalls")
     ap.add_argument("--gil-switch", type=float, default=None,
                     help="seconds; override the workers' GIL switch interval (0.005 = Python's default)")
     ap.add_argument("--n-small", type=int, default=10_000)

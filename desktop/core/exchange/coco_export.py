@@ -76,7 +76,8 @@ def coco_dict(store: AnnotationStore, *, only_reviewed: bool = False, include_pr
 
 
 def export_coco(store: AnnotationStore, out_path: str | Path, *, only_reviewed: bool = False,
-                include_predictions: bool = False, with_scores: bool = False, keep_paths: bool = False) -> Path:
+                include_predictions: bool = False, with_scores: bool = False, keep_paths: bool = False,
+                progress=None) -> Path:
     """Write the store as a COCO file at `out_path` (a directory gets `annotations.coco.json`);
     the text is that of `coco_dict`, built without a dict per box (coco_text). Images are named
     `img<id>` (naming.py) unless `keep_paths`, which writes their paths relative to the folder."""
@@ -84,7 +85,7 @@ def export_coco(store: AnnotationStore, out_path: str | Path, *, only_reviewed: 
 
     names = private_names(store, selected_images(store, only_reviewed), keep_paths)
     text = coco_text(store, only_reviewed=only_reviewed, include_predictions=include_predictions,
-                     with_scores=with_scores, file_names=names)
+                     with_scores=with_scores, file_names=names, progress=progress)
     return write_text_atomic(_target(out_path, "annotations.coco.json"), text)
 
 
@@ -100,14 +101,17 @@ def private_names(store: AnnotationStore, images, keep_paths: bool) -> dict[int,
     return names
 
 
-def export_coco_results(store: AnnotationStore, out_path: str | Path, model: str | None = None) -> Path:
+def export_coco_results(store: AnnotationStore, out_path: str | Path, model: str | None = None,
+                        progress=None) -> Path:
     """A COCO results file: every non-deleted model box (of `model`, when given) with its score."""
+    from desktop.core.exchange.progress import counted
+
     cond, params = ("AND model = ?", (model,)) if model is not None else ("", ())
     rows = store.conn.execute(
         f"SELECT image_id, category_id, x, y, w, h, score FROM boxes WHERE deleted = 0 AND source = 'model' "
-        f"{cond} ORDER BY image_id, id", params)
+        f"{cond} ORDER BY image_id, id", params).fetchall()
     results = [{"image_id": i, "category_id": c, "bbox": [x, y, w, h], "score": 1.0 if s is None else s}
-               for i, c, x, y, w, h, s in rows]
+               for i, c, x, y, w, h, s in counted(rows, len(rows), progress, "boxes written", every=5000)]
     return write_json_atomic(_target(out_path, "results.coco.json"), results)
 
 

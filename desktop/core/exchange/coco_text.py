@@ -35,20 +35,32 @@ def annotation_rows(store: AnnotationStore, only_reviewed: bool, include_predict
 
 
 def coco_text(store: AnnotationStore, *, only_reviewed: bool = False, include_predictions: bool = False,
-              with_scores: bool = False, file_names: dict[int, str] | None = None) -> str:
-    """`file_names` (image id -> name) replaces the relative paths (the non-identifying names)."""
+              with_scores: bool = False, file_names: dict[int, str] | None = None, progress=None) -> str:
+    """`file_names` (image id -> name) replaces the relative paths (the non-identifying names);
+    `progress(done, total, "boxes written")` is told after each chunk of boxes (progress.py)."""
     from desktop.core.exchange.coco_export import INFO, coco_categories, coco_dict
+    from desktop.core.exchange.progress import chunks
 
     names = file_names or {}
     images = ",".join([_IMAGE % (i, _quote(names.get(i, rel)), w, h)
                        for i, rel, w, h in image_rows(store, only_reviewed)])
     rows = annotation_rows(store, only_reviewed, include_predictions)
-    if with_scores:
-        anns = ",".join([(_ANN if s is None else _ANN_SCORE) % ((k, i, c, x, y, w, h, w * h) if s is None
-                                                              else (k, i, c, x, y, w, h, w * h, s))
-                         for k, (i, c, x, y, w, h, s) in enumerate(rows, 1)])
-    else:
-        anns = ",".join([_ANN % (k, i, c, x, y, w, h, w * h) for k, (i, c, x, y, w, h, _s) in enumerate(rows, 1)])
+    parts: list[str] = []
+    if progress is not None:
+        progress(0, len(rows), "boxes written")
+    k0 = 1
+    for part in chunks(rows):
+        if with_scores:
+            parts.append(",".join([(_ANN if s is None else _ANN_SCORE) % (
+                (k, i, c, x, y, w, h, w * h) if s is None else (k, i, c, x, y, w, h, w * h, s))
+                for k, (i, c, x, y, w, h, s) in enumerate(part, k0)]))
+        else:
+            parts.append(",".join([_ANN % (k, i, c, x, y, w, h, w * h)
+                                   for k, (i, c, x, y, w, h, _s) in enumerate(part, k0)]))
+        k0 += len(part)
+        if progress is not None:
+            progress(k0 - 1, len(rows), "boxes written")
+    anns = ",".join(parts)
     if "inf" in anns:  # a non-finite number: let the json module spell it as it always did
         return json.dumps(coco_dict(store, only_reviewed=only_reviewed, include_predictions=include_predictions,
                                     with_scores=with_scores, file_names=file_names), separators=_COMPACT)

@@ -37,14 +37,7 @@ def corrections(store: AnnotationStore, model: str | None = None, keep_paths: bo
         else:
             item.update(model=mdl, score=score, predicted_category=names.get(ocat, names.get(cat)),
                         predicted_bbox=[ox, oy, ow, oh])
-            if deleted:
-                kinds = ["deleted"]
-            elif state == "unreviewed":
-                kinds = ["unreviewed"]
-            else:
-                moved = any(abs(a - b) > _EPS for a, b in zip((x, y, w, h), (ox, oy, ow, oh)))
-                relabelled = ocat is not None and ocat != cat
-                kinds = [k for k, on in (("moved", moved), ("relabelled", relabelled)) if on] or ["accepted"]
+            kinds = prediction_kinds(state, deleted, cat, (x, y, w, h), ocat, (ox, oy, ow, oh))
         if refined_by and not deleted:
             kinds = [*kinds, "refined"]
             item["refined_by"] = refined_by
@@ -58,6 +51,18 @@ def corrections(store: AnnotationStore, model: str | None = None, keep_paths: bo
     return {"model": model, "counts": counts, "refined_by": refiners, "predictions_reviewed": reviewed,
             "accepted_unchanged_rate": counts["accepted"] / reviewed if reviewed else None,
             "corrections": items}
+
+
+def prediction_kinds(state: str, deleted, category, box, orig_category, orig_box) -> list[str]:
+    """What happened to one prediction: ["deleted"], ["unreviewed"], ["accepted"], or "moved"
+    and/or "relabelled" relative to the model's original box (x, y, w, h) and category."""
+    if deleted:
+        return ["deleted"]
+    if state == "unreviewed":
+        return ["unreviewed"]
+    moved = orig_box[0] is not None and any(abs(a - b) > _EPS for a, b in zip(box, orig_box))
+    relabelled = orig_category is not None and orig_category != category
+    return [k for k, on in (("moved", moved), ("relabelled", relabelled)) if on] or ["accepted"]
 
 
 def export_corrections(store: AnnotationStore, out_path: str | Path, model: str | None = None,

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from desktop.core.exchange.errors import ExchangeError, ImportProblems
 from desktop.core.exchange.paths import label_problem, not_utf8, outside_folder, path_problem
+from desktop.core.exchange.progress import ProgressFn, chunks, counted
 from desktop.core.store import AnnotationStore
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".dcm", ".dicom"}
@@ -151,7 +152,9 @@ def read_size(path: Path) -> tuple[int, int] | None:
 
 
 def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportReport,
-          strict: bool = True, resolve_by_stem: bool = False) -> ImportReport:
+          strict: bool = True, resolve_by_stem: bool = False, progress: ProgressFn | None = None) -> ImportReport:
+    """`progress(done, total, stage)` (progress.py) counts the images and boxes checked, then the
+    boxes written; when it raises (a cancel), the transaction is rolled back and nothing is kept."""
     resolver = ImageResolver(store, folder)
     problems = list(parsed.problems)
     rows: list[tuple[str, str, float, float, float, float]] = []
@@ -184,7 +187,7 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
         problems.append(Problem(report.source, f"image {image!r}", reason))
         return True
 
-    for image in parsed.images:
+    for image in counted(parsed.images, len(parsed.images), progress, "images checked"):
         rel = resolver.resolve(image, resolve_by_stem)
         if refuse(image, rel):
             continue
@@ -198,7 +201,8 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
     listed = set(parsed.images)
     low = -TOLERANCE
     append = rows.append
-    for image, category, x, y, w, h, where, file in parsed.boxes:
+    for image, category, x, y, w, h, where, file in counted(parsed.boxes, len(parsed.boxes), progress,
+                                                            "boxes checked"):
         target = resolved.get(image, False)
         if target is False:
             rel = resolver.resolve(image, resolve_by_stem)
@@ -250,7 +254,14 @@ def apply(store: AnnotationStore, folder: Path, parsed: Parsed, report: ImportRe
             ids = store.bulk_ensure_images([(rel, w, h) for rel, (w, h) in new_images.items()])
             ids.update({rel: v[0] for rel, v in resolver.known.items()})
             cats = {name: store.ensure_category(name) for name in dict.fromkeys([r[1] for r in rows])}
-            store.bulk_add_boxes([(ids[rel], cats[c], x, y, w, h) for rel, c, x, y, w, h in rows])
+            written = 0
+            if progress is not None:
+                progress(0, len(rows), "boxes written")
+            for part in chunks(rows):  # in the one transaction: a cancel between parts keeps none
+                store.bulk_add_boxes([(ids[rel], cats[c], x, y, w, h) for rel, c, x, y, w, h in part])
+                written += len(part)
+                if progress is not None:
+                    progress(written, len(rows), "boxes written")
     except (sqlite3.Error, StoreError) as exc:  # the disk is full, the store is locked or read-only
         reason = reason_of(exc) if isinstance(exc, sqlite3.Error) else str(exc)
         raise ExchangeError(f"{report.source}: nothing was imported: {store.path}: {reason}") from exc

@@ -14,14 +14,18 @@ from pathlib import Path
 
 from desktop.core.exchange.errors import ImportProblems
 from desktop.core.exchange.importer import ImportReport, Problem, check_box
+from desktop.core.exchange.progress import ProgressFn, counted, stage
 from desktop.core.store import AnnotationStore
 
 _NUM = (int, float)
 
 
 def import_predictions(store: AnnotationStore, path: str | Path, strict: bool = True,
-                       model: str | None = None) -> ImportReport:
+                       model: str | None = None, progress: ProgressFn | None = None) -> ImportReport:
+    """`progress` (progress.py) counts the results checked, then the images written; when it
+    raises, the transaction is rolled back."""
     path = Path(path)
+    stage(progress, f"reading {path.name}")
     src = str(path)
     report = ImportReport(source=src, format="coco-results")
     try:
@@ -43,7 +47,8 @@ def import_predictions(store: AnnotationStore, path: str | Path, strict: bool = 
     images = {i: (rel, w, h) for i, rel, w, h in store.conn.execute("SELECT id, rel_path, width, height FROM images")}
     cats = {c.id: c.name for c in store.categories()}
     per_image: dict[int, list] = {}
-    for n, item in enumerate(data or []):
+    data = data or []
+    for n, item in enumerate(counted(data, len(data), progress, "boxes checked")):
         where = f"result #{n}"
         if not isinstance(item, dict):
             report.problems.append(Problem(src, where, "not an object"))
@@ -76,7 +81,7 @@ def import_predictions(store: AnnotationStore, path: str | Path, strict: bool = 
         return report
     name = model or path.stem.removesuffix(".coco").removesuffix(".results") or "imported"
     with store.batch():
-        for image_id, rows in per_image.items():
+        for image_id, rows in counted(per_image.items(), len(per_image), progress, "images written", every=50):
             store.replace_predictions(image_id, name, rows)
     report.boxes_imported = sum(len(r) for r in per_image.values())
     report.images_touched = len(per_image)

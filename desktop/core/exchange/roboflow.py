@@ -17,6 +17,7 @@ from desktop.core.exchange.coco_export import coco_dict, selected_images, write_
 from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.naming import export_name, record_mapping
 from desktop.core.exchange.paths import path_problem
+from desktop.core.exchange.progress import Created
 from desktop.core.imaging.formats import has_dicom_marker
 from desktop.core.store import AnnotationStore
 
@@ -26,10 +27,12 @@ _COPYABLE_MODES = {"L", "LA", "RGB", "RGBA", "P"}
 
 def export_roboflow(store: AnnotationStore, folder, out_dir, split=(0.8, 0.1, 0.1), seed: int = 0,
                     only_reviewed: bool = True, window=None, group_by_patient: bool = True,
-                    warnings: list | None = None) -> Path:
+                    warnings: list | None = None, progress=None, created: Created | None = None) -> Path:
     """`warnings` (a list) receives one line per exported image whose pixels may show burned-in
     text (phi.burned_in_warning); each split's `_annotations.coco.json` lists them under
-    info.burned_in_text as well."""
+    info.burned_in_text as well. `progress(done, total, "images written")` is told as images are
+    written; `created` (progress.Created) records the files made, for a cancel to take away."""
+    created = created if created is not None else Created()
     folder, out = Path(folder), Path(out_dir)
     if len(split) != 3 or min(split) < 0 or sum(split) <= 0:
         raise ExchangeError(f"split must be three non-negative fractions (train, valid, test), not {split}")
@@ -43,15 +46,21 @@ def export_roboflow(store: AnnotationStore, folder, out_dir, split=(0.8, 0.1, 0.
             raise ExchangeError(f"{folder}: {refused}; nothing was exported")
     assignment = split_images(store, folder, images, split, seed, group_by_patient)
     all_names: dict[int, str] = {}
+    done = 0
+    if progress is not None:
+        progress(0, len(images), "images written")
     for name in SPLITS:
-        split_dir = out / name
-        split_dir.mkdir(parents=True, exist_ok=True)
+        split_dir = created.mkdir(out / name)
         ids = [i for i, s in assignment.items() if s == name]
+        wanted = set(ids)
         burned: list[str] = []
         names = {}
         for i, rel, _w, _h in images:
-            if i in set(ids):
-                names[i], risk = _write_image(folder / rel, split_dir, i, window)
+            if i in wanted:
+                names[i], risk = _write_image(folder / rel, split_dir, i, window, created)
+                done += 1
+                if progress is not None:
+                    progress(done, len(images), "images written")
                 if risk:
                     burned.append(names[i])
                     if warnings is not None:
@@ -60,7 +69,7 @@ def export_roboflow(store: AnnotationStore, folder, out_dir, split=(0.8, 0.1, 0.
         data = coco_dict(store, image_ids=ids, file_names=names)
         if burned:
             data["info"]["burned_in_text"] = burned
-        write_json_atomic(split_dir / "_annotations.coco.json", data)
+        write_json_atomic(created.file(split_dir / "_annotations.coco.json"), data)
         all_names.update(names)
     record_mapping(store, all_names, {i: rel for i, rel, _w, _h in images})
     return out
@@ -113,7 +122,7 @@ def _is_dicom(path: Path) -> bool:
     return path.suffix.lower() in (".dcm", ".dicom") or has_dicom_marker(path)
 
 
-def _write_image(src: Path, split_dir: Path, image_id: int, window) -> tuple[str, str | None]:
+def _write_image(src: Path, split_dir: Path, image_id: int, window, created: Created) -> tuple[str, str | None]:
     """The exported name, and why its pixels may show burned-in text (None when nothing says so)."""
     if not src.exists():
         raise ExchangeError(f"{src}: image file not found; cannot export it")
@@ -125,7 +134,7 @@ def _write_image(src: Path, split_dir: Path, image_id: int, window) -> tuple[str
             copyable = im.mode in _COPYABLE_MODES
         if copyable:
             name = export_name(image_id, src.name)
-            shutil.copyfile(src, split_dir / name)
+            shutil.copyfile(src, created.file(split_dir / name))
             return name, None
     name = export_name(image_id, src.name, ".png")
     try:
@@ -135,5 +144,5 @@ def _write_image(src: Path, split_dir: Path, image_id: int, window) -> tuple[str
     from PIL import Image
 
     image = read_image(src)
-    Image.fromarray(image.display(window)).save(split_dir / name)
+    Image.fromarray(image.display(window)).save(created.file(split_dir / name))
     return name, image.meta.get("Burned-in text")

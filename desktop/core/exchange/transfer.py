@@ -7,6 +7,8 @@ from pathlib import Path
 
 from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.importer import ImageResolver, ImportReport, Parsed, Problem, apply, read_size
+from desktop.core.exchange.naming import collect_problems as naming_problems
+from desktop.core.exchange.progress import Created, ProgressFn, stage
 from desktop.core.store import AnnotationStore
 
 IMPORT_FORMATS = ("coco", "coco-results", "nih-csv", "authors-csv", "yolo", "voc")
@@ -14,11 +16,13 @@ EXPORT_FORMATS = ("coco", "coco-results", "roboflow", "yolo", "voc", "correction
 
 
 def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, strict: bool = True,
-                       folder: str | Path | None = None, label_map: dict[str, str] | None = None) -> ImportReport:
+                       folder: str | Path | None = None, label_map: dict[str, str] | None = None,
+                       progress: ProgressFn | None = None) -> ImportReport:
     """Import `path` into the store, in one transaction. With strict (the default) any problem
     raises ImportProblems and nothing changes; otherwise the good boxes are imported and the report
     lists the rest. `label_map` ({label in the file: label to store}, see authors_csv) renames
-    labels before anything is checked or written."""
+    labels before anything is checked or written. `progress(done, total, stage)` is told how
+    far it is (progress.py); when it raises, nothing is imported."""
     from desktop.core.exchange.authors_csv import map_labels, parse_authors_csv
     from desktop.core.exchange.coco_import import parse_coco, parse_nih_csv
     from desktop.core.exchange.yolo_voc import parse_voc, parse_yolo
@@ -29,8 +33,9 @@ def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, stric
     if fmt == "coco-results":
         from desktop.core.exchange.predictions_import import import_predictions
 
-        return import_predictions(store, path, strict=strict)
+        return import_predictions(store, path, strict=strict, progress=progress)
     report = ImportReport(source=str(path), format=fmt)
+    stage(progress, f"reading {path.name}")
     if fmt == "coco":
         parsed = parse_coco(path)
     elif fmt == "nih-csv":
@@ -52,35 +57,49 @@ def import_annotations(store: AnnotationStore, path: str | Path, fmt: str, stric
         parsed = parse_yolo(path, sizes_of)
     else:
         raise ExchangeError(f"unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}")
-    return apply(store, folder, map_labels(parsed, label_map), report, strict=strict)
+    return apply(store, folder, map_labels(parsed, label_map), report, strict=strict, progress=progress)
 
 
 def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, only_reviewed: bool = False,
-                       include_predictions: bool = False, with_scores: bool = False, **options) -> Path:
+                       include_predictions: bool = False, with_scores: bool = False,
+                       progress: ProgressFn | None = None, **options) -> Path:
     """Write the export; `keep_paths=True` writes the images' relative paths into COCO, VOC and
     corrections files instead of non-identifying names (naming.py); `warnings` (a list) receives
-    the export's warnings (burned-in text in exported pixels)."""
+    the export's warnings (burned-in text in exported pixels; a mapping of the private names that
+    could not be written beside a read-only store). `progress(done, total, stage)`
+    counts the images or boxes written (progress.py); when it raises (a cancel) or the export
+    fails, the files it created are removed again (a single file is only ever written whole)."""
+    out = Path(out)
+    keep = bool(options.pop("keep_paths", False))
+    warnings = options.pop("warnings", None)
+    created = Created()
+    stage(progress, "reading the annotations")
+    with naming_problems(warnings):
+        return _export(store, out, fmt, only_reviewed, include_predictions, with_scores, progress, keep, warnings,
+                       created, options)
+
+
+def _export(store, out, fmt, only_reviewed, include_predictions, with_scores, progress, keep, warnings, created,
+            options) -> Path:
     from desktop.core.exchange.coco_export import export_coco, export_coco_results
     from desktop.core.exchange.corrections import export_corrections
     from desktop.core.exchange.roboflow import export_roboflow
     from desktop.core.exchange.yolo_voc import export_voc, export_yolo
 
-    out = Path(out)
-    keep = bool(options.pop("keep_paths", False))
-    warnings = options.pop("warnings", None)
     try:
         if fmt == "coco":
             return export_coco(store, out, only_reviewed=only_reviewed, include_predictions=include_predictions,
-                               with_scores=with_scores, keep_paths=keep)
+                               with_scores=with_scores, keep_paths=keep, progress=progress)
         if fmt == "coco-results":
-            return export_coco_results(store, out, model=options.get("model"))
+            return export_coco_results(store, out, model=options.get("model"), progress=progress)
         if fmt == "roboflow":
             return export_roboflow(store, store.folder, out, only_reviewed=only_reviewed, warnings=warnings,
-                                   **options)
+                                   progress=progress, created=created, **options)
         if fmt == "yolo":
-            return export_yolo(store, out, only_reviewed=only_reviewed)
+            return export_yolo(store, out, only_reviewed=only_reviewed, progress=progress, created=created)
         if fmt == "voc":
-            return export_voc(store, out, only_reviewed=only_reviewed, keep_paths=keep)
+            return export_voc(store, out, only_reviewed=only_reviewed, keep_paths=keep, progress=progress,
+                              created=created)
         if fmt == "corrections":
             return export_corrections(store, out, model=options.get("model"), keep_paths=keep)
         if fmt == "measurements":
@@ -90,8 +109,12 @@ def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, onl
     except OSError as exc:  # a read-only or full output folder: a message, not a traceback
         from desktop.core.exchange.coco_export import write_reason
 
+        created.undo()
         where = exc.filename or out
         raise ExchangeError(f"{where}: cannot write the {fmt} export: {write_reason(exc)}") from None
+    except BaseException:
+        created.undo()
+        raise
     raise ExchangeError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
 
 

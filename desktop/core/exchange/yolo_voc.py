@@ -9,6 +9,7 @@ from desktop.core.exchange.coco_export import box_rows, selected_images
 from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
 from desktop.core.exchange.paths import path_problem
+from desktop.core.exchange.progress import Created, counted
 from desktop.core.store import AnnotationStore
 
 CLASS_FILES = ("classes.txt", "obj.names", "classes.names")
@@ -85,13 +86,16 @@ def one_file_per_image(images, names: dict[int, str] | None, kind: str) -> None:
         seen[stem] = rel
 
 
-def export_yolo(store: AnnotationStore, out_dir: Path, only_reviewed: bool = False) -> Path:
+def export_yolo(store: AnnotationStore, out_dir: Path, only_reviewed: bool = False, progress=None,
+                created: Created | None = None) -> Path:
+    """`progress` (progress.py) counts the label files written; `created` records them."""
+    created = created if created is not None else Created()
     images = selected_images(store, only_reviewed)
     one_file_per_image(images, None, "txt")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    created.mkdir(out_dir)
     cats = store.categories()
     index = {c.id: i for i, c in enumerate(cats)}
-    (out_dir / "classes.txt").write_text("".join(f"{c.name}\n" for c in cats), encoding="utf-8")
+    created.file(out_dir / "classes.txt").write_text("".join(f"{c.name}\n" for c in cats), encoding="utf-8")
     per_image: dict[int, list[str]] = {}
     dims = {i: (w, h) for i, _r, w, h in images}
     for image_id, cat, x, y, w, h, _s, _src in box_rows(store):
@@ -99,8 +103,9 @@ def export_yolo(store: AnnotationStore, out_dir: Path, only_reviewed: bool = Fal
             iw, ih = dims[image_id]
             per_image.setdefault(image_id, []).append(
                 f"{index[cat]} {(x + w / 2) / iw:.6f} {(y + h / 2) / ih:.6f} {w / iw:.6f} {h / ih:.6f}\n")
-    for image_id, rel, _w, _h in images:
-        (out_dir / f"{Path(rel).stem}.txt").write_text("".join(per_image.get(image_id, [])), encoding="utf-8")
+    for image_id, rel, _w, _h in counted(images, len(images), progress, "images written", every=1):
+        created.file(out_dir / f"{Path(rel).stem}.txt").write_text("".join(per_image.get(image_id, [])),
+                                                                   encoding="utf-8")
     return out_dir
 
 
@@ -142,11 +147,14 @@ def parse_voc(path: Path) -> Parsed:
     return out
 
 
-def export_voc(store: AnnotationStore, out_dir: Path, only_reviewed: bool = False, keep_paths: bool = False) -> Path:
-    """One XML per image; images are named `img<id>` (no folder) unless `keep_paths` (naming.py)."""
+def export_voc(store: AnnotationStore, out_dir: Path, only_reviewed: bool = False, keep_paths: bool = False,
+               progress=None, created: Created | None = None) -> Path:
+    """One XML per image; images are named `img<id>` (no folder) unless `keep_paths` (naming.py).
+    `progress` (progress.py) counts the files written; `created` records them."""
     from desktop.core.exchange.coco_export import private_names
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    created = created if created is not None else Created()
+    created.mkdir(out_dir)
     names = {c.id: c.name for c in store.categories()}
     per_image: dict[int, list] = {}
     for image_id, cat, x, y, w, h, _s, _src in box_rows(store):
@@ -154,7 +162,7 @@ def export_voc(store: AnnotationStore, out_dir: Path, only_reviewed: bool = Fals
     images = selected_images(store, only_reviewed)
     private = private_names(store, images, keep_paths)
     one_file_per_image(images, private, "xml")
-    for image_id, rel, width, height in images:
+    for image_id, rel, width, height in counted(images, len(images), progress, "images written", every=1):
         root = ET.Element("annotation")
         if private is None:
             ET.SubElement(root, "folder").text = str(Path(rel).parent)
@@ -173,5 +181,6 @@ def export_voc(store: AnnotationStore, out_dir: Path, only_reviewed: bool = Fals
             for k, v in (("xmin", x), ("ymin", y), ("xmax", x + w), ("ymax", y + h)):
                 ET.SubElement(box, k).text = repr(float(v))
         ET.indent(root)
-        ET.ElementTree(root).write(out_dir / f"{Path(rel).stem}.xml", encoding="utf-8", xml_declaration=True)
+        ET.ElementTree(root).write(created.file(out_dir / f"{Path(rel).stem}.xml"), encoding="utf-8",
+                                   xml_declaration=True)
     return out_dir

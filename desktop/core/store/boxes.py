@@ -44,9 +44,10 @@ class BoxesMixin:
     # -- writing -----------------------------------------------------------------------------
     def add_box(self, image_id: int, category, x: float, y: float, w: float, h: float, *,
                 source: str = "person", model: str | None = None, score: float | None = None,
-                state: str | None = None, locked: bool = False) -> int:
+                state: str | None = None, locked: bool = False, refined_by: str | None = None) -> int:
         """Add a box; `category` is a name (created when new) or an id. Returns the box id (known
-        at once, even when the write has to wait in memory)."""
+        at once, even when the write has to wait in memory). `refined_by`: the segmentation model
+        whose mask gave the box (the box editor's click-to-box)."""
         if source not in ("person", "model"):
             raise StoreError(f"box source must be 'person' or 'model', not {source!r}")
         state = state or ("drawn" if source == "person" else "unreviewed")
@@ -58,7 +59,7 @@ class BoxesMixin:
         record = {"edit": "add_box", "image_id": int(image_id), "category": category, "x": float(x),
                   "y": float(y), "w": float(w), "h": float(h), "source": source, "model": model,
                   "score": None if score is None else float(score), "state": state, "locked": bool(locked),
-                  "handle": handle}
+                  "handle": handle, "refined_by": refined_by}
 
         def op(conn: sqlite3.Connection) -> int:
             # the id comes from SQLite inside this transaction (AUTOINCREMENT: never reused), so it
@@ -68,6 +69,8 @@ class BoxesMixin:
             cur = conn.execute(_INSERT, (None, image_id, cid, float(x), float(y), float(w), float(h), source,
                                          model, None if score is None else float(score), state, int(locked),
                                          *orig, now, now))
+            if refined_by:
+                conn.execute("UPDATE boxes SET refined_by = ? WHERE id = ?", (refined_by, cur.lastrowid))
             self.writer.stage(handle, cur.lastrowid)
             return cur.lastrowid
 
@@ -143,11 +146,12 @@ class BoxesMixin:
             "accepted predictions", record={"edit": "accept", "ids": ids})
         return ids
 
-    def replace_predictions(self, image_id: int, model_name: str, predictions) -> list[int]:
+    def replace_predictions(self, image_id: int, model_name: str, predictions, run_id: int | None = None) -> list[int]:
         """Put a model's new predictions on an image, in ONE transaction, replacing only that
         model's earlier predictions nobody reviewed. A person's boxes, accepted or modified
         predictions and deleted ones (corrections) stay. `predictions` holds
-        (category_name, x, y, w, h, score). Returns the new box ids."""
+        (category_name, x, y, w, h, score); `run_id` names the run that made them (runs.py).
+        Returns the new box ids."""
         rows = [(str(c), float(x), float(y), float(w), float(h), float(s)) for c, x, y, w, h, s in predictions]
         now = time.time()
 
@@ -163,6 +167,9 @@ class BoxesMixin:
                 cur = conn.execute(_INSERT, (None, image_id, cid, x, y, w, h, "model", model_name, s,
                                              "unreviewed", 0, cid, x, y, w, h, now, now))
                 ids.append(cur.lastrowid)
+            if run_id is not None and ids:
+                conn.execute(f"UPDATE boxes SET run_id = ? WHERE id IN ({','.join('?' * len(ids))})",
+                             (run_id, *ids))
             return ids
 
         return self.writer.write(op, f"predictions of {model_name}", queue=False)

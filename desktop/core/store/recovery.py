@@ -2,7 +2,8 @@
 next open (decision 0111).
 
 Each waiting edit carries a plain record of what it does (`add_box`, `update_box`, `accept`,
-`add_measurement`, `update_measurement`, `image_labels`, `image`, or a `batch` of them); a recovery file is those records as JSON. On the
+`add_measurement`, `update_measurement`, `image_labels`, `image`, the teaching edits `teaching.case`,
+`teaching.answer`, `teaching.finish`, or a `batch` of them); a recovery file is those records as JSON. On the
 next open they are replayed through the store's own methods, all in ONE transaction, and the file
 is renamed `*.replayed` (kept, so what happened can be checked). A box a record names that no
 longer exists is skipped and counted, never guessed.
@@ -138,7 +139,7 @@ def _replay(store, record: dict, handles: dict[int, int], skipped: list[str]) ->
     if kind == "add_box":
         new = store.add_box(record["image_id"], record["category"], record["x"], record["y"], record["w"],
                             record["h"], source=record["source"], model=record["model"], score=record["score"],
-                            state=record["state"], locked=record["locked"])
+                            state=record["state"], locked=record["locked"], refined_by=record.get("refined_by"))
         handles[record["handle"]] = new
     elif kind == "update_box":
         box_id = real(record["box"])
@@ -165,5 +166,13 @@ def _replay(store, record: dict, handles: dict[int, int], skipped: list[str]) ->
         store.set_image_labels(record["image_id"], {n: p for n, p in record["labels"]})
     elif kind == "image" and record.get("column") in ("review_status", "caption", "patient_key"):
         store._update_image(record["image_id"], record["column"], record["value"], "image")
+    elif kind == "teaching.case":
+        from desktop.core.teaching.cases import replay
+
+        replay(store, record, skipped)
+    elif kind in ("teaching.answer", "teaching.finish"):
+        from desktop.core.teaching.quiz import replay
+
+        replay(store, record, skipped)
     else:
         skipped.append(f"unknown edit {kind!r}")

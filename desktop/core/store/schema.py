@@ -112,6 +112,92 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX measurements_image ON measurements(image_id);
     """,
+    # 4 -> 5: teaching cases and quiz results (decision 0140). A case is one image or a patient's
+    # group of images with structured text; differential and keywords are JSON lists. The search
+    # index (FTS5 when this Python's SQLite has it) is derived from these rows and built on first
+    # use by desktop.core.teaching.search, so this migration runs on any SQLite. A learner's quiz
+    # marks live in quiz_marks, never in boxes.
+    """
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title TEXT NOT NULL DEFAULT '',
+        history TEXT NOT NULL DEFAULT '',
+        findings TEXT NOT NULL DEFAULT '',
+        diagnosis TEXT NOT NULL DEFAULT '',
+        discussion TEXT NOT NULL DEFAULT '',
+        differential TEXT NOT NULL DEFAULT '[]',
+        keywords TEXT NOT NULL DEFAULT '[]',
+        difficulty INTEGER,                   -- 1 (very easy) .. 5 (very hard), NULL: not set
+        deleted INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL,
+        modified REAL NOT NULL
+    );
+    CREATE TABLE case_images (
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        ord INTEGER NOT NULL,
+        PRIMARY KEY (case_id, image_id)
+    );
+    CREATE INDEX case_images_image ON case_images(image_id);
+    CREATE TABLE quiz_sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        learner TEXT NOT NULL,
+        labels TEXT NOT NULL DEFAULT '[]',    -- the label set the educator chose (JSON list)
+        case_ids TEXT NOT NULL DEFAULT '[]',  -- the cases in the order shown (JSON list)
+        started REAL NOT NULL,
+        finished REAL
+    );
+    CREATE TABLE quiz_answers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id INTEGER NOT NULL REFERENCES quiz_sessions(id) ON DELETE CASCADE,
+        case_id INTEGER NOT NULL,             -- no cascade: results outlive a deleted case
+        diagnosis_expected TEXT NOT NULL,
+        diagnosis_given TEXT NOT NULL,
+        diagnosis_correct INTEGER,            -- NULL when the case has no diagnosis
+        expert_boxes INTEGER NOT NULL,
+        learner_marks INTEGER NOT NULL,
+        hits INTEGER NOT NULL,
+        misses INTEGER NOT NULL,
+        false_marks INTEGER NOT NULL,
+        mean_iou REAL,                        -- NULL without hits
+        per_label TEXT NOT NULL,              -- JSON {label: {expert, learner, hits, misses, false_marks, iou_sum}}
+        seconds REAL,
+        submitted REAL NOT NULL
+    );
+    CREATE INDEX quiz_answers_session ON quiz_answers(session_id);
+    CREATE INDEX quiz_answers_case ON quiz_answers(case_id);
+    CREATE TABLE quiz_marks (
+        answer_id INTEGER NOT NULL REFERENCES quiz_answers(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        matched_iou REAL                      -- the IoU of the expert box it hit, NULL: a false mark
+    );
+    CREATE INDEX quiz_marks_answer ON quiz_marks(answer_id);
+    """,
+    # 5 -> 6: model runs and each image's uncertainty in a run (the review queue, decision 0130);
+    # a prediction box knows the run that made it (the corrections dashboard counts per run).
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL,                  -- the model's name, as boxes.model
+        task TEXT NOT NULL,                   -- 'detection' | 'classification'
+        method TEXT NOT NULL,                 -- the uncertainty's definition (models.uncertainty.METHODS)
+        params TEXT NOT NULL DEFAULT '{}',    -- JSON: threshold, band, passes, ...
+        origin TEXT NOT NULL,                 -- 'window' | 'cli'
+        started REAL NOT NULL,
+        finished REAL
+    );
+    CREATE TABLE image_scores (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        uncertainty REAL NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, image_id)
+    );
+    CREATE INDEX image_scores_image ON image_scores(image_id);
+    ALTER TABLE boxes ADD COLUMN run_id INTEGER REFERENCES runs(id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

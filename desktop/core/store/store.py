@@ -2,7 +2,7 @@
 
 Images are known by their path relative to the folder, their size and a content hash: when a file
 is found again under another name, `ensure_image` moves its record (and its annotations) there.
-Boxes and categories live in the mixins `boxes.py` and `categories.py`.
+Boxes, categories and model runs live in the mixins `boxes.py`, `categories.py` and `runs.py`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from desktop.core.store.location import COPY_FILE, STORE_DIR, STORE_FILE, conten
 from desktop.core.store.measurements import MeasurementsMixin
 from desktop.core.store.records import ImageRecord
 from desktop.core.store.recovery import find_recovery, replay_file, write_recovery
+from desktop.core.store.runs import RunsMixin
 from desktop.core.store.schema import REVIEW_STATUSES, check_version, migrate
 from desktop.core.store.writer import Writer
 
@@ -45,6 +46,11 @@ def open_store(folder: str | Path, busy_timeout_ms: int = 2000) -> AnnotationSto
         raise StoreError(f"{folder}: not a folder; annotations are kept per image folder")
     path, note, read_only = location.locate(folder)
     return AnnotationStore(path, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms, read_only=read_only)
+
+
+def working_copy_exists(folder: str | Path) -> bool:
+    """True once Edit a Copy was chosen for this read-only folder (the copy is the memory of it)."""
+    return (fallback_dir(Path(folder)) / COPY_FILE).is_file()
 
 
 def open_working_copy(folder: str | Path, busy_timeout_ms: int = 2000) -> AnnotationStore:
@@ -70,7 +76,7 @@ def open_working_copy(folder: str | Path, busy_timeout_ms: int = 2000) -> Annota
     return AnnotationStore(target, folder=folder, note=note, busy_timeout_ms=busy_timeout_ms)
 
 
-class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin, MeasurementsMixin):
+class AnnotationStore(CategoriesMixin, CategoryStateMixin, BoxesMixin, MeasurementsMixin, RunsMixin):
     def __init__(self, db_path: str | Path, folder: str | Path | None = None, note: str | None = None,
                  busy_timeout_ms: int = 2000, read_only: bool = False):
         self.path = Path(db_path)

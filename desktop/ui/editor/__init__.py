@@ -30,6 +30,9 @@ def install(window):
     # tab bar that later showed over the menu bar (decision 0104)
     editor.box_dock = window.add_panel("Boxes", editor.box_list, Qt.LeftDockWidgetArea)
     _labels_on_all_boxes(window, editor)
+    from desktop.ui.editor.assist import install as install_assist
+
+    install_assist(window, editor)  # assisted annotation: a segment-anything model draws boxes (issue 16)
     image_list = getattr(window, "image_list", None)
     if image_list is not None:  # review marks, status filter and count in the image list
         editor.store_opened.connect(lambda _store: image_list.set_review_statuses(editor.review_statuses()))

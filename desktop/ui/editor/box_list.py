@@ -6,10 +6,13 @@ editor's undo stack."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 COLUMNS = ("Label", "Score", "Made by", "Reviewed")
+EMPTY_NO_IMAGE = "Open a folder and pick an image: its boxes are listed here."
+EMPTY_NO_BOXES = ("No boxes on this image yet. Press W (or R) and drag on the image to draw one, "
+                  "or run a detector from the Models panel.")
 
 
 def made_by(box) -> str:
@@ -65,6 +68,20 @@ class BoxListPanel(QTableWidget):
                     self.setItem(row, col, cell)
                 self.ids.append(box.id)
         self._canvas_selected()
+
+    def empty_text(self) -> str:
+        """What the empty list says to do next (painted in its viewport)."""
+        return EMPTY_NO_IMAGE if getattr(self.editor, "image_id", None) is None else EMPTY_NO_BOXES
+
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if self.rowCount():
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.PlaceholderText))
+        rect = self.viewport().rect().adjusted(8, 8, -8, -8)
+        painter.drawText(rect, Qt.AlignHCenter | Qt.AlignTop | Qt.TextWordWrap, self.empty_text())
+        painter.end()
 
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.selectedIndexes()})

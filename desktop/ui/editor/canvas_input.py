@@ -51,6 +51,9 @@ class CanvasInput(QObject):
             return False
 
     def _filter(self, obj, event) -> bool:
+        assist = getattr(self.editor, "assist_input", None)  # assist mode (editor/assist/input.py) first
+        if assist is not None and assist.filter(obj, event):
+            return True
         t = event.type()
         if obj is self._viewport:
             if t == QEvent.MouseButtonPress and self._space_down:

@@ -93,12 +93,13 @@ class DeleteBoxes(BoxCommand):
         self.editor.after_change(self.image_id, select=self.ids, added={b.id: b for b in self.boxes})
 
 
-FIELDS = ("category", "x", "y", "w", "h", "state", "locked")
+FIELDS = ("category", "x", "y", "w", "h", "state", "locked", "refined_by")
 
 
 def snapshot(box) -> dict:
+    """Every field an edit can change, so undo puts each back exactly ("" for no refined_by)."""
     return {"category": box.category, "x": box.x, "y": box.y, "w": box.w, "h": box.h, "state": box.state,
-            "locked": box.locked}
+            "locked": box.locked, "refined_by": getattr(box, "refined_by", None) or ""}
 
 
 class ChangeBoxes(BoxCommand):

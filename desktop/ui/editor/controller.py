@@ -78,9 +78,18 @@ class BoxEditor(QObject):
     # -- store and image ---------------------------------------------------------------------
     def open_folder(self, folder: str) -> None:
         from desktop.core.store import open_store
+        from desktop.core.store.store import open_working_copy, working_copy_exists
 
         self.close_store()
-        self._use_store(lambda: open_store(folder), folder)
+
+        def opener():
+            store = open_store(folder)
+            if store.read_only and working_copy_exists(folder):  # Edit a Copy was chosen before
+                store.close()
+                return open_working_copy(folder)
+            return store
+
+        self._use_store(opener, folder)
 
     def edit_working_copy(self) -> None:
         """A read-only folder: keep editing in a copy of its store in the user's data directory."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 TOOLS = (  # (kind, menu text, keys)
     ("line", "&Ruler (distance)", ["M"]),
-    ("angle", "&Angle", ["N"]),
+    ("angle", "&Angle", ["Shift+M"]),
     ("ellipse", "&Ellipse Region (mean, SD, area)", ["E"]),
     ("box", "&Box Region (mean, SD, area)", ["Shift+E"]),
 )

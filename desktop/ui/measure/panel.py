@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 KIND_TITLES = {"line": "Ruler", "angle": "Angle", "ellipse": "Ellipse", "box": "Box"}
-EMPTY = ("No measurements on this image. Tools ▸ Ruler (M), Angle (N), Ellipse Region (E) or Box Region "
+EMPTY = ("No measurements on this image. Tools ▸ Ruler (M), Angle (Shift+M), Ellipse Region (E) or Box Region "
          "(Shift+E), then drag on the image.")
 
 

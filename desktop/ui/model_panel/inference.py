@@ -12,10 +12,14 @@ from typing import Any
 
 import numpy as np
 
-# Predictions are stored down to this score, so the threshold slider can show more or fewer of them
-# later without running the model again (decision 0050).
-STORE_FLOOR = 0.05
-MIN_FLOOR = 0.01  # a DETR scores all its 300 queries: below this it is noise, never stored
+from desktop.core.runs import (  # noqa: F401 (STORE_FLOOR re-exported)
+    MIN_FLOOR,
+    STORE_FLOOR,
+    classify_with_passes,
+    detection_rows,
+    storage_floor,
+)
+
 # Images per forward in a folder run of a classifier, with one decode thread beside the GUI thread.
 # Measured (tests/benchmarks/bench_responsiveness.py --model oasis-resnet18 --size 1024, 2 cores):
 # 87 ms/image one by one -> 54-57 ms/image, longest event-loop stall 37-59 ms (goal < 100 ms);
@@ -31,6 +35,7 @@ class ItemResult:
     task: str = ""
     value: Any = None  # list of (category, x, y, w, h, score) | {class: p} | caption text
     error: str | None = None
+    samples: list | None = None  # Monte Carlo dropout passes ({class: p} each), when asked for
 
 
 def read_rgb(path: str, screen=None) -> np.ndarray:
@@ -41,19 +46,10 @@ def read_rgb(path: str, screen=None) -> np.ndarray:
     return model_input(path, screen=screen)
 
 
-def detection_rows(dets) -> list[tuple[str, float, float, float, float, float]]:
-    """models.base.Detections -> the store's rows (category, x, y, w, h, score) in pixels."""
-    rows = []
-    for (x1, y1, x2, y2), score, name in zip(dets.xyxy.tolist(), dets.scores.tolist(), dets.class_names):
-        rows.append((str(name), float(x1), float(y1), float(x2 - x1), float(y2 - y1), float(score)))
-    return rows
-
-
 def run_one(model, rgb: np.ndarray, options: dict) -> Any:
     task = model.task
     if task == "detection":
-        floor = max(MIN_FLOOR, min(float(options.get("threshold", STORE_FLOOR)), STORE_FLOOR))
-        return detection_rows(model.detect(rgb, threshold=floor))
+        return detection_rows(model.detect(rgb, threshold=storage_floor(options.get("threshold"))))
     if task == "classification":
         return {str(k): float(v) for k, v in model.classify(rgb).items()}
     if task == "captioning":
@@ -83,8 +79,11 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
         return read_rgb(path, screen)
 
     batchable = getattr(model, "batchable", lambda: False)()
-    batched = model.task == "classification" and batchable
-    if batched:
+    passes = int(options.get("mc_passes") or 0) if model.task == "classification" else 0
+    batched = model.task == "classification" and batchable and not passes
+    if passes:  # Monte Carlo dropout: the plain prediction, then `passes` with dropout on (one batch)
+        how = dict(fn=lambda rgb: classify_with_passes(model, rgb, passes), prefetch=2, workers=1)
+    elif batched:
         how = dict(batch_size=CLASSIFY_BATCH, workers=1)
     elif model.task == "captioning" and batchable:  # one weight pass per step serves the batch
         how = dict(batch_size=CAPTION_BATCH, workers=1, max_len=int(options.get("max_length", 80)),
@@ -101,7 +100,10 @@ def run_images(model, paths: list[str], options: dict, current: tuple[str, np.nd
         for r in run_batch(model, paths, read=read, cancel=ctx.cancelled, **how):
             size = (r.size[1], r.size[0]) if r.size else (0, 0)
             value = {str(k): float(v) for k, v in r.value.items()} if batched and r.ok else r.value
-            yield ItemResult(str(r.path), size, model.task, value, r.error)
+            samples = None
+            if passes and r.ok:
+                value, samples = value
+            yield ItemResult(str(r.path), size, model.task, value, r.error, samples)
             done += 1
             ctx.progress(done, total, _name(str(r.path)))
         return done

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +29,7 @@ from desktop.ui.model_panel.inference import ItemResult, is_multi_label, labels_
 from desktop.ui.model_panel.results import CaptionBox, ClassBars
 from desktop.ui.model_panel.runs import RunController, rel_path, store_of
 from desktop.ui.model_panel.saliency_view import SaliencyView
+from models.uncertainty import MC_PASSES
 
 log = logging.getLogger(__name__)
 SETTINGS_MODELS_DIR = "models/folder"
@@ -46,6 +47,8 @@ DEVICE_PROBE_DELAY_MS = 1500
 
 
 class ModelPanel(QWidget):
+    run_scored = Signal(int)  # a run's id, once it stored each image's uncertainty (decision 0130)
+
     def __init__(self, window):
         super().__init__()
         self.window = window
@@ -128,6 +131,13 @@ class ModelPanel(QWidget):
             self.run_buttons[scope] = b
         self.run_buttons["this"].setToolTip("Ctrl+Enter")
         lay.addLayout(grid)
+        self.mc_dropout = QCheckBox(f"Monte Carlo dropout ({MC_PASSES} passes)")
+        self.mc_dropout.setToolTip(
+            f"For the review queue's uncertainty: run the model {MC_PASSES} more times with its dropout on and "
+            "score each image by the entropy of the mean probability (as MONAI Label's epistemic scoring). "
+            f"About {MC_PASSES + 1} times slower.")
+        self.mc_dropout.hide()  # shown for classifiers that have dropout (Qing's transformer)
+        lay.addWidget(self.mc_dropout)
         self.skip_done = QCheckBox("Skip images already done")  # short: the dock stays narrow
         self.skip_done.setToolTip("Skip images already done by this model (resume an interrupted run)")
         self.skip_done.setChecked(True)
@@ -161,23 +171,14 @@ class ModelPanel(QWidget):
         self._show_task(None)
 
     def _fill_devices(self) -> None:
-        """Offer Automatic and CPU at once; ask torch what else this machine has in a light
-        background job, so opening the window never imports torch (it loads with a model)."""
+        """Offer Automatic and CPU at once; what else this machine has comes from the shared
+        device probe, a child process (device_probe.py), so the window never imports torch for it."""
+        from desktop.ui.device_probe import when_found
+
         self.best_device = "cpu"
-        self.device_probe = None
         self._set_devices([("auto", "Automatic"), ("cpu", "CPU")])
-        # Let the first window paint and the first image show before torch loads.
-        QTimer.singleShot(DEVICE_PROBE_DELAY_MS, self._probe_devices)
-
-    def _probe_devices(self) -> None:
-        def probe(_ctx):
-            from models.devices import available_devices
-
-            return available_devices()
-
-        job = self.jobs.submit(probe, name="Looking for GPUs", device=None, heavy=False)
-        job.result.connect(self._devices_found)
-        self.device_probe = job
+        # Let the first window paint and the first image show before the child starts.
+        self.device_probe = when_found(self, self._devices_found, DEVICE_PROBE_DELAY_MS)
 
     def _devices_found(self, devices) -> None:
         self.best_device = devices[0][0] if devices else "cpu"
@@ -311,6 +312,7 @@ class ModelPanel(QWidget):
         threshold = float(entry.card.get("default_threshold", 0.5))
         self.controls.set_controls(controls, list(model.class_names), threshold, methods)
         self.pattern.setVisible(hasattr(model, "classify_sequence"))
+        self.mc_dropout.setVisible(_mc_dropout_possible(model))
         self._show_task(model.task)
         self.status.setText(f"{model.name} ready on {self.device.currentText()}")
         if model.task == "detection":
@@ -347,6 +349,15 @@ class ModelPanel(QWidget):
         if wl is None:
             return {"screen": ScreenView()}
         return {"screen": ScreenView(wl.effective(), wl.invert_flag())}
+
+    def uncertainty_options(self) -> dict:
+        """{"mc_passes": N} when Monte Carlo dropout is ticked (and offered), else {}."""
+        offered = not self.mc_dropout.isHidden()  # isVisible() is False while the dock is hidden
+        return {"mc_passes": MC_PASSES} if offered and self.mc_dropout.isChecked() else {}
+
+    def scores_recorded(self, run_id: int | None) -> None:
+        """A run wrote each image's uncertainty into the store: the image list's queue follows."""
+        self.run_scored.emit(-1 if run_id is None else int(run_id))
 
     def pattern_text(self) -> str:
         """The temporal model's file-name pattern ("" reads DICOM patient and date)."""
@@ -488,6 +499,20 @@ class ModelPanel(QWidget):
     def shutdown(self) -> None:
         self.runs.cancel()
         self.saliency.clear()
+
+
+def _mc_dropout_possible(model) -> bool:
+    """A single-view torch classifier with dropout (Qing's transformer): Monte Carlo dropout applies."""
+    if getattr(model, "task", None) != "classification" or hasattr(model, "classify_sequence"):
+        return False
+    if not (hasattr(model, "probabilities") and hasattr(model, "forward_logits")):
+        return False
+    from models.uncertainty import has_dropout
+
+    try:
+        return has_dropout(model.torch_module)
+    except Exception:  # noqa: BLE001 - a model without a torch module simply gets no option
+        return False
 
 
 def editor_hide_action(window):

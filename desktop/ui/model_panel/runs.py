@@ -11,6 +11,7 @@ import logging
 import os
 from pathlib import Path
 
+from desktop.core.runs import SCORED_TASKS, RunRecorder
 from desktop.jobs.ledger import RunLedger
 from desktop.ui.model_panel.inference import ItemResult, run_images, run_sequences
 
@@ -59,6 +60,8 @@ class RunController:
         self.ledger: RunLedger | None = None
         self.results: dict[tuple[str, str], ItemResult] = {}  # (model name, path) -> result
         self.model = None
+        self.recorder: RunRecorder | None = None
+        self.scored = 0  # images whose result (and uncertainty) went into the store this run
 
     def start(self, scope: str, skip_done: bool = True):
         panel, window = self.panel, self.window
@@ -84,14 +87,21 @@ class RunController:
                 return None
         self.failed = []
         self.model = model
+        self.scored = 0
         current = None
-        options = {**panel.controls.options(), **panel.input_options()}
+        options = {**panel.controls.options(), **panel.input_options(), **panel.uncertainty_options()}
         cur = window.current_path()
         if options.get("screen") is not None and cur and str(cur) in paths and hasattr(window, "current_rgb"):
             try:
                 current = (str(cur), window.current_rgb())
             except Exception:
                 current = None
+        self.recorder = None
+        store = store_of(window)
+        if store is not None and model.task in SCORED_TASKS:  # predictions and uncertainty (decision 0130)
+            self.recorder = RunRecorder(store, model, threshold=options.get("threshold"), origin="window",
+                                        mc_passes=options.get("mc_passes", 0) if model.task == "classification" else 0,
+                                        continue_latest=scope in ("this", "selected") or skipped > 0)
         name = f"{model.name} on {len(paths)} image{'s' if len(paths) != 1 else ''}"
         if hasattr(model, "classify_sequence"):  # the temporal model: each patient's real sequence
             work = run_sequences(model, paths, {**options, "pattern": panel.pattern_text()}, window.image_paths(),
@@ -123,11 +133,13 @@ class RunController:
         self.results[(model.name, item.path)] = item
         store = store_of(window)
         try:
-            if store is not None:
+            if store is not None and self.recorder is not None and item.task in SCORED_TASKS:
+                # the same function as loupe detect|classify --store (desktop/core/runs.py)
+                if self.recorder.record(rel_path(store, item.path), item.size, item.value, item.samples) is not None:
+                    self.scored += 1
+            elif store is not None and item.task == "captioning":
                 iid = store.ensure_image(rel_path(store, item.path), item.size[0], item.size[1])
-                if item.task == "detection":
-                    store.replace_predictions(iid, model.name, item.value)
-                elif item.task == "captioning" and not store.caption(iid):
+                if not store.caption(iid):
                     store.set_caption(iid, item.value)  # never over a person's note (decision 0052)
             elif item.task == "detection":
                 raise RuntimeError("no annotation store is open (is the box editor installed?)")
@@ -145,4 +157,8 @@ class RunController:
     def _finished(self, job) -> None:
         if self.job is job:
             self.job = None
+        if self.recorder is not None:
+            self.recorder.finish()
+            if self.scored:
+                self.panel.scores_recorded(self.recorder.run_id)
         self.panel.run_finished(job, self.failed)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -62,7 +61,6 @@ def tell(parent, title: str, text: str, extra: str | None = None) -> str:
 
 class TrainingPanel(QWidget):
     model_ready = Signal(str)  # the new card's path, when the user picks "Use this model"
-    _torch_loaded = Signal()  # torch imported off the GUI thread: the device note can ask it now
 
     def __init__(self, window=None, parent=None):
         super().__init__(parent)
@@ -141,24 +139,9 @@ class TrainingPanel(QWidget):
         s.log.connect(self._append_log)
         s.started.connect(lambda ev: self._append_log(f"started on {ev.get('device', '?')}: {ev.get('out', '')}"))
         self._prefill()
-        self._torch_loaded.connect(self._device_note)
-        QTimer.singleShot(2000, self._load_torch)  # after the first window
+        from desktop.ui.device_probe import when_found
 
-    def _load_torch(self) -> None:
-        """`import torch` takes a second or more; on the GUI thread it froze the window a few
-        seconds after start (issue 13 part 5, docs/decisions/0107-no-torch-import-on-the-gui-
-        thread.md). It is imported on a thread; the note is written once it has loaded."""
-        def load():
-            try:
-                import torch  # noqa: F401
-            except Exception:  # pragma: no cover - the note says "no GPU" then
-                pass
-            try:
-                self._torch_loaded.emit()
-            except RuntimeError:  # the panel was closed meanwhile
-                pass
-
-        threading.Thread(target=load, name="loupe-torch-import", daemon=True).start()
+        when_found(self, self._device_note, 2000)  # after the first window
 
     # -- setup ---------------------------------------------------------------------------------------
     def _load_presets(self) -> None:
@@ -182,13 +165,10 @@ class TrainingPanel(QWidget):
         self.resolution.setValue(int(hp.get("resolution", 224)))
         self.resolution.setEnabled(card.task == "detection")
 
-    def _device_note(self) -> None:
-        try:
-            import torch
-
-            gpu = torch.cuda.is_available() or torch.backends.mps.is_available()
-        except Exception:  # pragma: no cover
-            gpu = False
+    def _device_note(self, devices) -> None:
+        """The shared device probe's answer (a child process: the window never imports torch for
+        it, docs/decisions/0121-device-probe-in-a-child-process.md)."""
+        gpu = any(dev_id != "cpu" for dev_id, _label in devices)
         self.device_note.setText("GPU found: training runs on it." if gpu else
                                  "No GPU found: training runs on the CPU and will be slow (hours for a full run).")
 

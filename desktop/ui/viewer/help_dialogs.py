@@ -32,10 +32,27 @@ def _menu_path(action: QAction) -> str:
     return ""
 
 
+def register_keys(window, where: str, rows) -> None:
+    """List the keys of another window of `window` (`where`, e.g. "Quiz window"), which exists only
+    while open, in the shortcuts sheet: (what it does, keys) rows."""
+    listed = window.__dict__.setdefault("_other_window_keys", [])
+    for what, keys in rows:
+        if (what, keys, where) not in listed:
+            listed.append((what, keys, where))
+
+
+def _in_other_window(action, window) -> bool:
+    parent = action.parent()
+    return hasattr(parent, "window") and parent.window() is not window
+
+
 def shortcut_rows(window) -> list[tuple[str, str, str]]:
-    """(what it does, keys, where) for every action and QShortcut of the window with a key."""
+    """(what it does, keys, where) for every action and QShortcut of the window with a key, and
+    the keys other windows registered (register_keys)."""
     rows, seen = [], set()
     for action in window.findChildren(QAction):
+        if _in_other_window(action, window):
+            continue  # an open quiz or presentation: its registered rows say it better
         keys = [k.toString(QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
         if not keys:
             continue
@@ -53,6 +70,7 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
         if row not in seen:
             seen.add(row)
             rows.append(row)
+    rows += [r for r in getattr(window, "_other_window_keys", []) if r not in seen]
     return sorted(rows, key=lambda r: (r[2] == "", r[2], r[0].lower()))
 
 

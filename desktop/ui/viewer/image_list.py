@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from .canvas import to_qimage
 from .list_filter import ListFilterProxy
+from .queue_order import QueueOrder
 from .review_marks import STATUS_TEXT, ReviewMarkDelegate, StatusRole
 from .workers import LatestFirstQueue, ThumbnailJob
 
@@ -235,6 +236,7 @@ class ImageListPanel(QWidget):
         for status, text in STATUS_TEXT.items():
             self.status_filter.addItem(text, status)
         self.status_filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.order = QueueOrder(self)  # folder order or most uncertain first (desktop/ui/review fills it)
         self.review_count = QLabel(self)
         self.review_count.setObjectName("review_count")
         self.review_count.hide()  # shown once a store tells the statuses
@@ -244,6 +246,8 @@ class ImageListPanel(QWidget):
         self.view.setIconSize(QSize(THUMB, THUMB))
         self.view.setItemDelegate(ReviewMarkDelegate(self.view))
         self.view.setTextElideMode(Qt.ElideMiddle)  # file names keep their numbers and extension
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # rows fit the width (review_marks)
+        self.view.setResizeMode(QListView.Adjust)  # a wider or narrower dock lays the rows out again
         self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)  # names are not edited here
         self.view.selectionModel().currentChanged.connect(self._current_changed)
@@ -253,6 +257,7 @@ class ImageListPanel(QWidget):
         filters.addWidget(self.filter, 1)
         filters.addWidget(self.status_filter)
         layout.addLayout(filters)
+        layout.addWidget(self.order)
         layout.addWidget(self.view)
         layout.addWidget(self.review_count)
         self.model.rowsInserted.connect(lambda *_: self._update_count())
@@ -279,6 +284,42 @@ class ImageListPanel(QWidget):
             self.select_path(current_path)
         else:
             self.view.scrollToTop()  # the current image is filtered out: the matches from the top
+
+    # -- order (the review queue: decision 0131) ----------------------------------------------
+    def set_order_scores(self, scores: dict[str, float] | None) -> None:
+        """Order the list by `scores` (path -> uncertainty, highest first; images without one
+        after them), or folder order with None. The current image stays current and in view."""
+        current = self.view.currentIndex()
+        current_path = current.data(PathRole) if current.isValid() else None
+        rows = None
+        if scores is not None:
+            row_of = self.model.row_of
+            rows = {row_of[p]: v for p, v in scores.items() if p in row_of}
+        self.proxy.set_order(rows)
+        if current_path:
+            self.select_path(current_path, force=True)
+        else:
+            self.view.scrollToTop()
+
+    def first_in_queue(self, ranked: list[str], skip: str | None = None, start: int = 0) -> tuple[str | None, int]:
+        """(path, lead): the first of `ranked[start:]` (paths, most uncertain first) that is listed
+        under the filter, not reviewed (done) and not `skip`, and how many of `ranked` from the
+        start are done (a caller may begin there next time, until a status goes back). Stops at
+        the first hit: a step, not a pass over the folder."""
+        self.flush_filter()
+        row_of, proxy, status_of, statuses = self.model.row_of, self.proxy, self.model.status_of, self.model.statuses
+        lead = start
+        for i in range(start, len(ranked)):
+            path = ranked[i]
+            if statuses.get(path) == "done":
+                if lead == i:
+                    lead = i + 1
+                continue
+            row = row_of.get(path)
+            if row is None or path == skip or proxy.proxy_row(row) is None or status_of(path) == "done":
+                continue
+            return path, lead
+        return None, lead
 
     def flush_filter(self) -> None:
         """A filter still waiting for the typing pause runs now (before a step or a query)."""
@@ -310,8 +351,9 @@ class ImageListPanel(QWidget):
         if current.isValid():
             self.activated.emit(current.data(PathRole))
 
-    def select_path(self, path: str) -> None:
-        """Make `path` current (and visible) without emitting `activated` twice."""
+    def select_path(self, path: str, force: bool = False) -> None:
+        """Make `path` current (and visible) without emitting `activated` twice; `force` selects
+        it again after the rows moved (a new order)."""
         row = self.model.row_of.get(path)
         if row is None:
             return
@@ -319,7 +361,7 @@ class ImageListPanel(QWidget):
         if row is None:
             return
         index = self.proxy.index(row, 0)
-        if self.view.currentIndex() == index:
+        if self.view.currentIndex() == index and not force:
             return
         self.view.selectionModel().blockSignals(True)
         self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.ClearAndSelect)
@@ -328,8 +370,9 @@ class ImageListPanel(QWidget):
         self.view.scrollTo(index)
 
     def selected_paths(self) -> list[str]:
+        """Selected paths in list order."""
         source = self.proxy.source_rows()
-        rows = sorted(source[i.row()] for i in self.view.selectionModel().selectedIndexes())
+        rows = [source[r] for r in sorted(i.row() for i in self.view.selectionModel().selectedIndexes())]
         return [self.model.paths[r] for r in rows]
 
     def visible_paths(self) -> list[str]:

@@ -9,6 +9,10 @@ It is a QStringListModel with one (empty) string per shown row, not a QAbstractP
 lays the list out (every insert, reset, some scrolls) it calls `index()` and through it `rowCount()`
 twice per row; a Python model answered those 200,000 calls at 100,000 rows in about a second. Here
 they stay in C++; only `data()` of the rows on screen and `flags()` reach Python.
+
+An order other than the folder's (`set_order`: a score per source row, highest first, e.g. the
+review queue's uncertainty) is one sort when it is set; the rows map back through a dict then, so
+a step stays O(1) (docs/decisions/0131-review-queue-order.md).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ _FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
 
 class ListFilterProxy(QStringListModel):
     """Rows of an `ImageListModel` (desktop/ui/viewer/image_list.py) whose name contains the text
-    (case-insensitive) and whose review status is `status` (None: any). Status changes do not
+    (case-insensitive) and whose review status is `status` (None: any), in folder order or the
+    order `set_order` gives. Status changes do not
     re-filter by themselves: a row marked done under "Unreviewed" stays until the filter changes,
     so next/previous keep their place (docs/decisions/0074-review-status-in-the-image-list.md)."""
 
@@ -33,6 +38,8 @@ class ListFilterProxy(QStringListModel):
         self._rows: range | list[int] = range(0)
         self._source = None
         self.passes = 0  # filter passes over every row (tests count them)
+        self.order: dict[int, float] | None = None  # source row -> score (highest first); None: folder order
+        self._pos: dict[int, int] | None = None  # source row -> list row, while an order is set
 
     # -- source -----------------------------------------------------------------------------------
     def sourceModel(self):
@@ -47,6 +54,38 @@ class ListFilterProxy(QStringListModel):
 
     def _filtering(self) -> bool:
         return bool(self.text) or self.status is not None
+
+    def _ordered(self, rows):
+        """`rows` (ascending) in the set order: scored rows by score, highest first (ties in folder
+        order), then the unscored ones in folder order. One sort; the reverse map for proxy_row."""
+        if self.order is None:
+            self._pos = None
+            return rows
+        import numpy as np
+
+        order = self.order
+        n = self.sourceModel().rowCount()
+        listed = np.fromiter(rows, dtype=np.int64, count=len(rows))
+        keys = np.fromiter(order.keys(), dtype=np.int64, count=len(order))
+        values = np.fromiter(order.values(), dtype=np.float64, count=len(order))
+        keep = (keys >= 0) & (keys < n)
+        keys, values = keys[keep], values[keep]
+        shown = np.zeros(n, dtype=bool)
+        shown[listed] = True
+        keep = shown[keys]
+        keys, values = keys[keep], values[keep]
+        scored = np.zeros(n, dtype=bool)
+        scored[keys] = True
+        first = keys[np.lexsort((keys, -values))]  # highest score first; ties in folder order
+        out = np.concatenate([first, listed[~scored[listed]]]).tolist()
+        self._pos = dict(zip(out, range(len(out))))
+        return out
+
+    def set_order(self, scores: dict[int, float] | None) -> None:
+        """Order the rows by `scores` (source row -> score, highest first; rows without one after
+        them) or, with None, in folder order again. One sort and one reset."""
+        self.order = dict(scores) if scores is not None else None
+        self.set_filter(self.text, self.status)
 
     def _accepted(self, first: int, last: int) -> range | list[int]:
         """Source rows first..last that pass: one comprehension over the precomputed names."""
@@ -65,7 +104,7 @@ class ListFilterProxy(QStringListModel):
         """Filter every row again: one pass, one reset (the view keeps no stale rows)."""
         self.text, self.status = text, status
         n = self.sourceModel().rowCount()
-        self._rows = self._accepted(0, n - 1) if n else range(0)
+        self._rows = self._ordered(self._accepted(0, n - 1) if n else range(0))
         self.passes += 1
         self._show_rows()
 
@@ -76,7 +115,8 @@ class ListFilterProxy(QStringListModel):
 
     def _source_reset(self) -> None:
         n = self.sourceModel().rowCount()
-        self._rows = self._accepted(0, n - 1) if n else range(0)
+        self.order = None  # a new folder: its rows are other images
+        self._rows = self._ordered(self._accepted(0, n - 1) if n else range(0))
         self._show_rows()
 
     def _source_inserted(self, parent, first: int, last: int) -> None:
@@ -87,13 +127,24 @@ class ListFilterProxy(QStringListModel):
         if not len(new):
             return
         at = len(self._rows)
-        if isinstance(self._rows, range) and isinstance(new, range) and self._rows.stop == new.start:
+        if self._pos is not None:  # ordered: new rows wait at the end until the order is set again
+            self._rows = [*self._rows, *new]
+            self._pos.update(zip(new, range(at, at + len(new))))
+        elif isinstance(self._rows, range) and isinstance(new, range) and self._rows.stop == new.start:
             self._rows = range(self._rows.start, new.stop) if len(self._rows) else new
         else:
             self._rows = [*self._rows, *new]
         self.insertRows(at, len(new))
 
     def _source_changed(self, top_left, bottom_right, roles=()) -> None:
+        if self._pos is not None:
+            if top_left.row() == bottom_right.row():
+                row = self._pos.get(top_left.row())
+                if row is not None:
+                    self.dataChanged.emit(self.index(row, 0), self.index(row, 0), roles)
+            elif self._rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0), roles)
+            return
         lo = bisect_left(self._rows, top_left.row())
         hi = bisect_right(self._rows, bottom_right.row()) - 1
         if lo <= hi:
@@ -101,7 +152,9 @@ class ListFilterProxy(QStringListModel):
 
     # -- mapping ----------------------------------------------------------------------------------
     def proxy_row(self, source_row: int) -> int | None:
-        """The list row of a source row, None when the filter hides it. O(log N)."""
+        """The list row of a source row, None when the filter hides it. O(log N), O(1) when ordered."""
+        if self._pos is not None:
+            return self._pos.get(source_row)
         i = bisect_left(self._rows, source_row)
         return i if i < len(self._rows) and self._rows[i] == source_row else None
 

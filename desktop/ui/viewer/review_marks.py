@@ -24,6 +24,15 @@ class ReviewMarkDelegate(QStyledItemDelegate):
             room = option.rect.width() - option.decorationSize.width() - 3 * 6 - (MARK + 8)
             option.text = option.fontMetrics.elidedText(option.text, Qt.ElideMiddle, max(room, 24))
 
+    def sizeHint(self, option, index):
+        """Never wider than the list: a long name is shortened in the middle, not given a
+        horizontal scroll bar (the list's rows are uniform, so this is asked once per layout)."""
+        size = super().sizeHint(option, index)
+        view = self.parent()
+        if view is not None and hasattr(view, "viewport"):
+            size.setWidth(max(1, min(size.width(), view.viewport().width())))
+        return size
+
     def paint(self, painter: QPainter, option, index) -> None:
         super().paint(painter, option, index)
         status = index.data(StatusRole)
