@@ -244,6 +244,10 @@ def test_real_keys_drive_the_presentation_and_the_quiz(qtbot, tmp_path, monkeypa
     assert show.step == 1
     qtbot.keyClick(show, Qt.Key_N)
     assert (show.index, show.step) == (1, 0)
+    qtbot.keyClick(show, Qt.Key_B)  # a black screen, and back
+    assert not show.view.isVisible() and not show.caption.isVisible()
+    qtbot.keyClick(show, Qt.Key_B)
+    assert show.view.isVisible()
     qtbot.keyClick(show, Qt.Key_Escape)
     assert not show.isVisible()
 
@@ -267,3 +271,24 @@ def test_real_keys_drive_the_presentation_and_the_quiz(qtbot, tmp_path, monkeypa
     quiz.diagnosis.setFocus()
     qtbot.keyClicks(quiz.diagnosis.lineEdit(), "n2")
     assert quiz.diagnosis.currentText() == "n2" and quiz.index == 1 and quiz.view.current_label == "Mass"
+
+
+def test_a_mark_is_resized_by_its_corner_and_moved_by_its_inside(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = start_quiz(win, plan("Ivy", [c1]))
+    qtbot.addWidget(quiz)
+    qtbot.waitExposed(quiz)
+    drag_scene(quiz.view.canvas, (20, 20), (50, 50))
+    (mark,) = quiz.all_marks()
+    drag_scene(quiz.view.canvas, (mark.x + mark.w, mark.y + mark.h), (60, 60))  # the south-east corner
+    (resized,) = quiz.all_marks()
+    assert (round(resized.x), round(resized.y)) == (round(mark.x), round(mark.y))
+    assert abs(resized.x + resized.w - 60) < 1.5 and abs(resized.y + resized.h - 60) < 1.5
+    drag_scene(quiz.view.canvas, (40, 40), (50, 45))  # inside: moves it by (10, 5)
+    (moved,) = quiz.all_marks()
+    assert abs(moved.x - resized.x - 10) < 1.5 and abs(moved.y - resized.y - 5) < 1.5
+    assert abs(moved.w - resized.w) < 0.01
+    quiz.submit()  # the resized and moved mark is what is scored and saved
+    (saved,) = [m for m, _iou in quiz.quiz.marks(quiz.quiz.answers("Ivy")[0].id)]
+    assert (saved.x, saved.y, saved.w, saved.h) == pytest.approx((moved.x, moved.y, moved.w, moved.h))

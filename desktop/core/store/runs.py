@@ -29,7 +29,8 @@ class Run:
     @property
     def label(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.started))
-        how = ", command line" if self.origin == "cli" else ""
+        how = (", Monte Carlo dropout" if self.method == "mc-dropout-entropy" else "") + (
+            ", command line" if self.origin == "cli" else "")
         return f"run {self.id}: {self.model} · {when}{how} · {self.scored} image{'s' if self.scored != 1 else ''}"
 
 

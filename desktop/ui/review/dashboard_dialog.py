@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.exchange.correction_stats import EMPTY_HINT, CorrectionStats, correction_stats, write_csv
-from desktop.ui.review.dashboard_chart import PNG_SIZE, paint_dashboard, save_png
+from desktop.ui.review.dashboard_chart import FAINT, PAPER, PNG_SIZE, paint_dashboard, save_png
 
 
 class DashboardChart(QWidget):
@@ -39,7 +39,12 @@ class DashboardChart(QWidget):
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         try:
-            paint_dashboard(painter, QRectF(self.rect()), self.stats, self.model)
+            if self.stats.empty:  # what to do next is said above the chart, once
+                painter.fillRect(self.rect(), PAPER)
+                painter.setPen(FAINT)
+                painter.drawText(self.rect(), Qt.AlignCenter, "Nothing to plot yet")
+            else:
+                paint_dashboard(painter, QRectF(self.rect()), self.stats, self.model)
         finally:
             painter.end()
 

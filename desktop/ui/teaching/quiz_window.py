@@ -28,7 +28,8 @@ from desktop.ui.teaching.quiz_reveal import case_html, draw_reveal, legend_html,
 
 SIDE_WIDTH = 360
 KEYS = [  # (what it does, keys) for the quiz window; the Help sheet lists them too
-    ("Mark a finding", "Left-drag on the film"), ("Pick the label", "1-9"),
+    ("Mark a finding", "Left-drag on the film"), ("Resize / move a mark", "Drag its edge or corner / inside"),
+    ("Pick the label", "1-9"),
     ("Remove the selected mark", "Del, Backspace"), ("Remove the last mark", "Ctrl+Z"),
     ("Submit the answer / next case", "Ctrl+Return"), ("Next case after submitting", "N"),
     ("Next / previous image of the case", "PgDown, PgUp"), ("Zoom in / out, fit", "+, -, 0"),
@@ -112,8 +113,8 @@ class QuizWindow(QWidget):
         al = QVBoxLayout(self.answer_box)
         al.setContentsMargins(0, 0, 0, 0)
         al.addWidget(QLabel("<b>Mark the findings</b>", side))
-        hint = QLabel("Drag on the film to draw a box around each finding. Click a box to select it; "
-                      "Del removes it.", side)
+        hint = QLabel("Drag on the film to draw a box around each finding. Drag a box's edge or corner to "
+                      "resize it, its inside to move it; Del removes the selected box.", side)
         hint.setWordWrap(True)
         al.addWidget(hint)
         row = QHBoxLayout()
