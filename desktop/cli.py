@@ -31,7 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 def _gui_parser() -> argparse.ArgumentParser:
     epilog = "subcommands (loupe SUBCOMMAND --help for each):\n" + "\n".join(
-        f"  {name:<10} {help_}" for name, (_, help_) in SUBCOMMANDS.items()
+        f"  {name:<12} {help_}" for name, (_, help_) in SUBCOMMANDS.items()
     )
     p = argparse.ArgumentParser(
         prog="loupe",

@@ -54,10 +54,13 @@ def test_the_list_orders_by_the_planted_uncertainty_and_back(win):
     assert order.choose("latest")
     assert names(win.image_list.visible_paths()) == QUEUE
     assert win.image_list.view.currentIndex().data(Qt.UserRole + 2) == win.current_path()  # still current
+    first = win.image_list.proxy.index(0, 0)
+    assert first.data(Qt.ToolTipRole).endswith("Uncertainty: 2.40")  # img_3's planted score
     win.image_list.status_filter.setCurrentIndex(win.image_list.status_filter.findData("unreviewed"))
     assert names(win.image_list.visible_paths()) == QUEUE  # the filter keeps the order
     assert order.choose("folder")
     assert names(win.image_list.visible_paths()) == [f"img_{k}.png" for k in range(6)]
+    assert "Uncertainty" not in win.image_list.proxy.index(0, 0).data(Qt.ToolTipRole)
 
 
 def test_n_goes_to_the_most_uncertain_unreviewed_image(qtbot, win):
