@@ -80,7 +80,9 @@ def test_quiz_hides_then_reveals_and_scores_the_learners_marks(qtbot, tmp_path, 
     assert "0 of 1</b> finding found" in quiz.result.text() and "wrong" in quiz.result.text()
     with qtbot.waitSignal(quiz.finished, timeout=2000):
         quiz.submit_action.trigger()
-    assert "Findings found: <b>1 of 3</b>" in quiz.history.text() and "Diagnoses right: <b>1 of 2</b>" in quiz.history.text()
+    summary = quiz.history.text()
+    assert "Findings found: <b>1 of 3</b>" in summary and "Diagnoses right: <b>1 of 2</b>" in summary
+    assert "1 of 2 found, 1 false" in summary and "0 of 1 found&nbsp;&nbsp;</td><td>diagnosis wrong" in summary
 
     # results: saved per learner, summary, CSV read back by the csv module
     from desktop.ui.teaching import show_results
