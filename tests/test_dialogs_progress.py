@@ -5,10 +5,10 @@ during an import keeps nothing of it (one transaction), during an export removes
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 
 import pytest
+from exchange_helpers import db_rows
 from PySide6.QtCore import Qt
 
 from tests import test_dialogs_io
@@ -26,15 +26,6 @@ def coco_for(folder, n_images, per_image):
     path.write_text(json.dumps({"images": images, "annotations": anns,
                                 "categories": [{"id": 1, "name": "heart"}, {"id": 2, "name": "lung"}]}))
     return path, len(anns)
-
-
-def dump(db):
-    conn = sqlite3.connect(db)
-    try:
-        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
-    finally:
-        conn.close()
 
 
 def watch_bar(dialog):
@@ -98,7 +89,7 @@ def test_cancel_during_an_import_keeps_nothing(qtbot, win, tmp_path, monkeypatch
     dialog.set_path(str(path))
     _wait(qtbot, dialog.job)
     editor.store.wait_saved(5)
-    before = dump(editor.store.path)
+    before = db_rows(editor.store.path)
     pressed, reached = held_after(monkeypatch, import_dialog, "boxes written")
     qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
     qtbot.waitUntil(reached.is_set, timeout=20000)  # part of the boxes are written (in the transaction)
@@ -109,7 +100,7 @@ def test_cancel_during_an_import_keeps_nothing(qtbot, win, tmp_path, monkeypatch
     _wait(qtbot, dialog.job)
     assert dialog.job.outcome.cancelled
     assert "Import cancelled" in dialog.summary.text() and "Nothing was imported" in dialog.summary.text()
-    assert dump(editor.store.path) == before  # read back by a second connection: the store as it was
+    assert db_rows(editor.store.path) == before  # read back by a second connection: the store as it was
     assert dialog.import_button.isEnabled() and dialog.close_button.isEnabled()
 
 
