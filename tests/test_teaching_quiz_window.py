@@ -80,7 +80,9 @@ def test_quiz_hides_then_reveals_and_scores_the_learners_marks(qtbot, tmp_path, 
     assert "0 of 1</b> finding found" in quiz.result.text() and "wrong" in quiz.result.text()
     with qtbot.waitSignal(quiz.finished, timeout=2000):
         quiz.submit_action.trigger()
-    assert "Findings found: <b>1 of 3</b>" in quiz.history.text() and "Diagnoses right: <b>1 of 2</b>" in quiz.history.text()
+    summary = quiz.history.text()
+    assert "Findings found: <b>1 of 3</b>" in summary and "Diagnoses right: <b>1 of 2</b>" in summary
+    assert "1 of 2 found, 1 false" in summary and "0 of 1 found&nbsp;&nbsp;</td><td>diagnosis wrong" in summary
 
     # results: saved per learner, summary, CSV read back by the csv module
     from desktop.ui.teaching import show_results
@@ -292,3 +294,28 @@ def test_a_mark_is_resized_by_its_corner_and_moved_by_its_inside(qtbot, tmp_path
     quiz.submit()  # the resized and moved mark is what is scored and saved
     (saved,) = [m for m, _iou in quiz.quiz.marks(quiz.quiz.answers("Ivy")[0].id)]
     assert (saved.x, saved.y, saved.w, saved.h) == pytest.approx((moved.x, moved.y, moved.w, moved.h))
+
+
+def test_presentation_names_films_with_burned_in_text_before_projecting(qtbot, tmp_path, monkeypatch):
+    from tests.editor_helpers import open_folder
+    from tests.teaching_helpers import us_film
+
+    folder = tmp_path / "us"
+    folder.mkdir()
+    us_film(folder / "echo.dcm")
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    open_folder(qtbot, win, folder)
+    win.teaching.new_case()
+    asked = []
+    refuse = start_presentation(win, full_screen=False, ask=lambda text, details: asked.append((text, details)))
+    assert refuse is None and getattr(win, "presentation", None) is None
+    text, details = asked[0]
+    assert "1 film of these cases may show the patient's name" in text and details.startswith("echo.dcm: modality US")
+    show = start_presentation(win, full_screen=False, ask=lambda text, details: True)
+    qtbot.addWidget(show)
+    assert show.isVisible() and "may show the patient's name" in show.counter.text()
+    from tests.teaching_helpers import PLANTED
+
+    show.next_step(), show.next_step(), show.next_step()
+    shown = visible_text(show) + show.windowTitle()
+    assert not [v for v in PLANTED.values() if v in shown]  # no patient data on the wall
