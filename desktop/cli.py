@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("desktop.commands.eval", "evaluate predictions against ground truth"),
     "corrections": ("desktop.commands.corrections", "how much each model was corrected: CSV and PNG of the dashboard"),
     "refine": ("desktop.commands.refine", "snap model boxes to a segment-anything model's masks (MedSAM, SAM)"),
+    "cases": ("desktop.commands.cases", "list or search a folder's teaching cases; export its quiz results (CSV)"),
     "weights": ("desktop.commands.weights", "list the presets' weights files; download one (weights get)"),
     "devices": ("desktop.commands.devices", "list the devices models can run on here (CPU, CUDA GPUs, Apple MPS)"),
 }
@@ -31,7 +32,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 def _gui_parser() -> argparse.ArgumentParser:
     epilog = "subcommands (loupe SUBCOMMAND --help for each):\n" + "\n".join(
-        f"  {name:<10} {help_}" for name, (_, help_) in SUBCOMMANDS.items()
+        f"  {name:<12} {help_}" for name, (_, help_) in SUBCOMMANDS.items()
     )
     p = argparse.ArgumentParser(
         prog="loupe",

@@ -41,3 +41,15 @@ def filled_store(folder: Path, n_images: int = 6):
         if k % 2 == 0:
             store.set_review_status(i, "done")
     return store
+
+
+def db_rows(db) -> dict[str, list[tuple]]:
+    """Every row of every table of a store's database file, as a second connection reads it."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+    finally:
+        conn.close()

@@ -143,6 +143,7 @@ def test_the_dialog_shows_the_numbers_and_saves_png_and_csv(qtbot, tmp_path, mon
     win.open_folder(folder)
     qtbot.waitUntil(lambda: win.box_editor.image_id is not None, timeout=10000)
     win.review_actions["dashboard"].trigger()
+    qtbot.waitUntil(lambda: not dialog.counting, timeout=10000)  # counted in a worker
     assert [dialog.model_box.itemText(i) for i in range(dialog.model_box.count())] == ["det", "other"]
     assert dialog.png_button.isEnabled()
     png, out_csv = dialog.save_png(str(tmp_path / "d.png")), dialog.save_csv(str(tmp_path / "d.csv"))
@@ -173,5 +174,58 @@ def test_the_dialog_on_an_empty_folder_says_what_to_do(qtbot, tmp_path, monkeypa
     qtbot.waitUntil(lambda: win.box_editor.image_id is not None, timeout=10000)
     win.review_actions["dashboard"].trigger()
     dialog = win._dashboard_dialog
+    qtbot.waitUntil(lambda: not dialog.counting, timeout=10000)
     assert dialog.summary.text() == EMPTY_HINT
     assert not dialog.png_button.isEnabled() and not dialog.csv_button.isEnabled()
+
+
+def test_sqlite_counts_agree_with_the_corrections_rule_on_random_edits(tmp_path):
+    """The dashboard counts in SQL; the corrections export decides box by box in Python
+    (`prediction_kinds`). On 400 random predictions and edits, both say the same."""
+    import random
+
+    from desktop.core.exchange.corrections import prediction_kinds
+
+    rng = random.Random(7)
+    folder = tmp_path / "f"
+    folder.mkdir()
+    store = open_store(folder)
+    with store:
+        images = [store.ensure_image(f"i{k}.png", 50, 50) for k in range(20)]
+        for model in ("m1", "m2"):
+            run = store.begin_run(model, "detection", "detection-band", {})
+            for iid in images:
+                rows = [(rng.choice("abc"), rng.uniform(0, 30), rng.uniform(0, 30), rng.uniform(1, 20),
+                         rng.uniform(1, 20), rng.random()) for _ in range(10)]
+                for bid in store.replace_predictions(iid, model, rows, run_id=run):
+                    r = rng.random()
+                    if r < 0.2:
+                        store.accept_predictions(iid, [bid])
+                    elif r < 0.4:
+                        store.update_box(bid, x=rng.uniform(0, 30), h=rng.uniform(1, 20))
+                    elif r < 0.55:
+                        store.update_box(bid, category=rng.choice("abc"))
+                    elif r < 0.65:
+                        store.update_box(bid, y=rng.uniform(0, 30), category=rng.choice("abc"))
+                    elif r < 0.8:
+                        store.delete_box(bid)
+        expected: dict = {}
+        for (model, state, deleted, cat, x, y, w, h, ocat, ox, oy, ow, oh) in store.conn.execute(
+                "SELECT model, state, deleted, category_id, x, y, w, h, orig_category_id, orig_x, orig_y, orig_w, "
+                "orig_h FROM boxes WHERE source = 'model'"):
+            tally = expected.setdefault((model, ocat), dict.fromkeys(("n", "accepted", "moved", "relabelled",
+                                                                     "deleted", "unreviewed", "iou"), 0))
+            kinds = prediction_kinds(state, deleted, cat, (x, y, w, h), ocat, (ox, oy, ow, oh))
+            tally["n"] += 1
+            for k in kinds:
+                tally[k] += 1
+            if "moved" in kinds:
+                tally["iou"] += iou_xywh((x, y, w, h), (ox, oy, ow, oh))
+        names = {c.id: c.name for c in store.categories()}
+        stats = correction_stats(store)
+        for (model, ocat), want in expected.items():
+            got = stats.per_class(model)[names[ocat]]
+            assert (got.predictions, got.accepted, got.moved, got.relabelled, got.deleted, got.unreviewed) == (
+                want["n"], want["accepted"], want["moved"], want["relabelled"], want["deleted"], want["unreviewed"])
+            assert got.iou_sum == pytest.approx(want["iou"], abs=1e-9)
+        assert sum(t.moved for t in stats.cells.values()) > 50  # the edits were varied enough to mean something

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 
 import pytest
-from exchange_helpers import filled_store, store_in, write_png
+from exchange_helpers import db_rows, filled_store, store_in, write_png
 
 from desktop.cli import main as loupe
 from desktop.core.exchange import export_annotations, import_annotations
@@ -62,16 +61,6 @@ def coco_file(folder, n_images=3, per_image=4000, size=(64, 48)):
     return path, anns
 
 
-def dump(db):
-    """Every row of every table of the store's database file, read by sqlite3 itself."""
-    conn = sqlite3.connect(db)
-    try:
-        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
-    finally:
-        conn.close()
-
-
 def test_import_counts_images_and_boxes_checked_then_written(tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
@@ -99,12 +88,12 @@ def test_a_cancelled_import_leaves_the_store_as_it_was(tmp_path, where):
     store = store_in(folder)
     store.ensure_image("im0.png", 64, 48)
     store.add_box(store.image_id("im0.png"), "old", 1, 2, 3, 4)
-    before = dump(store.path)
+    before = db_rows(store.path)
     calls, progress = recorder(cancel_at=where)
     with pytest.raises(Cancelled):
         import_annotations(store, path, "coco", progress=progress)
     assert calls[-1][2] == where[0] and 0 < calls[-1][0] < calls[-1][1]  # it stopped part way
-    assert dump(store.path) == before  # nothing of the import was kept, by another connection's read
+    assert db_rows(store.path) == before  # nothing of the import was kept, by another connection's read
     assert [b.category for b in store.boxes(store.image_id("im0.png"))] == ["old"]
     import_annotations(store, path, "coco")  # and the store still takes the import afterwards
     assert store.conn.execute("SELECT COUNT(*) FROM boxes").fetchone()[0] == 12_001
@@ -116,11 +105,11 @@ def test_predictions_import_counts_and_cancels_in_one_transaction(tmp_path):
                for i in store.images() for _ in range(3)]
     path = tmp_path / "det2.results.json"
     path.write_text(json.dumps(results))
-    before = dump(store.path)
+    before = db_rows(store.path)
     calls, progress = recorder(cancel_at=("images written", 2))
     with pytest.raises(Cancelled):
         import_annotations(store, path, "coco-results", progress=progress)
-    assert dump(store.path) == before
+    assert db_rows(store.path) == before
     calls, progress = recorder()
     report = import_annotations(store, path, "coco-results", progress=progress)
     assert report.boxes_imported == 18

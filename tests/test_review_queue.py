@@ -50,14 +50,17 @@ def names(paths):
 def test_the_list_orders_by_the_planted_uncertainty_and_back(win):
     plant_run(win)
     order = win.image_list.order
-    assert order.combo.itemText(1) == "Most uncertain first (latest run)"
+    assert order.combo.itemText(1) == "Most uncertain first"
     assert order.choose("latest")
     assert names(win.image_list.visible_paths()) == QUEUE
     assert win.image_list.view.currentIndex().data(Qt.UserRole + 2) == win.current_path()  # still current
+    first = win.image_list.proxy.index(0, 0)
+    assert first.data(Qt.ToolTipRole).endswith("Uncertainty: 2.40")  # img_3's planted score
     win.image_list.status_filter.setCurrentIndex(win.image_list.status_filter.findData("unreviewed"))
     assert names(win.image_list.visible_paths()) == QUEUE  # the filter keeps the order
     assert order.choose("folder")
     assert names(win.image_list.visible_paths()) == [f"img_{k}.png" for k in range(6)]
+    assert "Uncertainty" not in win.image_list.proxy.index(0, 0).data(Qt.ToolTipRole)
 
 
 def test_n_goes_to_the_most_uncertain_unreviewed_image(qtbot, win):
@@ -112,7 +115,7 @@ def test_a_new_run_becomes_the_latest_order(qtbot, win):
     plant_run(win, {"img_5.png": 3.0, "img_2.png": 0.1})
     assert names(win.image_list.visible_paths())[:2] == ["img_5.png", "img_2.png"]
     runs = [win.image_list.order.combo.itemText(i) for i in range(win.image_list.order.combo.count())]
-    assert len(runs) == 4 and runs[2].startswith("Most uncertain: planted")
+    assert len(runs) == 4 and runs[2].startswith("Most uncertain of run 2: planted")
 
 
 def test_a_step_in_uncertainty_order_at_100000_images_is_a_lookup(qtbot):

@@ -188,5 +188,144 @@ def test_the_models_dock_records_the_same_scores_as_the_cli(qtbot, tmp_path, mon
         # {Effusion 0.1, Cardiomegaly 0.7, Mass 0.55}, one label per image: 1 - (0.7 - 0.55) = 0.85
         assert cls.method == "margin"
         assert list(store.image_scores(cls.id).values()) == [pytest.approx(0.85)] * 3
+        # one image again: the same run gets its newer score, no one-image run becomes "the latest"
+        job = panel.select(str(cards["fake-detector"]))
+        if job is not None:
+            qtbot.waitSignal(job.finished, timeout=60000).wait()
+        job = panel.run("this")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        assert [r.id for r in store.runs()] == [cls.id, det.id] and scored[-1] == det.id
+        # another threshold is another definition of "ambiguous": a new run
+        panel.controls.threshold.setValue(50)
+        job = panel.run("this")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        newest = store.runs()[0]
+        assert newest.id not in (cls.id, det.id) and newest.params["threshold"] == pytest.approx(0.5)
+        # 0.9 and 0.2 at 0.5: none in [0.4, 0.6]; the shown 0.9 -> H2(0.9) = 0.468996
+        assert list(store.image_scores(newest.id).values()) == [pytest.approx(DETECTOR_U - 1, abs=1e-5)]
+    finally:
+        win.jobs.shutdown()
+
+
+@pytest.fixture
+def tiny_card(tmp_path, monkeypatch):
+    monkeypatch.setitem(registry.ARCHITECTURES, "tiny-dropout", "uncertainty_helpers:load_tiny")
+    card = tmp_path / "tiny.json"
+    card.write_text(json.dumps({"name": "tiny", "architecture": "tiny-dropout", "task": "classification",
+                                "class_names": ["normal", "pneumonia"]}))
+    return card
+
+
+def test_cli_classify_with_mc_dropout_scores_the_entropy_of_the_mean(tmp_path, tiny_card, capsys):
+    from uncertainty_helpers import tiny_classifier
+
+    from desktop.core.imaging.model_input import model_input
+    from models.uncertainty import binary_entropy, mc_dropout_probabilities
+
+    paths = make_folder(tmp_path / "images", n=2)
+    out = tmp_path / "probs.json"
+    rc = main(["classify", *paths, "--model", str(tiny_card), "--store", str(tmp_path / "images"),
+               "--mc-dropout", "6", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    assert "(2 images scored)" in capsys.readouterr().err
+    probs = json.loads(out.read_text())
+    assert set(probs) == set(paths)  # the JSON keeps the plain (dropout off) probabilities
+    reference = tiny_classifier(0.5)
+    with open_store(tmp_path / "images") as store:
+        run = store.runs()[0]
+        assert (run.method, run.params, run.origin) == ("mc-dropout-entropy", {"multi_label": False, "passes": 6},
+                                                        "cli")
+        for p in paths:
+            assert probs[p] == pytest.approx(reference.classify(model_input(p)), abs=1e-6)
+            passes = mc_dropout_probabilities(reference, model_input(p), passes=6)
+            mean = sum(s["pneumonia"] for s in passes) / 6
+            # two classes summing to one: the entropy of the mean distribution is H2(mean p)
+            score, detail = store.image_score(run.id, store.image_id(p.rsplit("/", 1)[-1]))
+            assert score == pytest.approx(binary_entropy(mean), abs=1e-6)
+            assert detail["passes"] == 6 and detail["mutual_information"] >= 0
+
+
+@pytest.mark.gui
+def test_the_models_dock_offers_mc_dropout_only_for_models_with_dropout(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from uncertainty_helpers import tiny_classifier
+
+    import models
+
+    monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
+    QSettings().remove("models/folder")
+    built = {}
+
+    def load(spec, weights=None, device="auto", **options):
+        card = json.loads(open(spec).read())
+        built[card["name"]] = tiny_classifier(0.5 if card["name"] == "tiny" else 0.0, name=card["name"])
+        return built[card["name"]]
+
+    monkeypatch.setattr(models, "load_model", load)
+    (tmp_path / "models").mkdir()
+    cards = {}
+    for name in ("plain", "tiny"):
+        (tmp_path / "models" / f"{name}.safetensors").write_bytes(b"dummy")
+        cards[name] = tmp_path / "models" / f"{name}.json"
+        cards[name].write_text(json.dumps({"name": name, "architecture": "tiny-dropout", "task": "classification",
+                                           "class_names": ["normal", "pneumonia"],
+                                           "weights": f"{name}.safetensors"}))
+    make_folder(tmp_path / "images", n=2)
+    win = FakeWindow()
+    qtbot.addWidget(win)
+    win.open_folder(tmp_path / "images")
+    from desktop.ui.model_panel import install
+
+    panel = install(win)
+    try:
+        for card, offered in ((cards["plain"], False), (cards["tiny"], True)):
+            job = panel.select(str(card))
+            if job is not None:
+                qtbot.waitSignal(job.finished, timeout=60000).wait()
+            assert panel.mc_dropout.isHidden() is not offered
+        panel.mc_dropout.setChecked(True)
+        job = panel.run("all")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        run = win.box_editor.store.runs()[0]
+        assert (run.model, run.method, run.params["passes"]) == ("tiny", "mc-dropout-entropy", 10)
+        assert len(win.box_editor.store.image_scores(run.id)) == 2
+    finally:
+        win.jobs.shutdown()
+
+
+@pytest.mark.gui
+def test_a_store_that_refuses_the_score_fails_no_classifier_result(qtbot, tmp_path, monkeypatch):
+    """A classifier's run wrote nothing to the store before the queue: a locked store must not
+    turn its results into failures now; the window says once that the scores were not saved."""
+    from PySide6.QtCore import QSettings
+
+    import models
+    from desktop.core.store import StoreWriteError
+
+    cards = write_fake_cards(tmp_path / "models")
+    monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
+    QSettings().remove("models/folder")
+    monkeypatch.setattr(models, "load_model", fake_load_model({}))
+    make_folder(tmp_path / "images", n=2)
+    win = FakeWindow()
+    qtbot.addWidget(win)
+    win.open_folder(tmp_path / "images")
+    from desktop.ui.model_panel import install
+
+    panel = install(win)
+    try:
+        def refuse(*_a, **_k):
+            raise StoreWriteError("annotations.db: cannot write: the database is locked by another program")
+
+        monkeypatch.setattr(win.box_editor.store, "set_image_score", refuse)
+        job = panel.select(str(cards["fake-classifier"]))
+        if job is not None:
+            qtbot.waitSignal(job.finished, timeout=60000).wait()
+        job = panel.run("all")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        assert panel.runs.failed == [] and "Done: 2 images" in panel.progress_label.text()
+        text, details, level = [n for n in win.notes if "uncertainty" in n[0]][-1]
+        assert text == "The review queue's uncertainty of 2 images could not be saved (the results are shown)"
+        assert "locked by another program" in details and level == "warning"
     finally:
         win.jobs.shutdown()

@@ -91,8 +91,25 @@ def test_cli_export_of_a_read_only_folder_has_its_annotations_and_names_the_stor
     assert cli_main(["export", str(folder), "--format", "coco", "--out", str(out)]) == 0
     coco = json.loads(out.read_text())
     assert len(coco["annotations"]) == 2
-    err = capsys.readouterr().err
-    assert f"annotations: {folder / '.loupe' / 'annotations.db'} (read-only)" in err
+    captured = capsys.readouterr()
+    assert f"annotations: {folder / '.loupe' / 'annotations.db'} (read-only)" in captured.err
+    # the images are named img<id>, and the mapping back cannot be kept beside a read-only store:
+    # said, where before the export succeeded without a word
+    assert [im["file_name"] for im in coco["images"]] == ["img000001.png"]
+    assert not (folder / ".loupe" / "export-names.csv").exists()
+    assert "export-names.csv could not be written (the folder is read-only)" in captured.out
+    assert "--keep-paths" in captured.out
+
+
+def test_every_private_name_export_of_a_read_only_folder_says_the_names_cannot_be_mapped_back(tmp_path, read_only):
+    from desktop.core.exchange.transfer import export_annotations
+    from desktop.core.store import open_store
+
+    warnings = []
+    with open_store(read_only) as store:
+        export_annotations(store, tmp_path / "voc", "voc", warnings=warnings)
+        export_annotations(store, tmp_path / "kept.json", "coco", keep_paths=True, warnings=warnings)
+    assert len(warnings) == 1 and "could not be written (the folder is read-only)" in warnings[0]
 
 
 def test_cli_import_into_a_read_only_store_is_refused_and_writes_nothing(tmp_path, read_only, capsys):

@@ -37,6 +37,7 @@ def test_burned_in_images_are_listed_and_left_out_when_ticked(qtbot, win, tmp_pa
     dialog.out_edit.setText(str(out))
     dialog.teaching.title.setText("Monday film reading")
     dialog.teaching.window_mode.setCurrentIndex(dialog.teaching.window_mode.findData("lung"))
+    dialog.teaching.labels.setText("Nodule, Mass")
     qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
     _wait(qtbot, dialog.job)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -44,6 +45,9 @@ def test_burned_in_images_are_listed_and_left_out_when_ticked(qtbot, win, tmp_pa
     assert manifest["left_out"][0]["reason"].startswith("modality US") and "source" not in manifest["left_out"][0]
     assert manifest["window"] == {"name": "Lung", "center": -600.0, "width": 1500.0}
     assert manifest["title"] == "Monday film reading"
+    from tests.test_teaching_set import page_data
+
+    assert [x["name"] for x in page_data(out / "index.html")["labels"]] == ["Nodule", "Mass"]
     assert (tmp_path / "handout.zip").exists()
     text = dialog.message.text()
     assert "2 case(s), 2 image(s)" in text and "1 image(s) left out" in text and "index.html" in text
@@ -99,3 +103,17 @@ def test_a_folder_that_is_not_empty_is_refused_with_the_reason(qtbot, win, tmp_p
     _wait(qtbot, dialog.job)
     assert "the folder is not empty and holds no earlier teaching set" in dialog.message.text()
     assert (busy / "notes.txt").read_text() == "keep me" and dialog.export_button.isEnabled()
+
+
+def test_the_teaching_menu_opens_the_export_on_the_teaching_set(qtbot, win, tmp_path):  # noqa: F811
+    from desktop.ui.teaching import install
+
+    if getattr(win, "teaching", None) is None:  # the fixture installs the editor and dialogs only
+        install(win)
+    open_folder(qtbot, win, phi_folder(tmp_path))
+    texts = [a.text() for a in win.menu("Teaching").actions()]
+    assert "&Export Teaching Set…" in texts
+    win.teaching.actions["export"].trigger()
+    dialog = _dialog(win, "export")
+    assert dialog.fmt() == "teaching" and dialog.teaching.isVisibleTo(dialog)
+    _wait(qtbot, dialog.teaching.scan_job)

@@ -1,4 +1,4 @@
-"""The Teaching Cases dock in the real window: a case made from the image on screen, its fields
+"""The Cases dock in the real window: a case made from the image on screen, its fields
 edited and undone through Edit ▸ Undo (typing merged into one step), the model caption inserted as
 a draft, search by keyword and diagnosis, the keys in the Help sheet, and the empty states."""
 
@@ -56,7 +56,7 @@ def test_create_edit_and_undo_a_case(qtbot, tmp_path, monkeypatch):
     assert disk_case(editor.store, case.id)[3] == "" and form.text_of("diagnosis") == ""
     editor.actions["redo"].trigger()
     assert disk_case(editor.store, case.id)[3] == "Pneumothorax" and form.text_of("diagnosis") == "Pneumothorax"
-    assert panel.list.item(0).text() == "Pneumothorax"  # the list names the case by its diagnosis
+    assert panel.list_model.index(0).data() == "Pneumothorax"  # the list names the case by its diagnosis
     undo.trigger()
     undo.trigger()
     undo.trigger()  # the case itself
@@ -123,7 +123,7 @@ def test_search_finds_by_keyword_and_by_diagnosis(qtbot, tmp_path, monkeypatch):
     panel.refresh_list()
     assert sorted(panel.visible_ids()) == [c1, c2]
     # choosing a case shows its film
-    panel.list.setCurrentRow(panel.visible_ids().index(c2))
+    panel.list.setCurrentIndex(panel.list_model.index(panel.visible_ids().index(c2)))
     assert win.current_path().endswith("img_1.png")
 
 
@@ -179,3 +179,15 @@ def test_read_only_case_text_cannot_be_edited(qtbot, tmp_path, monkeypatch):
     assert panel.form.editors["findings"].isReadOnly() and not panel.new_button.isEnabled()
     panel.new_case()
     assert len(CaseBook(store).cases()) == 2
+
+
+def test_a_refresh_from_another_window_does_not_move_the_viewer(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    win.teaching.select_case(c1)
+    win.show_image(str(folder / "img_2.png"))  # a film with no case: the selection stays on c1
+    assert win.teaching.current_id() == c1
+    win.teaching.book.update(c1, "findings", "Edited in another window")
+    win.box_editor.refresh_from_disk()
+    assert win.current_path().endswith("img_2.png")
+    assert win.teaching.form.text_of("findings") == "Edited in another window"

@@ -4,6 +4,7 @@ back with Python's csv module, and the per-case and per-label summary across lea
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -109,3 +110,32 @@ def test_quiz_order_keeps_or_shuffles_each_case_once():
     assert quiz_order([3, 1, 3, 2]) == [3, 1, 2]
     shuffled = quiz_order(range(20), shuffle=True, seed=5)
     assert sorted(shuffled) == list(range(20)) and shuffled != list(range(20))
+
+
+def test_loupe_cases_lists_searches_and_exports_results(folder, tmp_path, capsys):
+    from desktop.cli import main
+
+    s, book, c1, c2, a, b = folder
+    book.update(c2, "keywords", ["chest", "infection"])
+    s.close()
+    assert main(["cases", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split("\t")[0] for ln in lines] == [str(c1), str(c2)]
+    assert main(["cases", str(tmp_path), "--search", "infect", "--in", "keywords", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [(c["id"], c["diagnosis"], c["images"]) for c in found] == [(c2, "Granuloma", ["b.png"])]
+    assert main(["cases", str(tmp_path), "--results", str(tmp_path / "r.csv")]) == 2
+    assert "no quiz has been answered" in capsys.readouterr().err
+    assert main(["cases", str(tmp_path), "--search", "x", "--in", "sex"]) == 2
+    assert "cannot be searched by 'sex'" in capsys.readouterr().err
+    s2 = open_store(tmp_path)
+    quiz = QuizBook(s2)
+    session = quiz.start("Ana", [c1], ["Nodule"])
+    answer(s2, CaseBook(s2), quiz, session, c1, [Mark("Nodule", 10, 10, 20, 20, a)], "Metastases")
+    s2.close()
+    assert main(["cases", str(tmp_path), "--results", str(tmp_path / "r.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "wrote 1 result row(s)" in err and "findings found 1/2 (50%)" in err and "finding Mass: found 0/1" in err
+    with open(tmp_path / "r.csv", newline="", encoding="utf-8-sig") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row["learner"], row["hits"], row["misses"], row["diagnosis_correct"]) == ("Ana", "1", "1", "yes")

@@ -80,7 +80,9 @@ def test_quiz_hides_then_reveals_and_scores_the_learners_marks(qtbot, tmp_path, 
     assert "0 of 1</b> finding found" in quiz.result.text() and "wrong" in quiz.result.text()
     with qtbot.waitSignal(quiz.finished, timeout=2000):
         quiz.submit_action.trigger()
-    assert "Findings found: <b>1 of 3</b>" in quiz.history.text() and "Diagnoses right: <b>1 of 2</b>" in quiz.history.text()
+    summary = quiz.history.text()
+    assert "Findings found: <b>1 of 3</b>" in summary and "Diagnoses right: <b>1 of 2</b>" in summary
+    assert "1 of 2 found, 1 false" in summary and "0 of 1 found&nbsp;&nbsp;</td><td>diagnosis wrong" in summary
 
     # results: saved per learner, summary, CSV read back by the csv module
     from desktop.ui.teaching import show_results
@@ -140,3 +142,180 @@ def test_presentation_reveals_boxes_then_labels_then_text(qtbot, tmp_path, monke
     assert show.view.path.endswith("img_0.png") and show.text_area.isVisible()
     show.leave.trigger()
     assert not show.isVisible()
+
+
+def test_quiz_setup_needs_a_name_and_offers_the_cases_and_labels(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from desktop.ui.teaching.quiz_setup import QuizSetupDialog
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    panel = win.teaching
+    panel.search.setText("oncology")
+    panel.refresh_list()
+    dialog = QuizSetupDialog(panel)
+    qtbot.addWidget(dialog)
+    start = dialog.buttons.button(QDialogButtonBox.Ok)
+    assert not start.isEnabled() and "learner's name" in dialog.problem.text()
+    dialog.learner.setCurrentText("  Cleo  ")
+    assert start.isEnabled() and dialog.problem.text() == ""
+    assert dialog.chosen_key() == "found" and dialog.plan().case_ids == [c1]
+    # the labels of the expert boxes on the chosen cases are ticked; the others are distractors
+    assert dialog.plan().labels == ["Nodule"]
+    for button in dialog.which.buttons():
+        if button.property("key") == "all":
+            button.setChecked(True)
+    plan = dialog.plan()
+    assert plan.learner == "Cleo" and sorted(plan.case_ids) == [c1, c2] and plan.labels == ["Nodule", "Mass"]
+
+
+def test_a_case_of_two_films_keeps_marks_per_film_and_scores_each(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    both = win.teaching.book.create([a, b], diagnosis="Metastases")
+    quiz = start_quiz(win, plan("Dev", [both]))
+    qtbot.addWidget(quiz)
+    assert quiz.image_row.isVisibleTo(quiz) and quiz.image_label.text() == "Image 1 of 2"
+    drag_scene(quiz.view.canvas, (20, 20), (60, 60))          # image a: the first nodule
+    quiz.show_image(1)
+    assert quiz.view.path.endswith("img_1.png") and quiz.view.mark_items() == []
+    quiz.label_pick.setCurrentIndex(1)
+    drag_scene(quiz.view.canvas, (20, 20), (60, 60))          # image b: a Mass, but not where it is
+    quiz.show_image(0)
+    assert len(quiz.view.mark_items()) == 1                   # image a's mark is back
+    assert sorted((m.image, m.label) for m in quiz.all_marks()) == [(a, "Nodule"), (b, "Mass")]
+    quiz.submit()
+    score = quiz.scores[both]
+    # a: 1 of 2 nodules; b: the Mass (50,50,60,60) against (20,20,40,40): overlap 10x10 -> no hit
+    assert (score.hits, score.misses, score.false_marks) == (1, 2, 1)
+    quiz.show_image(1)  # the reveal follows to the other film
+    assert sorted(o.tag.text for o in quiz.view.expert.childItems()) == ["Mass: missed"]
+
+
+def test_quiz_film_uses_the_window_the_educator_set(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    win.show_image(str(folder / "img_0.png"))
+    win.wl.set_window((100.0, 50.0))
+    quiz = start_quiz(win, plan("Eve", [c1]))
+    qtbot.addWidget(quiz)
+    assert (quiz.view.wl.effective().center, quiz.view.wl.effective().width) == (100.0, 50.0)
+
+
+def test_opening_another_folder_closes_the_quiz_and_the_presentation(qtbot, tmp_path, monkeypatch):
+    from tests.editor_helpers import image_folder, open_folder
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = start_quiz(win, plan("Fay", [c1]))
+    qtbot.addWidget(quiz)
+    drag_scene(quiz.view.canvas, (20, 20), (60, 60))  # marks not submitted: no question is asked
+    show = start_presentation(win, full_screen=False)
+    qtbot.addWidget(show)
+    open_folder(qtbot, win, image_folder(tmp_path / "other", n=1))
+    assert not quiz.isVisible() and not show.isVisible()
+    assert win.teaching.book.count() == 0 and "No teaching cases yet" in win.teaching.empty.text()
+
+
+def test_a_quiz_on_a_read_only_folder_says_why_it_cannot_start(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    store.writer.read_only = f"{store.path} is read-only: edits cannot be saved there, and nothing was changed"
+    assert start_quiz(win, plan("Gus", [c1])) is None
+    level, text, details = win.notifications.history[-1]
+    assert (level, text) == ("error", "The quiz could not start") and "read-only" in details
+
+
+def test_real_keys_drive_the_presentation_and_the_quiz(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    win.teaching.select_case(c1)
+    show = start_presentation(win, full_screen=False)
+    qtbot.addWidget(show)
+    qtbot.waitExposed(show)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is show)
+    qtbot.keyClick(show, Qt.Key_Space)
+    assert show.step == 1
+    qtbot.keyClick(show, Qt.Key_PageDown)  # a presenter's clicker
+    assert show.step == 2
+    qtbot.keyClick(show, Qt.Key_Left)
+    assert show.step == 1
+    qtbot.keyClick(show, Qt.Key_N)
+    assert (show.index, show.step) == (1, 0)
+    qtbot.keyClick(show, Qt.Key_B)  # a black screen, and back
+    assert not show.view.isVisible() and not show.caption.isVisible()
+    qtbot.keyClick(show, Qt.Key_B)
+    assert show.view.isVisible()
+    qtbot.keyClick(show, Qt.Key_Escape)
+    assert not show.isVisible()
+
+    quiz = start_quiz(win, plan("Hal", [c1, c2]))
+    qtbot.addWidget(quiz)
+    qtbot.waitExposed(quiz)
+    quiz.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is quiz)
+    quiz.view.canvas.setFocus()
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_2)
+    assert quiz.view.current_label == "Mass"
+    drag_scene(quiz.view.canvas, (10, 10), (40, 40))
+    quiz.view.mark_items()[0].setSelected(True)
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_Delete)
+    assert quiz.all_marks() == []
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_Return, Qt.ControlModifier)
+    assert quiz.submitted and quiz.index == 0
+    qtbot.keyClick(quiz.view.canvas, Qt.Key_N)
+    assert quiz.index == 1 and not quiz.submitted
+    # typing a diagnosis: its letters and digits are text, not the quiz's keys
+    quiz.diagnosis.setFocus()
+    qtbot.keyClicks(quiz.diagnosis.lineEdit(), "n2")
+    assert quiz.diagnosis.currentText() == "n2" and quiz.index == 1 and quiz.view.current_label == "Mass"
+
+
+def test_a_mark_is_resized_by_its_corner_and_moved_by_its_inside(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = start_quiz(win, plan("Ivy", [c1]))
+    qtbot.addWidget(quiz)
+    qtbot.waitExposed(quiz)
+    drag_scene(quiz.view.canvas, (20, 20), (50, 50))
+    (mark,) = quiz.all_marks()
+    drag_scene(quiz.view.canvas, (mark.x + mark.w, mark.y + mark.h), (60, 60))  # the south-east corner
+    (resized,) = quiz.all_marks()
+    assert (round(resized.x), round(resized.y)) == (round(mark.x), round(mark.y))
+    assert abs(resized.x + resized.w - 60) < 1.5 and abs(resized.y + resized.h - 60) < 1.5
+    drag_scene(quiz.view.canvas, (40, 40), (50, 45))  # inside: moves it by (10, 5)
+    (moved,) = quiz.all_marks()
+    assert abs(moved.x - resized.x - 10) < 1.5 and abs(moved.y - resized.y - 5) < 1.5
+    assert abs(moved.w - resized.w) < 0.01
+    quiz.submit()  # the resized and moved mark is what is scored and saved
+    (saved,) = [m for m, _iou in quiz.quiz.marks(quiz.quiz.answers("Ivy")[0].id)]
+    assert (saved.x, saved.y, saved.w, saved.h) == pytest.approx((moved.x, moved.y, moved.w, moved.h))
+
+
+def test_presentation_names_films_with_burned_in_text_before_projecting(qtbot, tmp_path, monkeypatch):
+    from tests.editor_helpers import open_folder
+    from tests.teaching_helpers import us_film
+
+    folder = tmp_path / "us"
+    folder.mkdir()
+    us_film(folder / "echo.dcm")
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    open_folder(qtbot, win, folder)
+    win.teaching.new_case()
+    asked = []
+    refuse = start_presentation(win, full_screen=False, ask=lambda text, details: asked.append((text, details)))
+    assert refuse is None and getattr(win, "presentation", None) is None
+    text, details = asked[0]
+    assert "1 film of these cases may show the patient's name" in text and details.startswith("echo.dcm: modality US")
+    show = start_presentation(win, full_screen=False, ask=lambda text, details: True)
+    qtbot.addWidget(show)
+    assert show.isVisible() and "may show the patient's name" in show.counter.text()
+    from tests.teaching_helpers import PLANTED
+
+    show.next_step(), show.next_step(), show.next_step()
+    shown = visible_text(show) + show.windowTitle()
+    assert not [v for v in PLANTED.values() if v in shown]  # no patient data on the wall

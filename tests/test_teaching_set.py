@@ -80,7 +80,8 @@ def test_no_planted_patient_data_in_any_output_byte(films, tmp_path, capsys):
     # every PNG holds pixels only: no text, time or other ancillary chunk, nothing in PIL's info
     for png in (out / "images").iterdir():
         data = png.read_bytes()
-        assert png_chunks(data) == ["IHDR", "IDAT", "IEND"], png.name
+        chunks = png_chunks(data)
+        assert chunks[0] == "IHDR" and chunks[-1] == "IEND" and set(chunks[1:-1]) == {"IDAT"}, png.name
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             assert im.info == {} and getattr(im, "text", {}) == {}, png.name
@@ -273,3 +274,129 @@ def test_page_scoring_equals_python_under_node(tmp_path):
     assert (js[1]["hits"], js[1]["misses"], js[1]["false_marks"], js[1]["diagnosis_correct"]) == (3, 1, 2, True)
     assert (js[2]["hits"], js[2]["diagnosis_correct"]) == (0, False)
     assert (js[3]["hits"], js[3]["mean_iou"], js[3]["diagnosis_correct"]) == (1, pytest.approx(0.5), True)
+
+
+@pytest.mark.shared_data
+def test_real_films_render_as_pydicom_shows_them(shared_data, tmp_path):
+    """The public DICOMs (CR MONOCHROME1 JPEG 2000, CT, MR, RGB ultrasound, JPEG baseline CR) and
+    a ChestX-ray14 PNG, exported in their own windows: each PNG equals pydicom's rendering; a film
+    larger than --max-side is scaled down with its boxes kept in film pixels."""
+    from tests.imaging_helpers import pydicom_display_reference
+
+    folder = tmp_path / "films"
+    folder.mkdir()
+    names = ["RG1_J2KI.dcm", "693_UNCR.dcm", "MR2_UNCR.dcm", "US1_UNCR.dcm", "siim_cr_chest_monochrome1.dcm"]
+    for name in names:
+        shutil.copyfile(shared_data / "dicom" / name, folder / name)
+    shutil.copyfile(shared_data / "nih" / "images" / "00000150_002.png", folder / "nih.png")
+    with open_store(folder) as store:
+        nih = store.ensure_image("nih.png", 1024, 1024)
+        store.add_box(nih, "Pneumonia", 601.4, 596.0, 215.6, 181.0)
+        result = export_teaching_set(store, tmp_path / "set", max_side=1024)
+    manifest = json.loads((tmp_path / "set" / "manifest.json").read_text(encoding="utf-8"))
+    by_file = {im["file"]: im for c in manifest["cases"] for im in c["images"]}
+    order = sorted([*names, "nih.png"], key=str.lower)  # the folder's natural order
+    assert result.cases == len(order)
+    for k, name in enumerate(order, start=1):
+        png = np.asarray(Image.open(tmp_path / "set" / "images" / f"case-{k:03d}.png"))
+        entry = by_file[f"images/case-{k:03d}.png"]
+        if name == "nih.png":
+            assert np.array_equal(png, np.asarray(Image.open(folder / name).convert("L")))
+            continue
+        if name == "US1_UNCR.dcm":  # colour, shown as stored (RGB in the PNG, not OpenCV's BGR)
+            import pydicom
+
+            assert entry["burned_in_text"].startswith("modality US")
+            assert np.array_equal(png, pydicom.dcmread(folder / name).pixel_array[..., :3])
+            continue
+        ref = pydicom_display_reference(folder / name)
+        if "png_size" in entry:  # RG1 (1955 x 1841) and MR2 (1024 x 1024 fits): scaled to 1024
+            assert name == "RG1_J2KI.dcm" and max(entry["png_size"]) == 1024 and max(png.shape) == 1024
+            assert (entry["width"], entry["height"]) == (ref.shape[1], ref.shape[0])
+            import cv2
+
+            ref = cv2.resize(ref, (png.shape[1], png.shape[0]), interpolation=cv2.INTER_AREA)
+            assert np.abs(png.astype(int) - ref).mean() < 1.0, name
+        else:
+            assert png.shape == ref.shape and np.abs(png.astype(int) - ref).max() <= 1, name
+    data = page_data(tmp_path / "set" / "index.html")
+    nih_case = next(c for c in data["cases"] if c["boxes"])
+    assert nih_case["images"][0]["width"] == 1024 and nih_case["boxes"][0]["x"] == pytest.approx(601.4)
+
+
+def test_the_educator_chooses_the_labels_to_mark_with(films, tmp_path):
+    with open_store(films) as store:
+        export_teaching_set(store, tmp_path / "default")
+        export_teaching_set(store, tmp_path / "chosen", labels=["Effusion", " Nodule", "Mass", "Nodule"])
+        colours = {c.name: c.color for c in store.categories()}
+    assert page_data(tmp_path / "default" / "index.html")["labels"] == [{"name": "Nodule", "color": colours["Nodule"]}]
+    # in the educator's order, once each, the folder's colours; Mass is new to the folder
+    assert page_data(tmp_path / "chosen" / "index.html")["labels"] == [
+        {"name": "Effusion", "color": colours["Effusion"]}, {"name": "Nodule", "color": colours["Nodule"]},
+        {"name": "Mass", "color": "#56B4E9"}]
+
+
+def test_a_damaged_film_is_left_out_with_its_reason_and_the_rest_exported(films, tmp_path, capsys):
+    ct = next(films.rglob("*_CT.dcm"))
+    ct.write_bytes(ct.read_bytes()[:2000])  # cut short inside the pixel data
+    out = tmp_path / "set"
+    assert main(["export", str(films), "--format", "teaching", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "2 case(s), 2 image(s)" in captured.out
+    assert "left out: image 2 of the folder (" in captured.err and "_CT.dcm): cannot be read:" in captured.err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [c["case"] for c in manifest["cases"]] == ["case-001", "case-002"]
+    assert manifest["left_out"][0]["case_number"] == 2 and manifest["left_out"][0]["reason"].startswith("cannot be read")
+    assert PLANTED["family name"] not in json.dumps(manifest)  # the reason names no file
+    assert sorted(p.name for p in (out / "images").iterdir()) == ["case-001.png", "case-002.png"]
+
+
+def test_an_output_folder_that_cannot_be_written_is_a_message(films, tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    with open_store(films) as store, pytest.raises(ExchangeError) as err:
+        export_teaching_set(store, tmp_path / "notes.txt" / "term" / "set")
+    assert "cannot write the teaching set: a file stands where a folder is needed" in str(err.value)
+    assert (tmp_path / "notes.txt").read_text() == "a file, not a folder"
+
+
+@pytest.mark.timeout(300)
+def test_every_bad_film_of_the_corpus_is_left_out_with_its_reason(tmp_path):
+    """The bad images of tests/bad_input_corpus.py in one folder beside a good film: the set is
+    made, each refused film is left out with the reason read_image gives it, the ones the viewer
+    shows with a note are exported, and nothing ends in a traceback."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bad_input_corpus import build_corpus
+
+    from desktop.core.exchange.teaching_set.cases import load_cases
+
+    kinds = [k for k in build_corpus(tmp_path / "corpus") if k.entry == "image" and k.path.is_file()]
+    folder = tmp_path / "films"
+    folder.mkdir()
+    expected = {}
+    for i, kind in enumerate(kinds):
+        name = f"{i:03d}{kind.path.suffix}"
+        shutil.copyfile(kind.path, folder / name)
+        expected[name] = kind
+    Image.fromarray(np.full((40, 50), 128, np.uint8)).save(folder / "999_good.png")
+    with open_store(folder) as store:
+        listed = {c.images[0].rel_path for c in load_cases(store)}
+        result = export_teaching_set(store, tmp_path / "set")
+    refused = {b.rel_path: b.reason for b in result.unreadable}
+    exported = result.images
+    problems = []
+    for name, kind in expected.items():
+        if name not in listed:
+            continue  # not listed as an image at all (e.g. no image suffix and no DICOM marker)
+        if kind.opens:
+            if name in refused:
+                problems.append(f"{kind.name}: refused ({refused[name]}) but the viewer shows it")
+        elif name not in refused:
+            problems.append(f"{kind.name}: exported, but read_image refuses it")
+        elif kind.reason.lower() not in refused[name].lower():
+            problems.append(f"{kind.name}: reason {refused[name]!r} lacks {kind.reason!r}")
+    assert problems == [] and len(refused) >= 20
+    assert exported == len(listed) - len(refused) and "999_good.png" not in refused
+    manifest = json.loads((tmp_path / "set" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["left_out"]) == len(refused) and all("source" not in e for e in manifest["left_out"])

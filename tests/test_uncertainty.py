@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from uncertainty_helpers import tiny_classifier
 
 from models.uncertainty import (
     binary_entropy,
@@ -108,40 +108,9 @@ def test_mc_dropout_entropy_of_the_mean_and_mutual_information():
         mc_dropout_uncertainty([{"a": 1.0}], multi_label=True)
 
 
-class _Tiny(nn.Module):
-    def __init__(self, p: float):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 3)
-        self.bn = nn.BatchNorm2d(4)
-        self.drop = nn.Dropout(p)
-        self.fc = nn.Linear(4, 1)
-
-    def forward(self, x):
-        self.bn_was_training = self.bn.training
-        h = self.bn(self.conv(x)).mean(dim=(2, 3))
-        return self.fc(self.drop(h))
-
-
-def _tiny_classifier(p: float):
-    from models.base import ModelCard
-    from models.classification.common import TorchClassifier
-
-    class Tiny(TorchClassifier):
-        def transform(self, image):
-            return torch.from_numpy(np.asarray(image, np.float32).transpose(2, 0, 1) / 255)
-
-    torch.manual_seed(0)
-    module = _Tiny(p)
-    with torch.no_grad():
-        module.bn.running_mean.fill_(0.3)
-        module.bn.running_var.fill_(2.0)
-    card = ModelCard(name="tiny", architecture="tiny", task="classification", class_names=["normal", "pneumonia"])
-    return Tiny(card, module, torch.device("cpu"))
-
-
 def test_mc_dropout_turns_on_only_dropout_and_restores_eval():
     rgb = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
-    model = _tiny_classifier(0.5)
+    model = tiny_classifier(0.5)
     assert has_dropout(model.torch_module)
     stats = model.torch_module.bn.running_mean.clone()
     samples = mc_dropout_probabilities(model, rgb, passes=8)
@@ -152,7 +121,7 @@ def test_mc_dropout_turns_on_only_dropout_and_restores_eval():
     assert all(math.isclose(s["normal"] + s["pneumonia"], 1.0, abs_tol=1e-6) for s in samples)
     assert mc_dropout_probabilities(model, rgb, passes=8) == samples  # seeded: the same passes again
 
-    plain = _tiny_classifier(0.0)  # no dropout: every pass is the deterministic prediction
+    plain = tiny_classifier(0.0)  # no dropout: every pass is the deterministic prediction
     assert not has_dropout(plain.torch_module)
     expected = plain.classify(rgb)
     for s in mc_dropout_probabilities(plain, rgb, passes=3):

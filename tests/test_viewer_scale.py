@@ -201,6 +201,10 @@ def test_the_scan_joins_batches_so_the_list_relayouts_a_few_times(tmp_path, monk
     batches = []
     job.signals.batch.connect(lambda payload: batches.append(payload))
     job.run()
-    assert [g for g, _ in batches] == [7] * len(batches)
-    assert [len(b) for _, b in batches] == [1, 1499]
-    assert [p for _, b in batches for p in b] == [str(p) for p in list_images(tmp_path)]
+    assert [g for g, *_ in batches] == [7] * len(batches)
+    assert [len(b) for _, b, *_ in batches] == [1, 1499]
+    assert [p for _, b, *_ in batches for p in b] == [str(p) for p in list_images(tmp_path)]
+    # the list's names come with the paths, made in the worker: relative to the folder, and folded
+    names = [n for _, _, ns, _ in batches for n in ns]
+    assert names == [p.name for p in list_images(tmp_path)]
+    assert [f for *_, fs in batches for f in fs] == [n.casefold() for n in names]

@@ -100,8 +100,24 @@ def start(argv: list[str]) -> int:
     return _run([PY, "-m", "desktop", *args], env=env)
 
 
+def browser_note() -> str:
+    """Which browser the teaching-set page tests use, or why they will skip (tests/browser_helpers.py,
+    stdlib only, loaded by its path). Nothing is installed: a browser is a system package."""
+    spec = importlib.util.spec_from_file_location("loupe_browser_helpers", ROOT / "tests" / "browser_helpers.py")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        found = module.find_chromium()
+    except Exception as exc:  # never stop the tests for this line
+        return f"browser tests: cannot look for Chromium ({exc})"
+    if found:
+        return f"browser tests: {found}"
+    return "browser tests will skip: " + module.SKIP_REASON
+
+
 def test(argv: list[str]) -> int:
     ensure_venv(EXTRAS)
+    _say(browser_note())
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HF_HUB_OFFLINE="1", PYTHONDONTWRITEBYTECODE="1")
     steps = [
         ("layer contracts (import-linter)", [BIN / "lint-imports"]),

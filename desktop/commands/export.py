@@ -40,6 +40,11 @@ def add_arguments(parser) -> None:
                           help="leave out the images whose pixels may show burned-in text (Burned In Annotation "
                                "YES, or ultrasound / secondary capture / OT)")
     teaching.add_argument("--title", default="Teaching set", help="the set's title on the page")
+    teaching.add_argument("--max-side", type=int, default=2048,
+                          help="films larger than this many pixels on their longer side are written scaled "
+                               "down to it (default 2048; 0 keeps every pixel)")
+    teaching.add_argument("--labels", help="the labels the learner marks with, e.g. Nodule,Mass,Effusion (default: "
+                                           "those of the exported cases' boxes; others act as distractors)")
     teaching.add_argument("--no-quiz", action="store_true",
                           help="no quiz on the page (hide/reveal of the answers only)")
 
@@ -114,6 +119,7 @@ def parse_cases(text: str | None) -> list[int] | None:
 
 
 def run_teaching(args) -> int:
+    from desktop.core.exchange.progress import terminal_progress
     from desktop.core.exchange.teaching_set import burned_in_images, export_teaching_set
     from desktop.core.store import open_store
 
@@ -130,7 +136,11 @@ def run_teaching(args) -> int:
                 print(f"  {b.line()}")
         result = export_teaching_set(store, args.out, case_ids=case_ids, window=args.window,
                                      leave_out_burned_in=args.leave_out_burned_in, keep_paths=args.keep_paths,
-                                     zip_file=args.zip, title=args.title, quiz=not args.no_quiz)
+                                     zip_file=args.zip, title=args.title, quiz=not args.no_quiz,
+                                     max_side=args.max_side or None, progress=terminal_progress(sys.stderr),
+                                     labels=args.labels.split(",") if args.labels else None)
+    for b in result.unreadable:
+        print(f"left out: {b.line()}", file=sys.stderr)
     print(f"wrote {result.folder / 'index.html'} ({result.cases} case(s), {result.images} image(s); "
           f"open it in any browser)")
     if result.zip_path is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 from natsort import natsort_keygen, ns
@@ -60,9 +61,10 @@ def undecodable(name: str) -> bool:
 
 
 def scan_folder(root: str | os.PathLike, batch_size: int = 500, first_batch: int = 1,
-                cancelled=lambda: False, refused: list | None = None) -> Iterator[list[Path]]:
+                cancelled=lambda: False, refused: list | None = None, as_text: bool = False) -> Iterator[list]:
     """Yield lists of absolute image paths in display order: first a batch of `first_batch`
-    (the first image, to show at once), then batches of up to `batch_size`.
+    (the first image, to show at once), then batches of up to `batch_size`. `as_text`: the
+    paths as str (os.path.join: a tenth of the time of making 100,000 Path objects).
 
     `cancelled()` is polled between folders and batches; unreadable sub-folders are skipped.
     Files and folders whose names are not valid UTF-8 are left out and appended to `refused`.
@@ -96,19 +98,28 @@ def scan_folder(root: str | os.PathLike, batch_size: int = 500, first_batch: int
         files = natural_sorted(files)
         dirs = natural_sorted(dirs, reverse=True)  # popped from the end: natural order
         pending.extend(folder / d for d in dirs)
+        make = partial(_as_text, str(folder)) if as_text else partial(_as_paths, folder)
         for start in range(0, len(files), size):
             if cancelled():
                 return
             chunk = files[start:start + size]
-            yield [folder / name for name in chunk]
+            yield make(chunk)
             if size != batch_size:  # after the first batch, switch to full batches
                 rest = files[start + size:]
                 for s2 in range(0, len(rest), batch_size):
                     if cancelled():
                         return
-                    yield [folder / name for name in rest[s2:s2 + batch_size]]
+                    yield make(rest[s2:s2 + batch_size])
                 size = batch_size
                 break
+
+
+def _as_text(base: str, names: list[str]) -> list[str]:
+    return [os.path.join(base, n) for n in names]
+
+
+def _as_paths(folder: Path, names: list[str]) -> list[Path]:
+    return [folder / n for n in names]
 
 
 def list_images(root: str | os.PathLike, refused: list | None = None) -> list[Path]:

@@ -92,10 +92,14 @@ def record_paths(store, recorder: RunRecorder, items, say) -> int:
 class RunRecorder:
     """One run of `model` into `store`. Creating it writes the run's row; when the store cannot
     be written (read-only, locked) `run_id` stays None and `record` still tries the predictions
-    (whose write then fails with the store's own message), without a score."""
+    (whose write then fails with the store's own message), without a score.
+
+    `continue_latest`: record into the newest run of the same model and settings when there is one
+    (the Models dock does for "this image", "selected" and a resumed run), so running one image
+    again updates its score in the queue instead of making a one-image run the latest."""
 
     def __init__(self, store, model, threshold: float | None = None, origin: str = "window",
-                 mc_passes: int = 0):
+                 mc_passes: int = 0, continue_latest: bool = False):
         self.store = store
         self.model_name = model.name
         self.task = model.task
@@ -109,7 +113,10 @@ class RunRecorder:
         if self.task in SCORED_TASKS:
             method, params = self._method()
             try:
-                self.run_id = store.begin_run(self.model_name, self.task, method, params, origin)
+                if continue_latest:  # one image again, or a resumed run: the same run, newer scores
+                    self.run_id = store.latest_run_like(self.model_name, self.task, method, params)
+                if self.run_id is None:
+                    self.run_id = store.begin_run(self.model_name, self.task, method, params, origin)
             except Exception as exc:  # noqa: BLE001 - the predictions' write will say why
                 self.error = str(exc) or type(exc).__name__
                 log.info("run of %s not recorded: %s", self.model_name, self.error)
@@ -131,7 +138,10 @@ class RunRecorder:
         store = self.store
         if self.task != "detection" and self.run_id is None:
             return None  # a classifier's run writes nothing else into the store
-        iid = store.ensure_image(rel_path, int(size[0]), int(size[1]))
+        width, height = int(size[0]), int(size[1])
+        iid = store.image_id(rel_path) if width <= 0 or height <= 0 else None  # size unknown: keep the record's
+        if iid is None:
+            iid = store.ensure_image(rel_path, width, height)
         score = score_of(self.task, value, self.threshold, self.multi_label, samples)
         with store.batch():
             if self.task == "detection":

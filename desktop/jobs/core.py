@@ -92,11 +92,12 @@ class JobContext:
         self.last: Progress | None = None
 
     # -- asked by the job ------------------------------------------------------------------
-    def progress(self, done: int, total: int, message: str = "") -> None:
+    def progress(self, done: int, total: int, message: str = "", force: bool = False) -> None:
+        """`force`: pass this one on even within `min_interval` (a new stage's first count)."""
         left = self._eta.update(done, total)
         self.last = Progress(done, total, message, left)
         now = self._clock()
-        if self._on_progress and (done >= total or now - self._last_emit >= self._min_interval):
+        if self._on_progress and (force or done >= total or now - self._last_emit >= self._min_interval):
             self._last_emit = now
             self._on_progress(self.last)
 

@@ -88,6 +88,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.canvas.zoom_changed.connect(lambda s: self.zoom_label.setText(f"{s * 100:.0f}%"))
         self.actions_ = build_actions(self)
+        from desktop.ui.viewer.cine import CineControl
+
+        self.cine = CineControl(self)  # frame keys and cine playback of multi-frame images
         self._connect_welcome()
 
         self.extensions: list[str] = []
@@ -221,12 +224,15 @@ class MainWindow(QMainWindow):
         return True
 
     def _scan_batch(self, payload) -> None:
-        generation, paths = payload
+        generation, paths, names, folded = payload
         if generation != self._generation:
             return
         model = self.image_list.model
         first_new = len(model.paths)
-        model.append(paths)
+        if model.root == str(self._folder):  # the worker's names are relative to this folder
+            model.append(paths, names, folded)
+        else:
+            model.append(paths)
         if self._current is None:
             target = self._show_first if self._show_first in paths else (None if self._show_first else paths[0])
             if target:

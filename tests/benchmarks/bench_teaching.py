@@ -4,6 +4,7 @@
   FTS5 vs the LIKE fallback
 - one field edit (a keystroke in the case form: one transaction plus its index row), median
 - scoring one answer with 20 expert boxes and 20 marks
+- the Cases dock listing all 5,000 cases, a search finding a third of them, and one (offscreen Qt)
 """
 
 from __future__ import annotations
@@ -72,6 +73,44 @@ def main() -> None:
         score = timed(lambda: score_case(expert, learner), repeat=50)
         print(f"scoring 20 expert boxes against 20 marks: {score * 1000:.2f} ms")
         store.close()
+        dock_figures(Path(tmp))
+
+
+def dock_figures(tmp: Path) -> None:
+    """The Cases dock in a real (offscreen) window over a folder of 5,000 cases."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PIL import Image
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    import desktop.ui.extensions as extensions
+    from desktop.ui.main_window import MainWindow
+
+    extensions.EXTENSIONS = ["desktop.ui.editor:install", "desktop.ui.teaching:install"]
+    app = QApplication.instance() or QApplication([])
+    folder = tmp / "dock"
+    folder.mkdir()
+    Image.new("L", (64, 64)).save(folder / "a.png")
+    win = MainWindow(settings=QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
+    win.show()
+    win.open_folder(folder)
+    end = time.monotonic() + 20
+    while win.box_editor.store is None and time.monotonic() < end:
+        app.processEvents()
+    store = win.box_editor.store
+    ids = store.bulk_ensure_images([(f"x{i}.png", 64, 64) for i in range(N)])
+    book = CaseBook(store)
+    with store.batch():
+        for i, image_id in enumerate(ids.values()):
+            book.create([image_id], diagnosis=("Pneumonia", "Fracture", "Effusion")[i % 3], keywords=[f"k{i}"])
+    panel = win.teaching
+    for query in ("", "effusion", f"k{N - 1}"):
+        panel.search.setText(query)
+        t = timed(panel.refresh_list, repeat=5)
+        print(f"Cases dock, search {query!r}: {len(panel.visible_ids())} cases listed in {t * 1000:.0f} ms")
+    win.close()
 
 
 if __name__ == "__main__":

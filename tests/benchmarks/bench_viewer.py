@@ -457,7 +457,9 @@ def measure_size(app, n: int, args) -> dict:
     ticker = QTimer()
     ticker.timeout.connect(press)
     ticker.start(33)
+    sampler = StackSampler(monitor) if args.stacks else None
     monitor.start()
+    t0 = time.perf_counter()
     run_loop(app, 30, until=lambda: presses[0] == held)
     last_press = time.perf_counter()
     run_loop(app, 30, until=lambda: win.current_path() == target)
@@ -466,6 +468,10 @@ def measure_size(app, n: int, args) -> dict:
     run_loop(app, 10, until=win.cache.pool.idle)
     monitor.stop()
     out["held_stall"] = monitor.longest
+    if sampler is not None:
+        sampler.stop()
+        print(f"\n{n:,} images, held D: the longest stalls, with the stacks seen during them")
+        print("\n".join(sampler.report(t0)) or "  none over the sampler's threshold")
     out["held_decodes"] = len(set(decoded))
     out["empty"] = bool(empty)
     watch.stop()
@@ -505,6 +511,12 @@ def measure_size(app, n: int, args) -> dict:
     win.deleteLater()
     run_loop(app, 0.5)
     return out
+
+
+def workers_nice() -> int:
+    import desktop.ui.viewer.workers as workers
+
+    return workers.WORKER_NICENESS
 
 
 def scale(args) -> int:
@@ -560,7 +572,7 @@ def scale(args) -> int:
               "the first import of the viewer, store and panel modules)")
     print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"{'viewer only' if args.viewer_only else 'with the panels'}; GIL switch interval "
-          f"{sys.getswitchinterval() * 1000:g} ms; folders ready in {made:.1f} s")
+          f"{sys.getswitchinterval() * 1000:g} ms; workers' niceness {workers_nice()}; folders ready in {made:.1f} s")
     if start is None:
         print("(the first column also pays for the process's first window and first folder: the first import "
               "of the viewer, store and panel modules)")
@@ -573,6 +585,8 @@ def main() -> int:
     ap.add_argument("--watch", type=float, default=30.0, help="seconds of stall watching after opening")
     ap.add_argument("--viewer-only", action="store_true", help="without the box editor and model panels")
     ap.add_argument("--issue2", action="store_true", help="the figures of issue 2 instead")
+    ap.add_argument("--worker-nice", type=int, default=None,
+                    help="override the viewer workers' niceness (desktop/ui/viewer/workers.py WORKER_NICENESS)")
     ap.add_argument("--floor", type=float, default=10.0,
                     help="seconds of an idle event loop measured before each column (0: none)")
     ap.add_argument("--no-warm-up", dest="warm_up", action="store_false",
@@ -585,6 +599,10 @@ def main() -> int:
     ap.add_argument("--n-large", type=int, default=8)
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    if args.worker_nice is not None:
+        import desktop.ui.viewer.workers as workers
+
+        workers.WORKER_NICENESS = args.worker_nice
     if args.gil_switch is not None:
         import desktop.ui.viewer.workers as workers
 

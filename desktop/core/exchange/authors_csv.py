@@ -15,10 +15,10 @@ are separate findings (`NIH_TO_AUTHORS`).
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
+from desktop.core.exchange.csv_rows import box_rows, read_rows
 from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
 
@@ -31,28 +31,9 @@ NIH_TO_AUTHORS = {"Mass": "Nodule/Mass", "Nodule": "Nodule/Mass"}
 def parse_authors_csv(path: Path) -> Parsed:
     src = str(path)
     out = Parsed(skip_unknown_images=True)  # like NIH's list, it covers a whole dataset
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        out.problems.append(Problem(src, "file", f"cannot read as CSV: {exc}"))
-        return out
-    if not rows or [c.strip() for c in rows[0][:8]] != HEADER:
-        out.problems.append(Problem(src, "line 1", "not the EfficientDet authors' CSV: the header must be "
-                                                   "',Image Index,Finding Label,x,y,w,h,label'"))
-        return out
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        where = f"line {n}"
-        if len(row) < 8:
-            out.problems.append(Problem(src, where, f"expected 8 columns, found {len(row)}"))
-            continue
-        try:
-            x, y, w, h = (float(v) for v in row[3:7])
-        except ValueError:
-            out.problems.append(Problem(src, where, f"box {row[3:7]} is not four numbers"))
-            continue
+    rows = read_rows(path, out, lambda head: [c.strip() for c in head[:8]] == HEADER,
+                     "not the EfficientDet authors' CSV: the header must be ',Image Index,Finding Label,x,y,w,h,label'")
+    for where, row, (x, y, w, h) in box_rows(path, rows, out, columns=8, box_at=3):
         name, label = row[2].strip(), row[7].strip()
         try:
             index = int(float(label))

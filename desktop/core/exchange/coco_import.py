@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
 
+from desktop.core.exchange.csv_rows import box_rows, read_rows
 from desktop.core.exchange.importer import Parsed, ParsedBox, Problem
 
 _NUM = (int, float)  # exact types: a JSON true/false is not a coordinate
@@ -133,28 +133,9 @@ def parse_nih_csv(path: Path) -> Parsed:
     """`Image Index,Finding Label,Bbox [x,y,w,h],,,`: one box per row, pixels of the 1024x1024 image."""
     src = str(path)
     out = Parsed(skip_unknown_images=True)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        out.problems.append(Problem(src, "file", f"cannot read as CSV: {exc}"))
-        return out
-    if not rows or not rows[0] or rows[0][0].strip() != "Image Index":
-        out.problems.append(Problem(src, "line 1", "not the NIH box list: the header must start "
-                                                   "with 'Image Index,Finding Label,Bbox [x,y,w,h]'"))
-        return out
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        where = f"line {n}"
-        if len(row) < 6:
-            out.problems.append(Problem(src, where, f"expected 6 columns, found {len(row)}"))
-            continue
-        try:
-            x, y, w, h = (float(v) for v in row[2:6])
-        except ValueError:
-            out.problems.append(Problem(src, where, f"box {row[2:6]} is not four numbers"))
-            continue
+    rows = read_rows(path, out, lambda head: bool(head) and head[0].strip() == "Image Index",
+                     "not the NIH box list: the header must start with 'Image Index,Finding Label,Bbox [x,y,w,h]'")
+    for where, row, (x, y, w, h) in box_rows(path, rows, out, columns=6, box_at=2):
         label = row[1].strip()
         if not label:
             out.problems.append(Problem(src, where, "unknown category: the finding label is empty"))

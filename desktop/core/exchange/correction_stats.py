@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop.core.exchange.corrections import prediction_kinds
+from desktop.core.exchange.corrections import _EPS
 
 EARLIER = "earlier runs"  # predictions made before runs were recorded (or imported)
 COUNTS = ("predictions", "accepted", "moved", "relabelled", "deleted", "unreviewed", "added", "refined")
@@ -135,49 +135,60 @@ def iou_xywh(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
+# What happened to each prediction, as SQL: `prediction_kinds` (corrections.py) written as columns,
+# so a store of a million boxes is counted by SQLite in one grouped pass (tests check the two agree).
+_KINDS_SQL = f"""
+WITH p AS (
+    SELECT model, run_id, COALESCE(orig_category_id, category_id) AS cls, deleted,
+           deleted = 0 AND state = 'unreviewed' AS unrev,
+           deleted = 0 AND state != 'unreviewed' AND orig_x IS NOT NULL AND (
+               abs(x - orig_x) > {_EPS} OR abs(y - orig_y) > {_EPS} OR abs(w - orig_w) > {_EPS}
+               OR abs(h - orig_h) > {_EPS}) AS moved,
+           deleted = 0 AND state != 'unreviewed' AND orig_category_id IS NOT NULL
+               AND orig_category_id != category_id AS relab,
+           refined_by IS NOT NULL AND deleted = 0 AS refined,
+           max(0.0, min(x + w, orig_x + orig_w) - max(x, orig_x)) * max(0.0, min(y + h, orig_y + orig_h) - max(y, orig_y))
+               AS inter,
+           w * h + orig_w * orig_h AS areas
+    FROM boxes WHERE source = 'model')
+SELECT model, run_id, cls, COUNT(*), SUM(deleted = 0 AND unrev = 0 AND moved = 0 AND relab = 0), SUM(moved),
+       SUM(relab), SUM(deleted), SUM(unrev), SUM(refined), SUM(deleted OR moved OR relab),
+       SUM(CASE WHEN moved THEN CASE WHEN areas - inter > 0 THEN inter / (areas - inter) ELSE 0.0 END ELSE 0.0 END)
+FROM p GROUP BY model, run_id, cls
+"""
+# boxes people drew (not deleted) on an image, with each model that has predictions there and its
+# latest run on that image (0: predictions older than run records)
+_ADDED_SQL = """
+WITH latest AS (
+    SELECT image_id, model, MAX(COALESCE(run_id, 0)) AS run FROM boxes WHERE source = 'model' GROUP BY image_id, model)
+SELECT l.model, l.run, b.category_id, COUNT(*) FROM boxes b JOIN latest l ON l.image_id = b.image_id
+WHERE b.source = 'person' AND b.deleted = 0 GROUP BY l.model, l.run, b.category_id
+"""
+
+
 def correction_stats(store) -> CorrectionStats:
-    """Every model's corrections in `store` (a desktop.core.store.AnnotationStore), in one pass."""
-    names = {c.id: c.name for c in store.categories()}
-    run_rows = {rid: (model, started) for rid, model, started in
-                store.conn.execute("SELECT id, model, started FROM runs")}
+    """Every model's corrections in `store` (a desktop.core.store.AnnotationStore), counted by
+    SQLite in two grouped queries (no Python loop over the boxes)."""
+    conn = store.conn
+    names = {cid: name for cid, name in conn.execute("SELECT id, name FROM categories")}
+    run_rows = {rid: started for rid, started in conn.execute("SELECT id, started FROM runs")}
     stats = CorrectionStats()
     cells = stats.cells
     seen_runs: dict[str, set] = {}
-    latest: dict[tuple[int, str], int | None] = {}  # (image, model) -> its latest run there
-    rows = store.conn.execute(
-        "SELECT image_id, source, model, state, deleted, category_id, x, y, w, h, orig_category_id, "
-        "orig_x, orig_y, orig_w, orig_h, refined_by, run_id FROM boxes ORDER BY image_id, id").fetchall()
-    drawn = []
-    for (image_id, source, model, state, deleted, cat, x, y, w, h, ocat, ox, oy, ow, oh, refined,
-         run_id) in rows:
-        if source != "model":
-            if not deleted:
-                drawn.append((image_id, names.get(cat, str(cat)), refined))
-            continue
+
+    def run_key(run_id):
+        return run_id if run_id in run_rows else None
+
+    for (model, run_id, cls, n, accepted, moved, relab, deleted, unrev, refined, corrected,
+         iou_sum) in conn.execute(_KINDS_SQL):
         model = model or "(unnamed model)"
-        run = run_id if run_id in run_rows else None
+        run = run_key(run_id)
         seen_runs.setdefault(model, set()).add(run)
-        key = (image_id, model)
-        if key not in latest or (run or 0) > (latest[key] or 0):
-            latest[key] = run
-        cls = names.get(ocat if ocat is not None else cat, str(cat))
-        t = cells.setdefault((model, run, cls), Tally())
-        kinds = prediction_kinds(state, deleted, cat, (x, y, w, h), ocat, (ox, oy, ow, oh))
-        t.predictions += 1
-        for k in kinds:
-            setattr(t, k, getattr(t, k) + 1)
-        if "moved" in kinds:
-            t.iou_sum += iou_xywh((x, y, w, h), (ox, oy, ow, oh))
-        if set(kinds) & {"moved", "relabelled", "deleted"}:
-            t.corrected += 1
-        if refined and not deleted:
-            t.refined += 1
-    by_image: dict[int, list[str]] = {}
-    for image_id, model in latest:
-        by_image.setdefault(image_id, []).append(model)
-    for image_id, cls, _refined in drawn:
-        for model in by_image.get(image_id, []):
-            cells.setdefault((model, latest[(image_id, model)], cls), Tally()).added += 1
+        t = cells.setdefault((model, run, names.get(cls, str(cls))), Tally())
+        t.add(Tally(n, accepted, moved, relab, deleted, unrev, 0, refined, corrected, float(iou_sum or 0.0)))
+    for model, run_id, cat, n in conn.execute(_ADDED_SQL):
+        model = model or "(unnamed model)"
+        cells.setdefault((model, run_key(run_id or None), names.get(cat, str(cat))), Tally()).added += int(n)
     stats.models = sorted(seen_runs)
     for model, runs in seen_runs.items():
         infos = []
@@ -185,7 +196,7 @@ def correction_stats(store) -> CorrectionStats:
             if r is None:
                 infos.append(RunInfo(None, EARLIER, None))
             else:
-                started = run_rows[r][1]
+                started = run_rows[r]
                 infos.append(RunInfo(r, f"run {r} · {time.strftime('%Y-%m-%d %H:%M', time.localtime(started))}",
                                      started))
         stats.runs[model] = infos

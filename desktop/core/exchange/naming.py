@@ -12,6 +12,8 @@ An import of such a file into the same folder finds its images through that mapp
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import io
 import os
@@ -19,6 +21,24 @@ from pathlib import Path
 
 MAPPING_FILE = "export-names.csv"
 _HEADER = ["file_name", "image_id", "rel_path"]
+# where `record_mapping` says that it could not write the mapping (set by `collect_problems`)
+_PROBLEMS: contextvars.ContextVar[list | None] = contextvars.ContextVar("loupe_mapping_problems", default=None)
+
+
+@contextlib.contextmanager
+def collect_problems(into: list | None):
+    """While inside, a mapping that cannot be written is said in `into` (a list of lines)."""
+    token = _PROBLEMS.set(into)
+    try:
+        yield into
+    finally:
+        _PROBLEMS.reset(token)
+
+
+def unmapped_message(path: Path, reason: str) -> str:
+    return (f"warning: {path} could not be written ({reason}): this export names its images img<id>, and "
+            "without that file nothing maps those names back to the images. Export again with the file "
+            "names kept (Keep file names, --keep-paths), or from a writable copy of the folder (Edit a Copy…)")
 
 
 def export_name(image_id: int, rel: str, suffix: str | None = None) -> str:
@@ -56,6 +76,9 @@ def record_mapping(store, names: dict[int, str], rels: dict[int, str]) -> Path |
     """Add `names` (image id -> exported name) to the mapping beside the store; returns its path,
     or None when the store's folder cannot be written (the export itself still stands)."""
     path = mapping_path(store)
+    if getattr(store, "read_only", False):  # never a write beside a store opened read-only
+        _say(unmapped_message(path, "the folder is read-only"))
+        return None
     rows = {}
     try:
         with open(path, newline="", encoding="utf-8") as f:
@@ -75,7 +98,17 @@ def record_mapping(store, names: dict[int, str], rels: dict[int, str]) -> Path |
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(buf.getvalue(), encoding="utf-8")
         os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        _say(unmapped_message(path, exc.strerror or str(exc)))
         return None
     return path
+
+
+def _say(line: str) -> None:
+    problems = _PROBLEMS.get()
+    if problems is not None and line not in problems:
+        problems.append(line)

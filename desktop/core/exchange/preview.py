@@ -110,18 +110,25 @@ class _Rollback(Exception):
 
 
 def preview_import(store: AnnotationStore, path: str | Path, fmt: str | None = None,
-                   label_map: dict[str, str] | None = None) -> ImportPreview:
-    """What importing `path` would do (see the module docstring); nothing is written."""
+                   label_map: dict[str, str] | None = None, progress=None) -> ImportPreview:
+    """What importing `path` would do (see the module docstring); nothing is written. `progress`
+    as for import_annotations (progress.py)."""
     from desktop.core.exchange.transfer import import_annotations
 
     fmt = fmt or detect_format(path)
+    if progress is not None:  # the boxes are written only to be rolled back: say "counted"
+        told = progress
+
+        def progress(done, total, stage):
+            told(done, total, "boxes counted" if stage == "boxes written" else stage)
     conn = store.conn
     before = {c.name for c in store.categories()}
     top = conn.execute("SELECT COALESCE(MAX(id), 0) FROM boxes").fetchone()[0]
     result: dict = {}
     try:
         with store.batch():  # the import's own batch joins this one; the whole is rolled back
-            result["report"] = import_annotations(store, path, fmt, strict=False, label_map=label_map)
+            result["report"] = import_annotations(store, path, fmt, strict=False, label_map=label_map,
+                                                  progress=progress)
             used = [n for (n,) in conn.execute(
                 "SELECT DISTINCT c.name FROM boxes b JOIN categories c ON c.id = b.category_id "
                 "WHERE b.id > ? ORDER BY c.name", (top,))]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from desktop.core.exchange.errors import ExchangeError
 from desktop.core.exchange.importer import ImageResolver, ImportReport, Parsed, Problem, apply, read_size
+from desktop.core.exchange.naming import collect_problems as naming_problems
 from desktop.core.exchange.progress import Created, ProgressFn, stage
 from desktop.core.store import AnnotationStore
 
@@ -64,19 +65,27 @@ def export_annotations(store: AnnotationStore, out: str | Path, fmt: str, *, onl
                        progress: ProgressFn | None = None, **options) -> Path:
     """Write the export; `keep_paths=True` writes the images' relative paths into COCO, VOC and
     corrections files instead of non-identifying names (naming.py); `warnings` (a list) receives
-    the export's warnings (burned-in text in exported pixels). `progress(done, total, stage)`
+    the export's warnings (burned-in text in exported pixels; a mapping of the private names that
+    could not be written beside a read-only store). `progress(done, total, stage)`
     counts the images or boxes written (progress.py); when it raises (a cancel) or the export
     fails, the files it created are removed again (a single file is only ever written whole)."""
-    from desktop.core.exchange.coco_export import export_coco, export_coco_results
-    from desktop.core.exchange.corrections import export_corrections
-    from desktop.core.exchange.roboflow import export_roboflow
-    from desktop.core.exchange.yolo_voc import export_voc, export_yolo
-
     out = Path(out)
     keep = bool(options.pop("keep_paths", False))
     warnings = options.pop("warnings", None)
     created = Created()
     stage(progress, "reading the annotations")
+    with naming_problems(warnings):
+        return _export(store, out, fmt, only_reviewed, include_predictions, with_scores, progress, keep, warnings,
+                       created, options)
+
+
+def _export(store, out, fmt, only_reviewed, include_predictions, with_scores, progress, keep, warnings, created,
+            options) -> Path:
+    from desktop.core.exchange.coco_export import export_coco, export_coco_results
+    from desktop.core.exchange.corrections import export_corrections
+    from desktop.core.exchange.roboflow import export_roboflow
+    from desktop.core.exchange.yolo_voc import export_voc, export_yolo
+
     try:
         if fmt == "coco":
             return export_coco(store, out, only_reviewed=only_reviewed, include_predictions=include_predictions,

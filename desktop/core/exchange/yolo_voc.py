@@ -103,7 +103,7 @@ def export_yolo(store: AnnotationStore, out_dir: Path, only_reviewed: bool = Fal
             iw, ih = dims[image_id]
             per_image.setdefault(image_id, []).append(
                 f"{index[cat]} {(x + w / 2) / iw:.6f} {(y + h / 2) / ih:.6f} {w / iw:.6f} {h / ih:.6f}\n")
-    for image_id, rel, _w, _h in counted(images, len(images), progress, "images written", every=100):
+    for image_id, rel, _w, _h in counted(images, len(images), progress, "images written", every=1):
         created.file(out_dir / f"{Path(rel).stem}.txt").write_text("".join(per_image.get(image_id, [])),
                                                                    encoding="utf-8")
     return out_dir
@@ -162,7 +162,7 @@ def export_voc(store: AnnotationStore, out_dir: Path, only_reviewed: bool = Fals
     images = selected_images(store, only_reviewed)
     private = private_names(store, images, keep_paths)
     one_file_per_image(images, private, "xml")
-    for image_id, rel, width, height in counted(images, len(images), progress, "images written", every=100):
+    for image_id, rel, width, height in counted(images, len(images), progress, "images written", every=1):
         root = ET.Element("annotation")
         if private is None:
             ET.SubElement(root, "folder").text = str(Path(rel).parent)

@@ -29,7 +29,9 @@ class Run:
     @property
     def label(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.started))
-        return f"{self.model} · {when} · {self.scored} image{'s' if self.scored != 1 else ''}"
+        how = (", Monte Carlo dropout" if self.method == "mc-dropout-entropy" else "") + (
+            ", command line" if self.origin == "cli" else "")
+        return f"run {self.id}: {self.model} · {when}{how} · {self.scored} image{'s' if self.scored != 1 else ''}"
 
 
 _RUN_SELECT = ("SELECT r.id, r.model, r.task, r.method, r.params, r.origin, r.started, r.finished, "
@@ -58,6 +60,13 @@ class RunsMixin:
                                 "VALUES (?,?,?,?,?,?)", (model, task, method, text, origin, now)).lastrowid
 
         return self.writer.write(op, f"a run of {model}", queue=False)
+
+    def latest_run_like(self, model: str, task: str, method: str, params: dict | None = None) -> int | None:
+        """The newest run of the same model, task, method and parameters (to continue it), or None."""
+        row = self.conn.execute("SELECT id FROM runs WHERE model = ? AND task = ? AND method = ? AND params = ? "
+                                "ORDER BY id DESC LIMIT 1",
+                                (model, task, method, json.dumps(params or {}, sort_keys=True))).fetchone()
+        return row[0] if row else None
 
     def finish_run(self, run_id: int) -> None:
         now = time.time()

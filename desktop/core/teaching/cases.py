@@ -64,6 +64,23 @@ class Case:
         return getattr(self, field)
 
 
+@dataclass(frozen=True)
+class CaseRow:
+    """What a list of cases shows, read without decoding every field (thousands at once)."""
+    id: int
+    title: str
+    diagnosis: str
+    difficulty: int | None
+    images: int
+    keywords_json: str
+
+    def name(self) -> str:
+        return self.title.strip() or self.diagnosis.strip() or f"Case {self.id}"
+
+    def keywords(self) -> list[str]:
+        return _load_list(self.keywords_json)
+
+
 def clean_value(field: str, value):
     """The value as stored for `field`; raises StoreError for a field or value that cannot be."""
     if field in TEXT_FIELDS:
@@ -117,13 +134,27 @@ class CaseBook:
 
     def cases(self, ids: Iterable[int] | None = None, include_deleted: bool = False) -> list[Case]:
         """Every case (by id), or those of `ids` in that order."""
-        where = "" if include_deleted else " WHERE deleted = 0"
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM cases{where} ORDER BY id").fetchall()
-        images = self._images_of(None)
-        out = {r[0]: self._from_row(r, images.get(r[0], ())) for r in rows}
+        deleted = "" if include_deleted else " AND deleted = 0"
         if ids is None:
-            return list(out.values())
-        return [out[i] for i in ids if i in out]
+            rows = self.conn.execute(f"SELECT {_COLUMNS} FROM cases WHERE 1{deleted} ORDER BY id").fetchall()
+            images = self._images_of(None)
+            return [self._from_row(r, images.get(r[0], ())) for r in rows]
+        ids = [int(i) for i in ids]
+        rows = {r[0]: r for r in _chunked(self.conn, f"SELECT {_COLUMNS} FROM cases WHERE id IN ({{}}){deleted}", ids)}
+        images = self._images_of([i for i in ids if i in rows])
+        return [self._from_row(rows[i], images.get(i, ())) for i in ids if i in rows]
+
+    def rows(self, ids: Iterable[int] | None = None) -> list[CaseRow]:
+        """Light rows for a list (name, difficulty, number of images, keywords): every case by
+        id, or those of `ids` in that order."""
+        sql = ("SELECT c.id, c.title, c.diagnosis, c.difficulty, "
+               "(SELECT COUNT(*) FROM case_images ci WHERE ci.case_id = c.id), c.keywords FROM cases c "
+               "WHERE c.deleted = 0")
+        if ids is None:
+            return [CaseRow(*r) for r in self.conn.execute(sql + " ORDER BY c.id")]
+        ids = [int(i) for i in ids]
+        found = {r[0]: CaseRow(*r) for r in _chunked(self.conn, sql + " AND c.id IN ({})", ids)}
+        return [found[i] for i in ids if i in found]
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM cases WHERE deleted = 0").fetchone()[0]
@@ -224,11 +255,10 @@ class CaseBook:
         if ids is None:
             rows = self.conn.execute("SELECT case_id, image_id FROM case_images ORDER BY case_id, ord")
         else:
-            rows = self.conn.execute(
-                f"SELECT case_id, image_id FROM case_images WHERE case_id IN ({','.join('?' * len(ids))}) "
-                "ORDER BY case_id, ord", list(ids))
+            rows = sorted(_chunked(self.conn, "SELECT case_id, image_id, ord FROM case_images WHERE case_id IN ({})",
+                                   list(ids)), key=lambda r: (r[0], r[2]))
         out: dict[int, list[int]] = {}
-        for case_id, image_id in rows:
+        for case_id, image_id, *_ord in rows:
             out.setdefault(case_id, []).append(image_id)
         return {k: tuple(v) for k, v in out.items()}
 
@@ -236,6 +266,15 @@ class CaseBook:
     def _from_row(row, image_ids) -> Case:
         return Case(row[0], row[1], row[2], row[3], row[4], row[5], tuple(_load_list(row[6])),
                     tuple(_load_list(row[7])), row[8], tuple(image_ids), bool(row[9]), row[10], row[11])
+
+
+def _chunked(conn: sqlite3.Connection, sql: str, ids: list[int], size: int = 500) -> list[tuple]:
+    """`sql` with "{}" for the placeholders, run over `ids` in chunks (SQLite's variable limit)."""
+    out: list[tuple] = []
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        out += conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+    return out
 
 
 def _load_list(text: str) -> list[str]:

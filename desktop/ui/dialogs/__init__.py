@@ -36,12 +36,18 @@ def open_import(window):
     return _reuse(window, "_import_dialog", ImportDialog)
 
 
-def open_export(window):
+def open_export(window, fmt: str | None = None):
+    """File > Export…; `fmt` ("teaching" from the Teaching menu) picks the format shown first."""
     from desktop.ui.dialogs.export_dialog import ExportDialog
 
     if not _need_folder(window):
         return None
-    return _reuse(window, "_export_dialog", ExportDialog)
+    dialog = _reuse(window, "_export_dialog", ExportDialog)
+    if fmt is not None and (dialog.job is None or dialog.job.state == "done"):
+        index = dialog.format_box.findData(fmt)
+        if index >= 0:
+            dialog.format_box.setCurrentIndex(index)
+    return dialog
 
 
 def install(window) -> None:

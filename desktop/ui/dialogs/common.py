@@ -1,5 +1,5 @@
-"""Pieces the dialogs share: a read-only report with Copy and Save…, opening a folder in the
-system's file manager, and bringing a dock to the front."""
+"""Pieces the dialogs share: a read-only report with Copy and Save…, a job's progress bar with
+its Cancel button, opening a folder in the system's file manager, and bringing a dock to the front."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -105,3 +106,62 @@ class ReportView(QWidget):
         out = Path(path)
         out.write_text(self.plain() + "\n", encoding="utf-8")
         return out
+
+
+def job_progress(ctx):
+    """The `progress(done, total, stage)` an exchange function takes (desktop/core/exchange/
+    progress.py), for a job: it raises JobCancelled once Cancel was pressed (an import then rolls
+    back, an export removes what it wrote) and passes the counts on to the dialog."""
+    last = [None]
+
+    def progress(done: int, total: int, stage: str) -> None:
+        ctx.check()
+        ctx.progress(done, total, stage, force=stage != last[0])  # a new stage shows at once
+        last[0] = stage
+
+    return progress
+
+
+class JobProgress(QWidget):
+    """A job's progress: a determinate bar "Boxes written: 5,000 / 12,000" (a busy bar for a
+    stage that cannot be counted) and Cancel, hidden when no job runs."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        lay.addWidget(self.bar, 1)
+        lay.addWidget(self.cancel_button)
+        self.job = None
+        self.hide()
+
+    def follow(self, job, text: str, cancel_tip: str) -> None:
+        self.job = job
+        self._set(0, 0, text)
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setToolTip(cancel_tip)
+        job.progress.connect(lambda p: self._set(p.done, p.total, p.message))
+        job.finished.connect(self.hide)
+        self.show()
+
+    def _set(self, done: int, total: int, text: str) -> None:
+        if not self.cancel_button.isEnabled():
+            return  # "Cancelling…" stays until the job is done
+        text = text[:1].upper() + text[1:]
+        if total:
+            self.bar.setRange(0, total)
+            self.bar.setValue(min(done, total))
+            self.bar.setFormat(f"{text}: {done:,} / {total:,}")
+        else:
+            self.bar.setRange(0, 0)
+            self.bar.setFormat(f"{text}…" if not text.endswith("…") else text)
+
+    def cancel(self) -> None:
+        if self.job is not None and self.job.state != "done":
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.bar.setFormat("Cancelling…")

@@ -1,8 +1,9 @@
 """File > Export…: COCO, COCO results, Roboflow split (train/valid/test), YOLO, Pascal VOC, the
-corrections made to a model's predictions and a teaching set (a page for any browser; its options
+corrections made to a model's predictions, the measurements (rulers, angles, regions) and a teaching set (a page for any browser; its options
 in teaching_options.py), with the options `loupe export` has (only reviewed
 images, predictions nobody reviewed, scores, the window used for DICOM → PNG, non-identifying
-names), run as a job; at the end "Show in folder". The work is desktop.core.exchange's
+names), run as a job with a progress bar (images or boxes written) and Cancel, which removes what
+it had written; at the end "Show in folder". The work is desktop.core.exchange's
 `export_annotations` (the teaching set: `export_teaching_set`), the same functions as `loupe export`."""
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.exchange import export_annotations
 from desktop.jobs.runner import runner_for
-from desktop.ui.dialogs.common import edits_saved_first, show_folder, window_store
+from desktop.ui.dialogs.common import JobProgress, edits_saved_first, job_progress, show_folder, window_store
 
 FORMATS = (  # (format, shown name, writes a file (True) or a folder)
     ("coco", "COCO (annotations.coco.json)", True),
@@ -41,11 +41,12 @@ FORMATS = (  # (format, shown name, writes a file (True) or a folder)
     ("yolo", "YOLO (txt + classes.txt)", False),
     ("voc", "Pascal VOC (XML per image)", False),
     ("corrections", "Corrections of the models' predictions (JSON)", True),
+    ("measurements", "Measurements: rulers, angles, regions (CSV, or .json)", True),
     ("teaching", "Teaching set: a web page with the cases and a quiz, for any browser", False),
 )
 DEFAULT_NAMES = {"coco": "annotations.coco.json", "coco-results": "results.coco.json",
                  "corrections": "corrections.json", "roboflow": "dataset", "yolo": "yolo", "voc": "voc",
-                 "teaching": "teaching-set"}
+                 "measurements": "measurements.csv", "teaching": "teaching-set"}
 
 
 def export_options(fmt: str, *, only_reviewed: bool, include_predictions: bool, scores: bool,
@@ -60,7 +61,7 @@ def export_options(fmt: str, *, only_reviewed: bool, include_predictions: bool, 
             kw["window"] = tuple(window)
     if model:
         kw["model"] = model
-    if keep_paths and fmt in ("coco", "voc", "corrections") and naming_supported():
+    if keep_paths and fmt in ("coco", "voc", "corrections", "measurements") and naming_supported():
         kw["keep_paths"] = True
     return kw
 
@@ -88,7 +89,7 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export annotations")
         self.setMinimumWidth(600)
         lay = QVBoxLayout(self)
-        intro = QLabel(f"The annotations of <b>{html.escape(str(self.folder))}</b>")
+        self.intro = intro = QLabel(f"The annotations of <b>{html.escape(str(self.folder))}</b>")
         intro.setWordWrap(True)
         lay.addWidget(intro)
         form = QFormLayout()
@@ -131,8 +132,7 @@ class ExportDialog(QDialog):
         self.teaching_loaded = False
         lay.addWidget(self.teaching)
 
-        self.progress = QProgressBar()
-        self.progress.hide()
+        self.progress = JobProgress(self)
         lay.addWidget(self.progress)
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -211,27 +211,38 @@ class ExportDialog(QDialog):
         self.only_reviewed.setVisible(fmt in ("coco", "yolo", "voc"))
         self.include_predictions.setVisible(fmt == "coco")
         self.scores.setVisible(fmt == "coco")
-        self.keep_paths.setVisible(naming_supported() and fmt in ("coco", "voc", "corrections", "teaching"))
+        self.keep_paths.setVisible(naming_supported() and fmt in ("coco", "voc", "corrections", "measurements", "teaching"))
         self.keep_paths.setText("List the images' real file names in manifest.json (they may name the patient)"
                                 if fmt == "teaching" else
                                 "Write the images' real file names (they may name the patient)")
         self.model_row.setVisible(fmt in ("coco-results", "corrections"))
         self.roboflow.setVisible(fmt == "roboflow")
         self.teaching.setVisible(fmt == "teaching")
+        what = "A teaching set from" if fmt == "teaching" else "The annotations of"
+        self.intro.setText(f"{what} <b>{html.escape(str(self.folder))}</b>")
         if fmt == "teaching" and not self.teaching_loaded:
             self.teaching_loaded = True
             self.teaching.load(getattr(getattr(self.window, "box_editor", None), "store", None))
         self.open_page_button.hide()
-        self.adjustSize()
         self.out_edit.setText(str(self.folder.parent / f"{self.folder.name}-{DEFAULT_NAMES[fmt]}"))
         self.show_button.hide()
         self.message.setText("")
+        self.fit_on_screen()
+
+    def fit_on_screen(self) -> None:
+        """As small as its contents, and moved up when that would reach past the screen's bottom."""
+        self.adjustSize()
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        frame = self.frameGeometry()
+        if screen is not None and frame.bottom() > screen.bottom():
+            self.move(frame.left(), max(screen.top(), screen.bottom() - frame.height()))
 
     def _choose_out(self) -> None:
         fmt = self.fmt()
         writes_file = next(f for k, _n, f in FORMATS if k == fmt)
         if writes_file:
-            path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out_edit.text(), "JSON (*.json)")
+            kinds = "CSV (*.csv);;JSON (*.json)" if fmt == "measurements" else "JSON (*.json)"
+            path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out_edit.text(), kinds)
         else:
             path = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.folder.parent))
         if path:
@@ -259,30 +270,15 @@ class ExportDialog(QDialog):
         kw = self.options()
         waiting = window_store(self.window)
 
-        self.warnings = warnings = []  # burned-in text in exported pixels (read once the job is done)
+        self.warnings = warnings = []  # burned-in text, an unwritable name mapping (read once the job is done)
 
         def run(ctx):
-            ctx.progress(0, 1, "Exporting…")
+            ctx.progress(0, 0, "waiting for the window's edits to be saved")
             edits_saved_first(waiting, "the export")  # edits waiting in memory are part of the export
             with open_store(folder) as store:
-                path = export_annotations(store, out, fmt, **kw, **({"warnings": warnings} if fmt == "roboflow"
-                                                                   else {}))
-            ctx.progress(1, 1, "Exported")
-            return path
+                return export_annotations(store, out, fmt, progress=job_progress(ctx), warnings=warnings, **kw)
 
-        self.export_button.setEnabled(False)
-        self.close_button.setEnabled(False)
-        self.show_button.hide()
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("Exporting…")
-        self.progress.show()
-        self.message.setText("Exporting…")
-        self.job = self.jobs.submit(run, name=f"Export ({fmt})", device=None, heavy=False)
-        self.job.result.connect(self._exported)
-        self.job.error.connect(lambda text, _d: self.message.setText(
-            f"<span style='color:#c0392b'>{html.escape(text)}</span>"))
-        self.job.finished.connect(self._finished)
-        return self.job
+        return self._start(run, fmt)
 
     def _run_teaching(self, out: str):
         from desktop.core.exchange.teaching_set import export_teaching_set
@@ -296,40 +292,29 @@ class ExportDialog(QDialog):
         kw = self.teaching.options(keep_paths=self.keep_paths.isChecked())
 
         def run(ctx):
-            ctx.progress(0, 1, "Exporting…")
+            ctx.progress(0, 0, "waiting for the window's edits to be saved")
             edits_saved_first(waiting, "the export")
-
-            def progress(done, total, message):
-                ctx.check()  # a cancel stops between images; nothing is left behind
-                ctx.progress(done, total, message)
-
-            with open_store(folder) as store:
-                return export_teaching_set(store, out, progress=progress, **kw)
+            with open_store(folder) as store:  # a cancel stops between images; nothing is left behind
+                return export_teaching_set(store, out, progress=job_progress(ctx), **kw)
 
         return self._start(run, "teaching")
 
     def _start(self, run, fmt: str):
+        """Run the export job `run`, its progress in the bar, with Cancel."""
         self.export_button.setEnabled(False)
         self.close_button.setEnabled(False)
         self.show_button.hide()
         self.open_page_button.hide()
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("Exporting…")
-        self.progress.show()
         self.message.setText("Exporting…")
         self.job = self.jobs.submit(run, name=f"Export ({fmt})", device=None, heavy=False)
-        self.job.progress.connect(self._progressed)
         self.job.result.connect(self._exported)
         self.job.error.connect(lambda text, _d: self.message.setText(
             f"<span style='color:#c0392b'>{html.escape(text)}</span>"))
+        self.job.cancelled.connect(lambda: self.message.setText(
+            "<b>Export cancelled.</b> The files it had written were removed; nothing else was changed."))
         self.job.finished.connect(self._finished)
+        self.progress.follow(self.job, "Exporting", "Stop the export and remove the files it has written")
         return self.job
-
-    def _progressed(self, p) -> None:
-        if p.total > 1:
-            self.progress.setRange(0, p.total)
-            self.progress.setValue(p.done)
-            self.progress.setFormat(p.text())
 
     def _open_page(self) -> None:
         from PySide6.QtCore import QUrl
@@ -348,21 +333,24 @@ class ExportDialog(QDialog):
         if result.left_out:
             text += f"<br>{len(result.left_out)} image(s) left out, as chosen."
             details += [f"left out: {b.line()}" for b in result.left_out]
+        if result.unreadable:
+            text += f"<br>{len(result.unreadable)} image(s) could not be read and were left out (Details)."
+            details += [f"left out: {b.line()}" for b in result.unreadable]
         if result.burned_in_kept:
             warn = (f"{len(result.burned_in_kept)} exported image(s) may show the patient's name or ID in their "
                     "pixels (burned-in text); check them before handing the set out")
             text += f"<br><span style='color:#b07d00'>⚠ {html.escape(warn)}</span>"
-            details += result.warnings
+            details += [w for w in result.warnings if w.startswith("warning:")]
             self.window.notify(f"Teaching set written to {self.result_path}; {warn}", "\n".join(details), "warning")
         else:
             self.window.notify(f"Teaching set written to {self.result_path}", "\n".join(details) or None, "info")
         self.message.setText(text)
         self.show_button.show()
         self.open_page_button.show()
+        self.fit_on_screen()
         self.exported.emit(str(self.result_path))
 
     def _finished(self) -> None:
-        self.progress.hide()
         self.export_button.setEnabled(True)
         self.close_button.setEnabled(True)
 
@@ -373,12 +361,16 @@ class ExportDialog(QDialog):
         self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}")
         self.show_button.show()
         warnings = getattr(self, "warnings", [])
-        if warnings:  # decision 0117: pixels may carry a name that no tag filter removes
-            text = (f"{len(warnings)} exported image(s) may show the patient's name or ID in their pixels "
-                    "(burned-in text); check them before sharing")
-            self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}<br>"
-                                 f"<span style='color:#b07d00'>⚠ {html.escape(text)}</span>")
-            self.window.notify(f"Exported to {path}; {text}", "\n".join(warnings), "warning")
+        burned = [w for w in warnings if "may show the patient's name" in w]
+        texts = []
+        if burned:  # decision 0117: pixels may carry a name that no tag filter removes
+            texts.append(f"{len(burned)} exported image(s) may show the patient's name or ID in their pixels "
+                         "(burned-in text); check them before sharing")
+        texts += [w.removeprefix("warning: ") for w in warnings if w not in burned]
+        if texts:
+            self.message.setText(f"<b>Done.</b> Wrote {html.escape(str(path))}" + "".join(
+                f"<br><span style='color:#b07d00'>⚠ {html.escape(t)}</span>" for t in texts))
+            self.window.notify(f"Exported to {path}; {texts[0]}", "\n".join(warnings), "warning")
         else:
             self.window.notify(f"Exported to {path}", None, "info")
         self.exported.emit(str(path))

@@ -1,7 +1,8 @@
 """File > Import annotations…: choose a file (or a folder of YOLO/VOC files), the format is told
 from it (and can be changed), a preview says what the import will do before anything is written,
-then the import runs as a job, in one transaction. The report of problems (file, place, reason)
-can be copied or saved. The work is desktop.core.exchange's, the same as `loupe import`."""
+then the import runs as a job, in one transaction, with a progress bar (images and boxes checked,
+boxes written) and Cancel, which keeps nothing of it. The report of problems (file, place,
+reason) can be copied or saved. The work is desktop.core.exchange's, the same as `loupe import`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
 )
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.core.exchange import IMPORT_FORMATS, detect_format, import_annotations, preview_import
 from desktop.core.exchange.preview import FORMAT_NAMES
 from desktop.jobs.runner import runner_for
-from desktop.ui.dialogs.common import ReportView, edits_saved_first, window_store
+from desktop.ui.dialogs.common import JobProgress, ReportView, edits_saved_first, job_progress, window_store
 
 FILE_FILTER = ("Annotation files (*.json *.csv *.xml *.txt);;COCO (*.json);;NIH CSV (*.csv);;"
                "Pascal VOC (*.xml);;YOLO (*.txt);;All files (*)")
@@ -123,8 +123,7 @@ class ImportDialog(QDialog):
         self.skip_bad.toggled.connect(lambda _on: self._enable_import())
         self.skip_bad.hide()
         lay.addWidget(self.skip_bad)
-        self.progress = QProgressBar()
-        self.progress.hide()
+        self.progress = JobProgress(self)
         lay.addWidget(self.progress)
         self.buttons = QDialogButtonBox()
         self.import_button = self.buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -204,12 +203,13 @@ class ImportDialog(QDialog):
         self.preview_map = kw
         self.summary.setText(f"Reading {html.escape(Path(path).name)} as {html.escape(FORMAT_NAMES.get(fmt, fmt))}…")
         folder = self.folder
-        self._busy(True, "Checking what the import would do…")
-        self.job = self.jobs.submit(lambda _ctx: _with_store(folder, lambda s: preview_import(s, path, fmt, **kw)),
-                                    name=f"Reading {Path(path).name}", device=None, heavy=False)
+        self.job = self.jobs.submit(
+            lambda ctx: _with_store(folder, lambda s: preview_import(s, path, fmt, progress=job_progress(ctx), **kw)),
+            name=f"Reading {Path(path).name}", device=None, heavy=False)
         self.job.result.connect(lambda p, f=fmt: self._previewed(p, f))
         self.job.error.connect(lambda text, _d: self._show_error(text))
-        self.job.finished.connect(lambda: self._busy(False))
+        self.job.cancelled.connect(lambda: self.summary.setText("Stopped reading the file; nothing was imported."))
+        self._busy(self.job, "Checking what the import would do", "Stop reading the file (nothing is written)")
         return self.job
 
     def _previewed(self, preview, fmt: str) -> None:
@@ -237,12 +237,11 @@ class ImportDialog(QDialog):
     def _show_error(self, text: str) -> None:
         self.summary.setText(f"<span style='color:#c0392b'>{html.escape(text)}</span>")
 
-    def _busy(self, busy: bool, text: str = "") -> None:
-        self.progress.setVisible(busy)
-        if busy:
-            self.progress.setRange(0, 0)
-            self.progress.setFormat(text)
-        self.close_button.setEnabled(not busy)
+    def _busy(self, job, text: str, cancel_tip: str) -> None:
+        """The bar follows `job` until it ends; Close waits for it (Cancel stops it)."""
+        self.progress.follow(job, text, cancel_tip)
+        self.close_button.setEnabled(False)
+        job.finished.connect(lambda: self.close_button.setEnabled(True))
 
     # -- import ------------------------------------------------------------------------------------
     def run_import(self):
@@ -253,19 +252,24 @@ class ImportDialog(QDialog):
         waiting = window_store(self.window)
 
         def run(ctx):
-            ctx.progress(0, 1, "Importing…")
+            ctx.progress(0, 0, "waiting for the window's edits to be saved")
             edits_saved_first(waiting, "the import")  # edits waiting in memory go first
-            report = _with_store(folder, lambda s: import_annotations(s, path, fmt, strict=strict, **kw))
-            ctx.progress(1, 1, "Imported")
-            return report
+            return _with_store(folder, lambda s: import_annotations(s, path, fmt, strict=strict,
+                                                                    progress=job_progress(ctx), **kw))
 
         self.import_button.setEnabled(False)
-        self._busy(True, "Importing (one transaction)…")
         self.job = self.jobs.submit(run, name=f"Importing {Path(path).name}", device=None, heavy=False)
         self.job.result.connect(self._imported)
         self.job.error.connect(lambda text, _d: self._import_failed(text))
-        self.job.finished.connect(lambda: self._busy(False))
+        self.job.cancelled.connect(self._import_cancelled)
+        self._busy(self.job, "Importing (one transaction)",
+                   "Stop the import: it is one transaction, so nothing of it is kept")
         return self.job
+
+    def _import_cancelled(self) -> None:
+        self.summary.setText("<b>Import cancelled.</b> Nothing was imported: the import is one transaction, "
+                             "and it was rolled back.")
+        self._enable_import()
 
     def _import_failed(self, text: str) -> None:
         report = getattr(getattr(self.job, "outcome", None), "error", None)

@@ -30,6 +30,13 @@ WINDOWS = [("Each file's own window", None)] + [(f"{w.name} (C {w.center:g} / W 
                                                  for w in CT_PRESETS] + [("This window:", "custom")]
 
 
+def _rows(widget: QListWidget, most: int) -> None:
+    """As tall as its rows, up to `most` of them (then it scrolls): no empty space, no tall dialog."""
+    n = max(1, min(widget.count(), most))
+    row = widget.sizeHintForRow(0) if widget.count() else widget.fontMetrics().height() + 4
+    widget.setFixedHeight(n * row + 2 * widget.frameWidth() + 4)
+
+
 class TeachingOptions(QWidget):
     def __init__(self, dialog):
         super().__init__(dialog)
@@ -57,42 +64,50 @@ class TeachingOptions(QWidget):
         row.addWidget(self.center)
         row.addWidget(self.width)
         form.addRow("DICOM window", row)
+        self.labels = QLineEdit()
+        self.labels.setPlaceholderText("the labels of the cases' boxes")
+        self.labels.setToolTip("Comma-separated; add labels that are not on these films as distractors. A box "
+                               "whose label is not listed here can only be missed.")
+        form.addRow("Labels to mark", self.labels)
         lay.addLayout(form)
-        self.quiz = QCheckBox("Quiz in the page: the learner marks boxes and picks a diagnosis, then sees the score")
+        row = QHBoxLayout()
+        self.quiz = QCheckBox("Quiz: the learner marks boxes and picks a diagnosis, then sees the score")
         self.quiz.setChecked(True)
-        self.zip = QCheckBox("Also write a .zip of the set (to send or hand out)")
+        self.zip = QCheckBox("Also a .zip")
+        self.zip.setToolTip("A .zip of the set beside its folder, to send or hand out")
         self.zip.setChecked(True)
-        lay.addWidget(self.quiz)
-        lay.addWidget(self.zip)
+        row.addWidget(self.quiz, 1)
+        row.addWidget(self.zip)
+        lay.addLayout(row)
 
+        head = QHBoxLayout()
         self.cases_label = QLabel("Cases")
         self.cases_label.setWordWrap(True)
-        lay.addWidget(self.cases_label)
-        self.cases = QListWidget()
-        self.cases.setMaximumHeight(130)
-        self.cases.itemChanged.connect(lambda _item: self._count())
-        lay.addWidget(self.cases)
-        buttons = QHBoxLayout()
         self.all_button, self.none_button = QPushButton("All"), QPushButton("None")
         self.all_button.clicked.connect(lambda: self._check_all(self.cases, True))
         self.none_button.clicked.connect(lambda: self._check_all(self.cases, False))
-        buttons.addWidget(self.all_button)
-        buttons.addWidget(self.none_button)
-        buttons.addStretch(1)
-        lay.addLayout(buttons)
+        head.addWidget(self.cases_label, 1)
+        head.addWidget(self.all_button)
+        head.addWidget(self.none_button)
+        lay.addLayout(head)
+        self.cases = QListWidget()
+        self.cases.itemChanged.connect(lambda _item: self._count())
+        lay.addWidget(self.cases)
 
+        head = QHBoxLayout()
         self.burned_label = QLabel("")
         self.burned_label.setWordWrap(True)
         self.burned_label.setTextFormat(Qt.TextFormat.RichText)
-        lay.addWidget(self.burned_label)
-        self.burned = QListWidget()
-        self.burned.setMaximumHeight(110)
-        self.burned.hide()
-        lay.addWidget(self.burned)
-        self.leave_all = QPushButton("Leave them all out")
+        self.leave_all = QPushButton("Leave all out")
+        self.leave_all.setToolTip("Tick every image listed here: none of them goes into the set")
         self.leave_all.clicked.connect(lambda: self._check_all(self.burned, True))
         self.leave_all.hide()
-        lay.addWidget(self.leave_all, 0, Qt.AlignmentFlag.AlignLeft)
+        head.addWidget(self.burned_label, 1)
+        head.addWidget(self.leave_all, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(head)
+        self.burned = QListWidget()
+        self.burned.hide()
+        lay.addWidget(self.burned)
         self._window_mode_changed()
 
     # -- filling ----------------------------------------------------------------------------------
@@ -106,6 +121,7 @@ class TeachingOptions(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             self.cases.addItem(item)
+        _rows(self.cases, 5)
         has_cases = bool(choices)
         for w in (self.cases, self.all_button, self.none_button):
             w.setVisible(has_cases)
@@ -158,6 +174,7 @@ class TeachingOptions(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.burned.addItem(item)
+        _rows(self.burned, 3)
         self.burned.show()
         self.leave_all.show()
 
@@ -198,4 +215,8 @@ class TeachingOptions(QWidget):
     def options(self, keep_paths: bool) -> dict:
         return {"case_ids": self.case_ids(), "window": self.window(), "leave_out": self.leave_out(),
                 "keep_paths": keep_paths, "zip_file": self.zip.isChecked(), "title": self.title.text(),
-                "quiz": self.quiz.isChecked()}
+                "quiz": self.quiz.isChecked(), "labels": self.chosen_labels()}
+
+    def chosen_labels(self) -> list[str] | None:
+        names = [n.strip() for n in self.labels.text().split(",") if n.strip()]
+        return names or None

@@ -113,6 +113,8 @@ class ReviewQueue(QObject):
                 window.notify("Every image this run scored is reviewed (or hidden by the filter).", None, "info")
             return None
         window.show_image(target)
+        window.notify(f"Most uncertain image not reviewed yet: {Path(target).name} (uncertainty "
+                      f"{self.scores(run_id)[target]:.2f} in run {run_id})", None, "info")
         return target
 
 

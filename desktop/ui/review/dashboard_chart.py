@@ -61,7 +61,7 @@ def paint_dashboard(painter: QPainter, rect: QRectF, stats: CorrectionStats, mod
     runs = stats.per_run(model)
     _bars(painter, cells[2], f"Corrected share per run ({model})", [i.label for i, _ in runs],
           [t.corrected_rate for _, t in runs], [f"{t.corrected}/{t.reviewed}" for _, t in runs], 1.0, "%")
-    _bars(painter, cells[3], f"Mean IoU of moved boxes with the model's box ({model})", list(per_class),
+    _bars(painter, cells[3], f"Mean IoU, moved box vs the model's ({model})", list(per_class),
           [t.moved_mean_iou for t in per_class.values()], [f"n={t.moved}" for t in per_class.values()], 1.0, "")
     painter.restore()
 
@@ -115,6 +115,7 @@ def _grouped(painter: QPainter, rect: QRectF, title: str, groups: list[str], ser
         x += legend_h * 0.7 + fm.horizontalAdvance(kind) + legend_h * 0.6
     plot = area.adjusted(fm.horizontalAdvance("0000") + 4, legend_h + 4, 0, -fm.height() * 1.3)
     top = max([1] + [v for values in series.values() for v in values])
+    top = -(-top // 4) * 4  # a multiple of 4: the 5 grid lines fall on whole counts
     _axis(painter, plot, top, lambda v: f"{v:.0f}")
     if not groups:
         return
@@ -137,7 +138,7 @@ def _bars(painter: QPainter, rect: QRectF, title: str, names: list[str], values:
     area = _frame(painter, rect, title)
     fm = painter.fontMetrics()
     plot = area.adjusted(fm.horizontalAdvance("100%") + 6, fm.height() * 0.6, 0, -fm.height() * 1.3)
-    _axis(painter, plot, top, (lambda v: f"{v:.0%}") if unit == "%" else (lambda v: f"{v:.1f}"))
+    _axis(painter, plot, top, (lambda v: f"{v:.0%}") if unit == "%" else (lambda v: f"{v:.2f}"))
     if not names:
         return
     slot = plot.width() / len(names)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.exchange.correction_stats import EMPTY_HINT, CorrectionStats, correction_stats, write_csv
-from desktop.ui.review.dashboard_chart import PNG_SIZE, paint_dashboard, save_png
+from desktop.ui.review.dashboard_chart import FAINT, PAPER, PNG_SIZE, paint_dashboard, save_png
 
 
 class DashboardChart(QWidget):
@@ -39,15 +39,25 @@ class DashboardChart(QWidget):
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         try:
-            paint_dashboard(painter, QRectF(self.rect()), self.stats, self.model)
+            if self.stats.empty:  # what to do next is said above the chart, once
+                painter.fillRect(self.rect(), PAPER)
+                painter.setPen(FAINT)
+                painter.drawText(self.rect(), Qt.AlignCenter, "Nothing to plot yet")
+            else:
+                paint_dashboard(painter, QRectF(self.rect()), self.stats, self.model)
         finally:
             painter.end()
 
 
 class DashboardDialog(QDialog):
+    counted = Signal()  # a count finished (its numbers are shown)
+
     def __init__(self, window):
         super().__init__(window)
         self.window_ = window
+        self.job = None
+        self.counting = False
+        self._again = False
         self.setWindowTitle("Corrections dashboard")
         self.model_box = QComboBox(self)
         self.model_box.setMinimumContentsLength(16)
@@ -86,8 +96,47 @@ class DashboardDialog(QDialog):
         return getattr(editor, "store", None)
 
     def refresh(self) -> None:
+        """Count again, in a worker with its own read-only connection (a store of a million boxes
+        takes seconds; the window goes on meanwhile)."""
         store = self._store()
-        stats = correction_stats(store) if store is not None else CorrectionStats()
+        if store is None:
+            self._show(CorrectionStats(), None)
+            return
+        if self.job is not None:
+            self._again = True  # counted once the running count ends
+            return
+        path, folder = store.path, store.folder
+        self.counting = True
+        self.summary.setText("Counting the corrections…")
+        for w in (self.model_box, self.png_button, self.csv_button):
+            w.setEnabled(False)
+
+        def count(_ctx):
+            from desktop.core.store.store import AnnotationStore
+
+            reader = AnnotationStore(path, folder=folder, read_only=True)
+            try:
+                return correction_stats(reader)
+            finally:
+                reader.close()
+
+        from desktop.jobs.runner import runner_for
+
+        self.job = runner_for(self.window_).submit(count, name="Counting corrections", device=None, heavy=False)
+        self.job.result.connect(lambda stats: self._show(stats, folder))
+        self.job.error.connect(lambda text, _details: self.summary.setText(f"The corrections could not be counted: {text}"))
+        self.job.finished.connect(self._count_finished)
+
+    def _count_finished(self) -> None:
+        self.job = None
+        self.counting = False
+        if self._again:
+            self._again = False
+            self.refresh()
+        self.counted.emit()
+
+    def _show(self, stats: CorrectionStats, folder) -> None:
+        store = self._store()
         self.chart.stats = stats
         keep = self.model_box.currentText()
         self.model_box.blockSignals(True)
@@ -106,7 +155,7 @@ class DashboardDialog(QDialog):
             self.summary.setText(EMPTY_HINT)
         else:
             n = len(stats.models)
-            self.summary.setText(f"{n} model{'s' if n != 1 else ''} with predictions in {store.folder}. "
+            self.summary.setText(f"{n} model{'s' if n != 1 else ''} with predictions in {folder or store.folder}. "
                                  "A prediction counts under the class the model gave it; \"added\" are boxes "
                                  "people drew on images the model ran on.")
         self.chart.update()

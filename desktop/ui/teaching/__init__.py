@@ -1,4 +1,4 @@
-"""Teaching: the Teaching Cases dock (cases, their fields, search), the Teaching menu, the quiz,
+"""Teaching: the Cases dock (teaching cases, their fields, search), the Teaching menu, the quiz,
 presentation mode and the quiz results. `install(window)` is called by desktop/ui/extensions.py
 after the box editor (whose store and undo stack it shares) and sets `window.teaching` (the
 CasePanel; see case_panel.py for its seam)."""
@@ -17,12 +17,15 @@ def install(window):
     stack = editor.undo_stack if editor is not None else QUndoStack(window)
     panel = CasePanel(window, stack)
     window.teaching = panel
-    panel.dock = window.add_panel("Teaching Cases", panel)
+    panel.dock = window.add_panel("Cases", panel)  # short: the right side holds five tabs
     if editor is not None:
         editor.store_opened.connect(panel.set_store)
         editor.store_refreshed.connect(lambda: panel.refresh_list())
         # a new store (another folder, Edit a Copy…): the panel follows; closing drops it
         window.folder_opened.connect(lambda _f: panel.set_store(editor.store))
+        # another folder (or Edit a Copy…): the store a quiz or presentation used is closed
+        window.folder_opened.connect(lambda _f: close_teaching_windows(window))
+        editor.store_opened.connect(lambda _s: close_teaching_windows(window))
     window.current_image_changed.connect(panel.follow_image)
 
     menu = window.menu("Teaching")
@@ -51,6 +54,9 @@ def install(window):
     actions["present"] = add("&Present Cases", lambda: start_presentation(window), ["F5"],
                              tip="Full screen on black; Space reveals boxes, labels, then the text; Esc leaves")
     actions["results"] = add("Quiz &Results…", lambda: show_results(window))
+    menu.addSeparator()
+    actions["export"] = add("&Export Teaching Set…", lambda: _export_set(window),
+                            tip="A web page with the cases and a quiz that opens in any browser, no server")
     panel.actions = actions
     panel.quiz_button.clicked.connect(lambda: start_quiz(window))
     panel.present_button.clicked.connect(lambda: start_presentation(window))
@@ -61,6 +67,30 @@ def install(window):
     register_keys(window, "Quiz window", QUIZ_KEYS)
     register_keys(window, "Presentation mode", PRESENT_KEYS)
     return panel
+
+
+def _export_set(window) -> None:
+    from desktop.ui.dialogs import open_export
+
+    open_export(window, "teaching")
+
+
+def close_teaching_windows(window) -> None:
+    """Close an open quiz, presentation or results window (their store is going away). A quiz's
+    submitted answers are saved already; marks not yet submitted are dropped without asking."""
+    for name in ("quiz_window", "presentation", "results_dialog"):
+        other = getattr(window, name, None)
+        if other is None:
+            continue
+        try:
+            if other.isVisible():
+                if hasattr(other, "force_close"):
+                    other.force_close()
+                else:
+                    other.close()
+        except RuntimeError:  # already deleted by Qt
+            pass
+        setattr(window, name, None)
 
 
 def _find(panel) -> None:
@@ -76,8 +106,8 @@ def _ready(window) -> bool:
         window.notify("Open a folder first: teaching cases are kept with its images")
         return False
     if panel.book.count() == 0:
-        window.notify("This folder has no teaching cases yet: show a film and press New Case in the Teaching "
-                      "Cases dock")
+        window.notify("This folder has no teaching cases yet: show a film and press New Case in the Cases "
+                      "dock")
         panel.dock.show()
         panel.dock.raise_()
         return False
@@ -109,8 +139,9 @@ def start_quiz(window, plan=None):
     return quiz
 
 
-def start_presentation(window, full_screen: bool = True):
-    """The found cases (the whole list) from the selected one, full screen."""
+def start_presentation(window, full_screen: bool = True, ask=None):
+    """The found cases (the whole list) from the selected one, full screen. Films that may show
+    burned-in patient names are named first (`ask(text, details) -> bool`; a dialog by default)."""
     from desktop.ui.teaching.presentation import present
 
     if not _ready(window):
@@ -118,8 +149,46 @@ def start_presentation(window, full_screen: bool = True):
     panel = window.teaching
     ids = panel.visible_ids() or [c.id for c in panel.book.cases()]
     start = ids.index(panel.current_id()) if panel.current_id() in ids else 0
+    if not _burned_in_ok(window, panel.book, ids, ask):
+        return None
     window.presentation = present(window, panel.store, ids, start, full_screen=full_screen)
     return window.presentation
+
+
+def burned_in_films(book, case_ids) -> list[tuple[str, str]]:
+    """(file name, reason) of the films of these cases whose pixels may show a patient's name."""
+    from desktop.core.phi import burned_in_warning_for
+
+    found = []
+    for case_id in case_ids:
+        for path in book.image_paths(case_id):
+            reason = burned_in_warning_for(path)
+            if reason:
+                found.append((path.name, reason))
+    return found
+
+
+def _burned_in_ok(window, book, ids, ask) -> bool:
+    """Before anything is projected: say which films may show a patient's name burned into the
+    pixels (Loupe cannot hide those), and let the educator stop."""
+    films = burned_in_films(book, ids)
+    if not films:
+        return True
+    if ask is None:
+        from PySide6.QtWidgets import QMessageBox
+
+        def ask(text, details):
+            box = QMessageBox(QMessageBox.Warning, "Present these cases?", text, QMessageBox.NoButton, window)
+            box.setDetailedText(details)
+            present_button = box.addButton("Present Anyway", QMessageBox.AcceptRole)
+            box.addButton(QMessageBox.Cancel)
+            box.exec()
+            return box.clickedButton() is present_button
+
+    n = len(films)
+    text = (f"{n} film{'s' if n != 1 else ''} of these cases may show the patient's name or ID in the pixels "
+            "(burned-in text), which Loupe cannot hide. Check them before projecting them in a room.")
+    return bool(ask(text, "\n".join(f"{name}: {reason}" for name, reason in films)))
 
 
 def show_results(window):

@@ -4,7 +4,7 @@ through the folder's undo stack, not the field's own (so the store and the Edit 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.teaching.cases import DIFFICULTY, LIST_FIELDS
 
-_LINES = {"history": 3, "findings": 5, "differential": 3, "discussion": 5}
+_LINES = {"history": 2, "findings": 4, "differential": 2, "discussion": 3}  # lines at least
 _PLACEHOLDERS = {
-    "title": "Optional; never shown to learners before they answer",
+    "title": "Optional; hidden from learners",
     "history": "Clinical history given to the learner, e.g. 58-year-old smoker, haemoptysis",
     "findings": "What the film shows",
     "diagnosis": "The answer a quiz scores against",
@@ -51,6 +51,22 @@ class _FieldKeys(QObject):
         if t in (QEvent.FocusIn, QEvent.FocusOut):
             self.form.new_session()
         return False
+
+
+def _fit_height(editor: QPlainTextEdit, least: int, most: int = 12) -> None:
+    """A text field as tall as its wrapped text (at least `least` lines, at most `most`), so a
+    case's text reads without a scroll bar inside the form's own scroll area."""
+    lines, block = 0, editor.document().firstBlock()
+    while block.isValid():
+        layout = block.layout()
+        lines += max(layout.lineCount() if layout is not None else 1, 1)
+        block = block.next()
+    lines = min(max(lines, least), most)
+    margins = editor.contentsMargins()
+    height = int(editor.fontMetrics().lineSpacing() * lines + 2 * editor.document().documentMargin()
+                 + margins.top() + margins.bottom() + 2)
+    if editor.height() != height:
+        editor.setFixedHeight(height)
 
 
 class CaseForm(QWidget):
@@ -95,18 +111,33 @@ class CaseForm(QWidget):
         self.editors["difficulty"] = self.difficulty
         form.addRow("Difficulty", self.difficulty)
         self.setLayout(form)
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(self.refit)
         self.show_case(None)
+        self.refit()
+
+    def _refit_later(self) -> None:
+        self._refit.start()  # once the text is laid out at its width
+
+    def refit(self) -> None:
+        for field, lines in _LINES.items():
+            _fit_height(self.editors[field], lines)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._refit_later()
 
     def _make_editor(self, field: str) -> QWidget:
         if field in _LINES:
             editor = QPlainTextEdit(self)
             editor.setUndoRedoEnabled(False)  # undo is the folder's undo stack
             editor.setTabChangesFocus(True)
-            lines = _LINES[field]
-            editor.setMinimumHeight(editor.fontMetrics().lineSpacing() * min(lines, 3) + 12)
-            editor.setFixedHeight(editor.fontMetrics().lineSpacing() * lines + 12)
             editor.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+            editor.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
             editor.textChanged.connect(lambda f=field: self._text_changed(f))
+            editor.textChanged.connect(self._refit_later)
         else:
             editor = QLineEdit(self)
             editor.textEdited.connect(lambda _t, f=field: self._text_changed(f))

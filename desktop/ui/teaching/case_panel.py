@@ -1,4 +1,4 @@
-"""The Teaching Cases dock: the folder's cases (search by keyword, diagnosis or any text), the
+"""The Cases dock (teaching cases): the folder's cases (search by keyword, diagnosis or any text), the
 selected case's fields, and the ways into a quiz, a presentation and the results.
 
 `window.teaching` is this panel: `.book` (a desktop.core.teaching.CaseBook or None), `.store`,
@@ -14,8 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QMenu,
     QPushButton,
     QScrollArea,
@@ -27,8 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.teaching.case_form import CaseForm
+from desktop.ui.teaching.case_list import CaseListModel
 from desktop.ui.teaching.commands import CreateCase, DeleteCase, SetCaseField
 
+MIN_WIDTH = 300
 SCOPES = (("All text", None), ("Keywords", ("keywords",)), ("Diagnosis", ("diagnosis",)),
           ("Keywords or diagnosis", ("keywords", "diagnosis")))
 
@@ -69,11 +70,15 @@ class CasePanel(QWidget):
         self.delete_button = QPushButton("Delete", self)
         self.delete_button.clicked.connect(self.delete_selected)
 
-        self.list = QListWidget(self)
-        self.list.setSelectionMode(QListWidget.ExtendedSelection)
+        self.list_model = CaseListModel(self)
+        self.list = QListView(self)
+        self.list.setModel(self.list_model)
+        self.list.setSelectionMode(QListView.ExtendedSelection)
         self.list.setUniformItemSizes(True)
-        self.list.currentItemChanged.connect(self._current_changed)
-        self.list.itemActivated.connect(lambda _item: self.show_first_image())
+        self.list.setEditTriggers(QListView.NoEditTriggers)
+        self.list.selectionModel().currentChanged.connect(self._current_changed)
+        self.list.activated.connect(lambda _index: self.show_first_image())
+        self._filling = False
         self.empty = QLabel(self)
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignCenter)
@@ -116,7 +121,7 @@ class CasePanel(QWidget):
         self.splitter.addWidget(top)
         self.splitter.addWidget(form_area)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -129,6 +134,13 @@ class CasePanel(QWidget):
         top.setMinimumHeight(140)
         form_area.setMinimumHeight(120)
         self.set_store(None)
+
+    def minimumSizeHint(self):
+        """Wide enough for the form's fields (the first start's layout sizes the right side by
+        its docks' needs)."""
+        hint = super().minimumSizeHint()
+        hint.setWidth(max(hint.width(), MIN_WIDTH))
+        return hint
 
     # -- the store -------------------------------------------------------------------------------
     def set_store(self, store) -> None:
@@ -145,15 +157,12 @@ class CasePanel(QWidget):
     # -- the list ----------------------------------------------------------------------------------
     def refresh_list(self, select: int | None = None) -> None:
         keep = select if select is not None else self._current
-        self.list.blockSignals(True)
-        self.list.clear()
         enabled = self.book is not None
         for w in (self.search, self.scope, self.new_button, self.quiz_button, self.present_button,
                   self.results_button):
             w.setEnabled(enabled)
         if self.book is None:
-            self.list.blockSignals(False)
-            self._matching = []
+            self._set_rows([])
             self._empty("Open a folder to write teaching cases about its images.")
             self.count.setText("")
             self._show(None)
@@ -164,16 +173,12 @@ class CasePanel(QWidget):
             total = self.book.count()
             query = self.search.text().strip()
             ids = self.book.search(query, self.scope.currentData()) if query else None
-            cases = self.book.cases(ids)
+            rows = self.book.rows(ids)
         except LoupeError as exc:
-            self.list.blockSignals(False)
             self.window.notify("The teaching cases cannot be read", details=str(exc), level="error")
             return
-        self._matching = [c.id for c in cases]
-        for case in cases:
-            self.list.addItem(self._item(case))
-        self.list.blockSignals(False)
-        self.delete_button.setEnabled(bool(cases) and not self.read_only())
+        self._set_rows(rows)
+        self.delete_button.setEnabled(bool(rows) and not self.read_only())
         self.new_button.setEnabled(not self.read_only())
         self.quiz_button.setEnabled(total > 0)
         self.present_button.setEnabled(total > 0)
@@ -181,38 +186,49 @@ class CasePanel(QWidget):
             self._empty("No teaching cases yet. Show a film, then press New Case to write its history, "
                         "findings and diagnosis.")
             self.count.setText("")
-        elif not cases:
+        elif not rows:
             self._empty(f"No case matches “{query}”. Try fewer words, or search All text.")
             self.count.setText(f"0 of {total} cases")
         else:
             self.list_stack.setCurrentWidget(self.list)
-            self.count.setText(f"{len(cases)} of {total} cases" if query else f"{total} case{'s' if total != 1 else ''}")
-        row = self._matching.index(keep) if keep in self._matching else (0 if cases else -1)
-        if row >= 0:
-            self.list.setCurrentRow(row)  # shows the case (signal)
+            self.count.setText(f"{len(rows)} of {total} cases" if query else f"{total} case{'s' if total != 1 else ''}")
+        row = self.list_model.row_of(keep) if keep in self._matching else (0 if rows else None)
+        if row is not None:
+            self._set_current_row(row, quiet=False)  # shows the case
         else:
             self._show(None)
+
+    def _set_rows(self, rows) -> None:
+        self._filling = True
+        try:
+            self.list_model.set_rows(rows)
+        finally:
+            self._filling = False
+        self._matching = self.list_model.ids()
+
+    def _set_current_row(self, row: int, quiet: bool) -> None:
+        """Make `row` current; `quiet`: without showing it (the caller does)."""
+        was, self._filling = self._filling, True
+        try:
+            index = self.list_model.index(row)
+            self.list.setCurrentIndex(index)
+            self.list.scrollTo(index)
+        finally:
+            self._filling = was
+        if not quiet:
+            self._current_changed(self.list_model.index(row), None)
 
     def _empty(self, text: str) -> None:
         self.empty.setText(text)
         self.list_stack.setCurrentWidget(self.empty)
 
-    def _item(self, case) -> QListWidgetItem:
-        n = len(case.image_ids)
-        from desktop.core.teaching.cases import DIFFICULTY
-
-        extra = [f"{n} images"] if n > 1 else []
-        if case.difficulty:
-            extra.append(DIFFICULTY[case.difficulty])
-        item = QListWidgetItem(case.name() + (f"  ·  {', '.join(extra)}" if extra else ""))
-        item.setData(Qt.UserRole, case.id)
-        if case.keywords:
-            item.setToolTip("Keywords: " + ", ".join(case.keywords))
-        return item
-
-    def _current_changed(self, item, _previous) -> None:
-        self._show(None if item is None else item.data(Qt.UserRole))
-        if item is not None:
+    def _current_changed(self, index, _previous) -> None:
+        if self._filling:
+            return
+        case_id = index.data(Qt.UserRole) if index is not None and index.isValid() else None
+        moved = case_id != self._current
+        self._show(case_id)
+        if case_id is not None and moved:  # a refresh of the same case never moves the viewer
             self.show_first_image(only_if_elsewhere=True)
 
     def _show(self, case_id: int | None) -> None:
@@ -237,13 +253,13 @@ class CasePanel(QWidget):
             self.search.clear()
             self.refresh_list(select=case_id)
         elif self._current != case_id:
-            self.list.setCurrentRow(self._matching.index(case_id))
+            self._set_current_row(self.list_model.row_of(case_id), quiet=False)
 
     def current_id(self) -> int | None:
         return self._current
 
     def selected_ids(self) -> list[int]:
-        return [i.data(Qt.UserRole) for i in self.list.selectedItems()]
+        return [i.data(Qt.UserRole) for i in sorted(self.list.selectionModel().selectedRows(), key=lambda i: i.row())]
 
     def visible_ids(self) -> list[int]:
         return list(self._matching)
@@ -275,9 +291,7 @@ class CasePanel(QWidget):
         if cases and self._current not in cases:
             for case_id in cases:
                 if case_id in self._matching:
-                    self.list.blockSignals(True)
-                    self.list.setCurrentRow(self._matching.index(case_id))
-                    self.list.blockSignals(False)
+                    self._set_current_row(self.list_model.row_of(case_id), quiet=True)
                     self._show(case_id)
                     return
 
@@ -369,12 +383,9 @@ class CasePanel(QWidget):
             if self._current != case_id:
                 self.select_case(case_id)
             self.form.set_field(field, value)
-        if field in ("title", "diagnosis", "difficulty") and case_id in self._matching:
-            row = self._matching.index(case_id)
-            item = self.list.item(row)
-            if item is not None:
-                fresh = self._item(self.book.case(case_id))
-                item.setText(fresh.text())
+        if field in ("title", "diagnosis", "difficulty", "keywords") and case_id in self._matching:
+            for row in self.book.rows([case_id]):
+                self.list_model.replace_row(row)
 
     def insert_caption(self) -> None:
         """The model's caption of the image on screen (else of the case's first captioned image)

@@ -96,6 +96,13 @@ class MarkItem(Outline):
         r = self.mapRectToScene(self.rect())
         return r.x(), r.y(), r.width(), r.height()
 
+    def set_scene_rect(self, rect) -> None:
+        """Put the mark at `rect` (x, y, w, h in image pixels), however it was moved before."""
+        self.setPos(0, 0)
+        self.setRect(QRectF(*rect))
+        if self.tag is not None:
+            self.tag.setPos(self.rect().topLeft())
+
     def itemChange(self, change, value):
         if change == QGraphicsItem.ItemSelectedHasChanged:
             pen = self.pen()
@@ -124,12 +131,25 @@ class FilmView(QWidget):
         self.marks = Layer(20)
         self.canvas.scene().addItem(self.expert)
         self.canvas.scene().addItem(self.marks)
-        self.drawing_enabled = False
+        self._drawing = False
         self.current_label = ""
         self._draw = _MarkDrawing(self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.canvas)
+
+    @property
+    def drawing_enabled(self) -> bool:
+        """Whether left-drags draw learner's marks (the quiz, before the answer is submitted)."""
+        return self._drawing
+
+    @drawing_enabled.setter
+    def drawing_enabled(self, on: bool) -> None:
+        self._drawing = bool(on)
+        if on:
+            self.canvas.viewport().setCursor(Qt.CrossCursor)
+        else:
+            self.canvas.viewport().unsetCursor()
 
     # -- the image -----------------------------------------------------------------------------
     def load(self, path: str | None, cache=None) -> bool:
@@ -211,20 +231,42 @@ class FilmView(QWidget):
             item.setFlag(QGraphicsItem.ItemIsSelectable, False)
 
 
+_CURSORS = {"nw": Qt.SizeFDiagCursor, "se": Qt.SizeFDiagCursor, "ne": Qt.SizeBDiagCursor,
+            "sw": Qt.SizeBDiagCursor, "n": Qt.SizeVerCursor, "s": Qt.SizeVerCursor,
+            "e": Qt.SizeHorCursor, "w": Qt.SizeHorCursor}
+HANDLE_PX = 7.0  # how near (on screen) an edge or corner of a mark grabs it for resizing
+
+
 class _MarkDrawing(QObject):
-    """Left-drag on the film (not on a mark) draws a learner's mark with the current label."""
+    """Left-drag on the film draws a learner's mark with the current label; on a mark's edge or
+    corner it resizes that mark (the box editor's geometry: never flipped, kept in the image); on
+    a mark it selects and moves it."""
 
     def __init__(self, view: FilmView):
         super().__init__(view)
         self.view = view
         self._start: QPointF | None = None
         self._rubber: QGraphicsRectItem | None = None
+        self._resize: tuple[MarkItem, str, QPointF, tuple] | None = None
         view.canvas.viewport().installEventFilter(self)
+        view.canvas.viewport().setMouseTracking(True)
 
     def _clamped(self, pos) -> QPointF:
         p = self.view.canvas.mapToScene(pos.toPoint())
         w, h = self.view.image_size()
         return QPointF(min(max(p.x(), 0.0), w), min(max(p.y(), 0.0), h))
+
+    def _handle_under(self, pos) -> tuple[MarkItem, str] | None:
+        from desktop.ui.editor.geometry import handle_at
+
+        p = self.view.canvas.mapToScene(pos.toPoint())
+        tolerance = HANDLE_PX / max(self.view.canvas.transform().m11(), 1e-6)
+        for item in reversed(self.view.mark_items()):
+            if item.flags() & QGraphicsItem.ItemIsMovable:
+                handle = handle_at(item.scene_rect(), p.x(), p.y(), tolerance)
+                if handle is not None:
+                    return item, handle
+        return None
 
     def eventFilter(self, obj, event) -> bool:
         v = self.view
@@ -232,6 +274,13 @@ class _MarkDrawing(QObject):
             return False
         t = event.type()
         if t == QEvent.MouseButtonPress and event.button() == Qt.LeftButton and not v.canvas._space:
+            grabbed = self._handle_under(event.position())
+            if grabbed is not None:
+                item, handle = grabbed
+                v.canvas.scene().clearSelection()
+                item.setSelected(True)
+                self._resize = (item, handle, self._clamped(event.position()), item.scene_rect())
+                return True
             item = v.canvas.itemAt(event.position().toPoint())
             while item is not None and not isinstance(item, MarkItem):
                 item = item.parentItem()
@@ -246,8 +295,27 @@ class _MarkDrawing(QObject):
             self._rubber.setZValue(30)
             v.canvas.scene().addItem(self._rubber)
             return True
+        if t == QEvent.MouseMove and self._resize is not None:
+            from desktop.ui.editor.geometry import resize_rect
+
+            item, handle, start, rect = self._resize
+            p = self._clamped(event.position())
+            item.set_scene_rect(resize_rect(rect, handle, p.x() - start.x(), p.y() - start.y(), *v.image_size(),
+                                            min_size=MIN_MARK))
+            return True
         if t == QEvent.MouseMove and self._start is not None:
             self._rubber.setRect(QRectF(self._start, self._clamped(event.position())).normalized())
+            return True
+        if t == QEvent.MouseMove and not event.buttons():
+            grabbed = self._handle_under(event.position())
+            if grabbed is not None:
+                v.canvas.viewport().setCursor(_CURSORS[grabbed[1]])
+            else:
+                v.canvas.viewport().setCursor(Qt.CrossCursor)
+            return False
+        if t == QEvent.MouseButtonRelease and event.button() == Qt.LeftButton and self._resize is not None:
+            self._resize = None
+            v.marks_changed.emit()
             return True
         if t == QEvent.MouseButtonRelease and event.button() == Qt.LeftButton and self._start is not None:
             rect = QRectF(self._start, self._clamped(event.position())).normalized()

@@ -16,7 +16,8 @@ STEPS = ("film", "boxes", "labels", "text")
 KEYS = [  # (what it does, keys) in presentation mode; the Help sheet lists them too
     ("Reveal the next step (boxes, labels, text), then the next case", "Space, Right, PgDown, Return"),
     ("Back one step", "Left, PgUp, Backspace"), ("Next / previous image of the case", "Down, Up"),
-    ("Next / previous case", "N, P"), ("First case", "Home"), ("Leave presentation mode", "Esc"),
+    ("Next / previous case", "N, P"), ("First case", "Home"), ("Black screen (press again to come back)", "B"),
+    ("Leave presentation mode", "Esc"),
 ]
 
 
@@ -73,6 +74,10 @@ class PresentationWindow(QWidget):
         outer.addLayout(top, 1)
         outer.addWidget(self.counter, 0, Qt.AlignRight)
         self._keys()
+        self.setCursor(Qt.BlankCursor)  # no pointer on the projected film; it comes back when moved
+        self.view.canvas.viewport().setCursor(Qt.BlankCursor)
+        self.setMouseTracking(True)
+        self.view.canvas.viewport().installEventFilter(self)
         self.index, self.step, self.image_index = -1, 0, 0
         self.show_case(max(0, min(start, len(self.case_ids) - 1)))
 
@@ -92,6 +97,7 @@ class PresentationWindow(QWidget):
         add(["N"], lambda: self.show_case(self.index + 1), "Next case")
         add(["P"], lambda: self.show_case(self.index - 1), "Previous case")
         add(["Home"], lambda: self.show_case(0), "First case")
+        self.blank_action = add(["B", "."], self.toggle_blank, "Black screen")
         self.leave = add(["Esc"], self.close, "Leave presentation mode")
 
     # -- steps -----------------------------------------------------------------------------------
@@ -147,6 +153,9 @@ class PresentationWindow(QWidget):
             self.view.canvas.fit()
         n_images = len(self.paths)
         where = f"Case {self.index + 1} of {len(self.case_ids)}"
+        burned = (self.view.image.meta or {}).get("Burned-in text") if self.view.image is not None else None
+        if burned:
+            where = "⚠ the pixels may show the patient's name · " + where
         if n_images > 1:
             where += f" · image {self.image_index + 1} of {n_images} (Down/Up)"
         if not self.marks and self.step in (1, 2):
@@ -154,6 +163,23 @@ class PresentationWindow(QWidget):
         where += f" · {_STEP_NAMES[self.step]} · Space: next, Esc: leave"
         self.counter.setText(where)
         self.step_changed.emit(self.index, self.step)
+
+    def eventFilter(self, obj, event) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.MouseMove:
+            self.view.canvas.viewport().setCursor(Qt.ArrowCursor)
+        return False
+
+    def toggle_blank(self) -> None:
+        """A black screen while the room talks (B or ., as slide shows do); again to come back."""
+        blank = self.view.isVisible()
+        for w in (self.view, self.counter):
+            w.setVisible(not blank)
+        self.caption.setVisible(not blank and bool(self.caption.text()))
+        self.text_area.setVisible(not blank and self.step >= 3)
+        if not blank:
+            self.view.canvas.fit()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -176,6 +202,9 @@ def _text_html(case) -> str:
 def present(main_window, store, case_ids: list[int], start: int = 0, full_screen: bool = True) -> PresentationWindow:
     window = PresentationWindow(main_window, store, case_ids, start)
     if full_screen:
+        screen = main_window.screen() if main_window is not None else None
+        if screen is not None:  # without a window manager (a bare X server) full screen is this geometry
+            window.setGeometry(screen.geometry())
         window.showFullScreen()
     else:
         window.show()

@@ -28,7 +28,8 @@ from desktop.ui.teaching.quiz_reveal import case_html, draw_reveal, legend_html,
 
 SIDE_WIDTH = 360
 KEYS = [  # (what it does, keys) for the quiz window; the Help sheet lists them too
-    ("Mark a finding", "Left-drag on the film"), ("Pick the label", "1-9"),
+    ("Mark a finding", "Left-drag on the film"), ("Resize / move a mark", "Drag its edge or corner / inside"),
+    ("Pick the label", "1-9"),
     ("Remove the selected mark", "Del, Backspace"), ("Remove the last mark", "Ctrl+Z"),
     ("Submit the answer / next case", "Ctrl+Return"), ("Next case after submitting", "N"),
     ("Next / previous image of the case", "PgDown, PgUp"), ("Zoom in / out, fit", "+, -, 0"),
@@ -112,8 +113,8 @@ class QuizWindow(QWidget):
         al = QVBoxLayout(self.answer_box)
         al.setContentsMargins(0, 0, 0, 0)
         al.addWidget(QLabel("<b>Mark the findings</b>", side))
-        hint = QLabel("Drag on the film to draw a box around each finding. Click a box to select it; "
-                      "Del removes it.", side)
+        hint = QLabel("Drag on the film to draw a box around each finding. Drag a box's edge or corner to "
+                      "resize it, its inside to move it; Del removes the selected box.", side)
         hint.setWordWrap(True)
         al.addWidget(hint)
         row = QHBoxLayout()
@@ -149,7 +150,7 @@ class QuizWindow(QWidget):
         self.case_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
         lay.addWidget(self.case_text)
         lay.addStretch(1)
-        self.submit_button = QPushButton("Submit Answer", side)
+        self.submit_button = QPushButton("Submit Answer (Ctrl+Return)", side)
         self.submit_button.setDefault(True)
         self.submit_button.setToolTip("Ctrl+Return")
         self.submit_button.clicked.connect(self.submit_or_next)
@@ -178,7 +179,7 @@ class QuizWindow(QWidget):
         add(["0"], self.view.canvas.fit, "Fit")
         add(["Esc"], self.close, "Leave the quiz")
         for n in range(min(9, len(self.plan.labels))):
-            add([str(n + 1)], lambda n=n: self.label_pick.setCurrentIndex(n), f"Label {n + 1}")
+            add([str(n + 1)], lambda _checked=False, n=n: self.label_pick.setCurrentIndex(n), f"Label {n + 1}")
 
     # -- flow ------------------------------------------------------------------------------------
     def show_case(self, index: int) -> None:
@@ -205,7 +206,7 @@ class QuizWindow(QWidget):
         self.result.hide()
         self.legend.hide()
         self.case_text.hide()
-        self.submit_button.setText("Submit Answer")
+        self.submit_button.setText("Submit Answer (Ctrl+Return)")
         self.view.drawing_enabled = True
         self._label_changed()
         self.image_index = -1
@@ -291,7 +292,7 @@ class QuizWindow(QWidget):
         draw_reveal(self.view, expert, learner, score, self._image_id())
         self.view.freeze_marks()
         last = self.index == len(self.case_ids) - 1
-        self.submit_button.setText("Finish Quiz" if last else "Next Case")
+        self.submit_button.setText("Finish Quiz (Ctrl+Return)" if last else "Next Case (N)")
         self.answered.emit(self.case.id, score)
 
     def next_case(self) -> None:
@@ -312,13 +313,23 @@ class QuizWindow(QWidget):
         scored = [s for s in scores if s.diagnosis_correct is not None]
         right = sum(1 for s in scored if s.diagnosis_correct)
         self.heading.setText(f"Quiz finished · {html.escape(self.plan.learner)}")
+        rows = []
+        for n, case_id in enumerate(self.case_ids):
+            s = self.scores.get(case_id)
+            if s is None:
+                continue
+            verdict = {True: "right", False: "wrong", None: "not scored"}[s.diagnosis_correct]
+            rows.append(f"<tr><td>Case {n + 1}&nbsp;&nbsp;</td><td>{s.hits} of {s.expert_boxes} found"
+                        f"{f', {s.false_marks} false' if s.false_marks else ''}&nbsp;&nbsp;</td>"
+                        f"<td>diagnosis {verdict}</td></tr>")
         self.history.setText(
             f"<p><b>{len(scores)} case{'s' if len(scores) != 1 else ''}</b> answered.</p>"
             f"<p>Findings found: <b>{hits} of {expert}</b>, false marks: {false}.</p>"
             f"<p>Diagnoses right: <b>{right} of {len(scored)}</b>.</p>"
+            f"<table>{''.join(rows)}</table>"
             "<p>The results are saved in the folder under this name: Teaching ▸ Quiz Results… shows them "
             "across learners and exports them as CSV.</p>")
-        for w in (self.answer_box, self.result, self.legend, self.case_text, self.image_row):
+        for w in (self.answer_box, self.result, self.legend, self.case_text, self.image_row, self.leave_button):
             w.hide()
         self.view.load(None)
         self.view.canvas.show_message("Quiz finished")
@@ -329,8 +340,14 @@ class QuizWindow(QWidget):
         self.case = None
         self.view.drawing_enabled = False
 
+    def force_close(self) -> None:
+        """Close without asking (the folder's store is closing)."""
+        self._forced = True
+        self.close()
+
     def closeEvent(self, event) -> None:
-        unsent = self.case is not None and not self.submitted and bool(self.all_marks())
+        unsent = (self.case is not None and not self.submitted and bool(self.all_marks())
+                  and not getattr(self, "_forced", False))
         if unsent and self.isVisible() and QMessageBox.question(
                 self, "Leave the quiz?", "This case's marks have not been submitted and will be lost. "
                 "The answers already submitted are saved.") != QMessageBox.Yes:

@@ -22,6 +22,7 @@ from bisect import bisect_left, bisect_right
 from PySide6.QtCore import QModelIndex, QStringListModel, Qt
 
 _FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
+INSERT_CHUNK = 256  # rows per insertRows (its cost grows with the square of the count)
 
 
 class ListFilterProxy(QStringListModel):
@@ -134,7 +135,10 @@ class ListFilterProxy(QStringListModel):
             self._rows = range(self._rows.start, new.stop) if len(self._rows) else new
         else:
             self._rows = [*self._rows, *new]
-        self.insertRows(at, len(new))
+        # QStringListModel inserts row by row at one position, moving the rows it just inserted
+        # each time: 5,000 at once cost 25 ms, in chunks a tenth of that (decision 0123)
+        for start in range(0, len(new), INSERT_CHUNK):
+            self.insertRows(at + start, min(INSERT_CHUNK, len(new) - start))
 
     def _source_changed(self, top_left, bottom_right, roles=()) -> None:
         if self._pos is not None:

@@ -5,14 +5,14 @@ whoever knows the runs (desktop/ui/review) fills the choices with `set_runs` and
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 FOLDER, LATEST = "folder", "latest"
 
 
 class QueueOrder(QWidget):
-    """"Order: [Folder order | Most uncertain first (latest run) | Most uncertain: <run> ...]"."""
+    """"Order: [Folder order | Most uncertain first (the latest run) | Most uncertain of run N ...]"."""
 
     changed = Signal(object)  # FOLDER, LATEST or a run id
 
@@ -42,17 +42,19 @@ class QueueOrder(QWidget):
         self.combo.clear()
         self.combo.addItem("Folder order", FOLDER)
         if runs:
-            self.combo.addItem("Most uncertain first (latest run)", LATEST)
+            self.combo.addItem("Most uncertain first", LATEST)
+            self.combo.setItemData(1, f"By the latest model run that scored images ({runs[0][1]})", Qt.ToolTipRole)
             for run_id, label in runs:
-                self.combo.addItem(f"Most uncertain: {label}", run_id)
+                self.combo.addItem(f"Most uncertain of {label}", run_id)
+                self.combo.setItemData(self.combo.count() - 1, label, Qt.ToolTipRole)
         else:
             self.combo.addItem("Most uncertain first (run a model first)", LATEST)
+            self.combo.setItemData(1, "Run a model on the folder (Models dock: All images) to sort by how "
+                                      "unsure it was", Qt.ToolTipRole)
             self.combo.model().item(1).setEnabled(False)
         at = self.combo.findData(keep)
         self.combo.setCurrentIndex(at if at >= 0 else 0)
         self.combo.blockSignals(False)
-        for i in range(self.combo.count()):
-            self.combo.setItemData(i, self.combo.itemText(i), 3)  # Qt.ToolTipRole: the full text
 
     def choice(self):
         return self.combo.currentData()
