@@ -179,3 +179,15 @@ def test_read_only_case_text_cannot_be_edited(qtbot, tmp_path, monkeypatch):
     assert panel.form.editors["findings"].isReadOnly() and not panel.new_button.isEnabled()
     panel.new_case()
     assert len(CaseBook(store).cases()) == 2
+
+
+def test_a_refresh_from_another_window_does_not_move_the_viewer(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    win.teaching.select_case(c1)
+    win.show_image(str(folder / "img_2.png"))  # a film with no case: the selection stays on c1
+    assert win.teaching.current_id() == c1
+    win.teaching.book.update(c1, "findings", "Edited in another window")
+    win.box_editor.refresh_from_disk()
+    assert win.current_path().endswith("img_2.png")
+    assert win.teaching.form.text_of("findings") == "Edited in another window"

@@ -207,7 +207,8 @@ class CasePanel(QWidget):
         self._matching = self.list_model.ids()
 
     def _set_current_row(self, row: int, quiet: bool) -> None:
-        was, self._filling = self._filling, quiet
+        """Make `row` current; `quiet`: without showing it (the caller does)."""
+        was, self._filling = self._filling, True
         try:
             index = self.list_model.index(row)
             self.list.setCurrentIndex(index)
@@ -225,8 +226,9 @@ class CasePanel(QWidget):
         if self._filling:
             return
         case_id = index.data(Qt.UserRole) if index is not None and index.isValid() else None
+        moved = case_id != self._current
         self._show(case_id)
-        if case_id is not None:
+        if case_id is not None and moved:  # a refresh of the same case never moves the viewer
             self.show_first_image(only_if_elsewhere=True)
 
     def _show(self, case_id: int | None) -> None:
