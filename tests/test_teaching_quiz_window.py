@@ -58,7 +58,7 @@ def test_quiz_hides_then_reveals_and_scores_the_learners_marks(qtbot, tmp_path, 
     marks = conn.execute("SELECT label, x, y, w, h, matched_iou FROM quiz_marks ORDER BY rowid").fetchall()
     nodule = marks[0][1:5]
     expected_iou = hand_iou((20, 20, 40, 40), nodule)
-    assert expected_iou > 0.9 and marks[0][5] == pytest.approx(expected_iou) and marks[1][5] is None
+    assert expected_iou > 0.85 and marks[0][5] == pytest.approx(expected_iou) and marks[1][5] is None
     row = conn.execute("SELECT s.learner, a.case_id, a.hits, a.misses, a.false_marks, a.mean_iou, a.diagnosis_correct "
                        "FROM quiz_answers a JOIN quiz_sessions s ON s.id = a.session_id").fetchone()
     assert row[:5] == ("Ana", c1, 1, 1, 1) and row[5] == pytest.approx(expected_iou) and row[6] == 1
@@ -319,3 +319,13 @@ def test_presentation_names_films_with_burned_in_text_before_projecting(qtbot, t
     show.next_step(), show.next_step(), show.next_step()
     shown = visible_text(show) + show.windowTitle()
     assert not [v for v in PLANTED.values() if v in shown]  # no patient data on the wall
+
+
+def test_the_quiz_covers_the_screen_so_the_answers_behind_it_stay_hidden(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = start_quiz(win, plan("Jo", [c1]))
+    qtbot.addWidget(quiz)
+    qtbot.waitExposed(quiz)
+    available = win.screen().availableGeometry()
+    assert quiz.geometry().contains(win.geometry().intersected(available))

@@ -17,7 +17,7 @@ def install(window):
     stack = editor.undo_stack if editor is not None else QUndoStack(window)
     panel = CasePanel(window, stack)
     window.teaching = panel
-    panel.dock = window.add_panel("Cases", panel)  # short: the right side holds five tabs
+    panel.dock = window.add_panel("Cases", panel)  # short: the right side holds many tabs
     if editor is not None:
         editor.store_opened.connect(panel.set_store)
         editor.store_refreshed.connect(lambda: panel.refresh_list())
@@ -134,7 +134,11 @@ def start_quiz(window, plan=None):
         window.notify("The quiz could not start", details=str(exc), level="error")
         return None
     window.quiz_window = quiz
-    quiz.show()
+    # the whole screen: the main window behind holds the boxes and the case text (decision 0143)
+    screen = window.screen()
+    if screen is not None:
+        quiz.setGeometry(screen.availableGeometry())  # also where no window manager maximises
+    quiz.showMaximized()
     quiz.activateWindow()
     return quiz
 
