@@ -36,9 +36,10 @@ def _median_ms(fn, n: int) -> float:
 
 
 def main() -> None:
+    from measure_helpers import geometry_dicom
+
     from desktop.core.imaging import read_image
     from desktop.core.measure import probe, roi_stats
-    from measure_helpers import geometry_dicom
 
     tmp = Path(tempfile.mkdtemp(prefix="loupe-bench-tools-"))
     rng = np.random.default_rng(0)
