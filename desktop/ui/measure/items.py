@@ -31,13 +31,14 @@ class MeasureLabel(QGraphicsItem):
         self.font = QFont()
         self._rect = QRectF()
 
-    def set_text(self, text: str) -> None:
+    def set_text(self, text: str, gap: float = 10.0) -> None:
+        """`gap`: screen pixels between the anchor and the label (past an angle's arc)."""
         self.prepareGeometryChange()
         self.lines = [line for line in text.split("\n") if line] if text else []
         fm = QFontMetricsF(self.font)
         w = max((fm.horizontalAdvance(line) for line in self.lines), default=0.0)
         h = fm.lineSpacing() * len(self.lines)
-        self._rect = QRectF(10, -h / 2 - 3, w + 10, h + 6) if self.lines else QRectF()
+        self._rect = QRectF(gap, -h / 2 - 3, w + 10, h + 6) if self.lines else QRectF()
         self.update()
 
     def text(self) -> str:
@@ -93,7 +94,7 @@ class MeasurementItem(QGraphicsItem):
         self.update()
 
     def set_text(self, text: str) -> None:
-        self.label.set_text(text)
+        self.label.set_text(text, ARC + 6 if self.kind == "angle" else 10.0)
         self._place_label()
 
     def _place_label(self) -> None:

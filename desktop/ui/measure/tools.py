@@ -48,10 +48,13 @@ class MeasureInput(QObject):
         if editor_input is not None and getattr(self.controller.editor, "drawing", False):
             editor_input.stop_drawing()
         self.cancel_drawing()
+        cine = getattr(self.window, "cine", None)
+        if cine is not None:
+            cine.pause()  # a measurement belongs to one frame: the film holds still while measuring
         self.kind = kind
         self.mode.set(f"measure:{kind}")
         self.canvas.viewport().setCursor(Qt.CrossCursor)
-        self.window.notify(HINTS[kind])
+        self.window.statusBar().showMessage(HINTS[kind])  # a hint for as long as the tool is on
         self.controller.tools_changed.emit()
 
     def stop(self) -> None:
@@ -61,6 +64,8 @@ class MeasureInput(QObject):
         if was is not None:
             self.mode.release(f"measure:{was}")
             self.canvas.viewport().unsetCursor()
+            if self.window.statusBar().currentMessage() == HINTS[was]:
+                self.window.statusBar().clearMessage()
         self.controller.tools_changed.emit()
 
     def _mode_changed(self, name: str) -> None:

@@ -5,8 +5,8 @@ Every line is elided to its half of the view, so nothing overlaps however small 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from desktop.core.imaging.orientation import edge_letters
@@ -30,6 +30,8 @@ class CornerOverlay(QWidget):
         self.enabled = True
         self.lines: dict[str, list[str]] = {}
         self.letters: dict[str, str] | None = None
+        self._pieces_key = None
+        self._pieces: list = []
         canvas.viewport().installEventFilter(self)
         window.current_image_changed.connect(lambda _p: self.refresh())
         canvas.zoom_changed.connect(lambda _s: self.refresh())
@@ -87,54 +89,74 @@ class CornerOverlay(QWidget):
         self.raise_()
 
     def paintEvent(self, _event) -> None:
+        """Blits the pieces made by _layout (small pixmaps, made once per change of text or size):
+        the overlay repaints with every repaint of the image under it (a window/level drag), so
+        that costs a few blits, not text layout."""
         if not self.enabled or (not self.lines and not self.letters):
             return
+        key = (self.width(), self.height(), tuple((k, tuple(v)) for k, v in self.lines.items()),
+               tuple(sorted((self.letters or {}).items())))
+        if key != self._pieces_key:
+            self._pieces_key, self._pieces = key, self._layout()
         p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
-        p.setRenderHint(QPainter.TextAntialiasing)
+        for point, pixmap in self._pieces:
+            p.drawPixmap(point, pixmap)
+        p.end()
+
+    def _layout(self) -> list:
         font = QFont(self.font())
-        p.setFont(font)
         fm = QFontMetrics(font)
         rect = self.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
         half = max(rect.width() // 2 - MARGIN, 40)
-        step = fm.lineSpacing()
+        room = max((rect.height() // 2) // fm.lineSpacing(), 1)  # lines a corner may use: its half
+        pieces = []
         for corner, lines in self.lines.items():
-            top = corner.startswith("top")
-            right = corner.endswith("right")
-            for k, line in enumerate(lines if top else list(reversed(lines))):
-                text = fm.elidedText(line, Qt.ElideRight, half)
-                w = fm.horizontalAdvance(text)
-                x = rect.right() - w if right else rect.left()
-                y = rect.top() + fm.ascent() + k * step if top else rect.bottom() - fm.descent() - k * step
-                if (top and y > rect.center().y()) or (not top and y < rect.center().y()):
-                    break  # a very short view: the corners keep to their halves
-                self._outlined(p, x, y, text, font, TEXT)
+            lines = [fm.elidedText(line, Qt.ElideRight, half) for line in lines]
+            top, right = corner.startswith("top"), corner.endswith("right")
+            lines = lines[:room] if top else lines[-room:]
+            if not lines:
+                continue
+            pixmap = _text_pixmap(lines, font, TEXT, right, self.devicePixelRatioF())
+            w = pixmap.width() / pixmap.devicePixelRatio()
+            h = pixmap.height() / pixmap.devicePixelRatio()
+            x = rect.right() - w + 1 if right else rect.left()
+            y = rect.top() if top else rect.bottom() - h + 1
+            pieces.append((QPointF(x, y), pixmap))
         if self.letters:
             big = QFont(font)
             big.setPointSizeF(font.pointSizeF() * 1.35 if font.pointSizeF() > 0 else 13)
             big.setBold(True)
-            bm = QFontMetrics(big)
-            mid_x, mid_y = rect.center().x(), rect.center().y()
             for edge, letter in self.letters.items():
-                w = bm.horizontalAdvance(letter)
-                if edge == "top":
-                    x, y = mid_x - w / 2, rect.top() + bm.ascent()
-                elif edge == "bottom":
-                    x, y = mid_x - w / 2, rect.bottom() - bm.descent()
-                elif edge == "left":
-                    x, y = rect.left(), mid_y + bm.ascent() / 2
-                else:
-                    x, y = rect.right() - w, mid_y + bm.ascent() / 2
-                self._outlined(p, x, y, letter, big, LETTERS)
-        p.end()
+                pixmap = _text_pixmap([letter], big, LETTERS, False, self.devicePixelRatioF())
+                w = pixmap.width() / pixmap.devicePixelRatio()
+                h = pixmap.height() / pixmap.devicePixelRatio()
+                cx, cy = rect.center().x() - w / 2, rect.center().y() - h / 2
+                x, y = {"top": (cx, rect.top()), "bottom": (cx, rect.bottom() - h + 1),
+                        "left": (rect.left(), cy), "right": (rect.right() - w + 1, cy)}[edge]
+                pieces.append((QPointF(x, y), pixmap))
+        return pieces
 
-    @staticmethod
-    def _outlined(p: QPainter, x: float, y: float, text: str, font: QFont, color: QColor) -> None:
-        """White (or yellow) text with a dark outline: legible on bone and on air alike."""
-        path = QPainterPath()
-        path.addText(x, y, font, text)
-        p.strokePath(path, QPen(QColor(0, 0, 0, 200), 3, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
-        p.fillPath(path, color)
+
+def _text_pixmap(lines: list[str], font: QFont, color: QColor, right: bool, ratio: float) -> QPixmap:
+    """Lines of text with a dark outline (legible on bone and on air alike), on a transparent pixmap."""
+    fm = QFontMetrics(font)
+    w = max(fm.horizontalAdvance(line) for line in lines) + 2
+    h = fm.lineSpacing() * len(lines) + 2
+    pixmap = QPixmap(int(w * ratio) + 1, int(h * ratio) + 1)
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.transparent)
+    p = QPainter(pixmap)
+    p.setFont(font)
+    for k, line in enumerate(lines):
+        x = (w - 1 - fm.horizontalAdvance(line)) if right else 1
+        y = 1 + fm.ascent() + k * fm.lineSpacing()
+        p.setPen(QColor(0, 0, 0, 220))
+        for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1), (1, 1)):
+            p.drawText(QPointF(x + dx, y + dy), line)
+        p.setPen(color)
+        p.drawText(QPointF(x, y), line)
+    p.end()
+    return pixmap
 
 
 def build_overlay_action(window, overlay: CornerOverlay) -> QAction:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDoubleSpinBox, QToolButton
+from PySide6.QtWidgets import QDoubleSpinBox, QStyle, QToolButton
 
 from desktop.core.imaging.cine import DEFAULT_FPS, MAX_FPS, MIN_FPS, frame_rate
 
@@ -43,8 +43,10 @@ class CineControl(QObject):
 
         self.button = QToolButton(self.area.bar)
         self.button.setObjectName("cinePlay")
-        self.button.setText("▶ Play")
-        self.button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self._icons = {on: self.button.style().standardIcon(QStyle.SP_MediaPause if on else QStyle.SP_MediaPlay)
+                       for on in (True, False)}  # the style's icons: no font lacks them
+        self.button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self._show_state()
         self.button.setToolTip("Play the frames as a cine loop (C)")
         self.button.clicked.connect(self.toggle)
         self.rate = QDoubleSpinBox(self.area.bar)
@@ -124,7 +126,7 @@ class CineControl(QObject):
         self.shown = self.skipped = 0
         self._restart_clock()
         self._timer.start(max(int(1000.0 / self.fps() / 2), 1))  # ticks at twice the rate: never late by a frame
-        self.button.setText("⏸ Pause")
+        self._show_state()
         self._refresh_overlay()
 
     def pause(self) -> None:
@@ -132,8 +134,12 @@ class CineControl(QObject):
             return
         self.playing = False
         self._timer.stop()
-        self.button.setText("▶ Play")
+        self._show_state()
         self._refresh_overlay()
+
+    def _show_state(self) -> None:
+        self.button.setIcon(self._icons[self.playing])
+        self.button.setText("Pause" if self.playing else "Play")
 
     def _restart_clock(self) -> None:
         self._start_frame = self._last = self.slider.value()

@@ -43,6 +43,8 @@ class AssistController(QObject):
         self.engine.refined.connect(self._refined)
         self.engine.embedded.connect(self._embedded)
         self.engine.failed.connect(lambda text, details: self.window.notify(text, details, "error"))
+        self.engine.state_changed.connect(self._state_changed)
+        self._state = "idle"
         self.window.current_image_changed.connect(self._image_changed)
 
     # -- mode ------------------------------------------------------------------------------------
@@ -57,6 +59,11 @@ class AssistController(QObject):
                 self.message.emit("Choose a segmentation model above (its weights folder) to start.", "warning")
             self._show_current()
         self.active_changed.emit(on)
+
+    def _state_changed(self, state: str, text: str) -> None:
+        if state == "ready" and self._state == "loading":
+            self.window.notify(f"{text}: click the image to include a point, Shift+click to exclude one")
+        self._state = state
 
     def toggle(self) -> None:
         self.set_active(not self.active)
