@@ -291,3 +291,41 @@ def test_the_models_dock_offers_mc_dropout_only_for_models_with_dropout(qtbot, t
         assert len(win.box_editor.store.image_scores(run.id)) == 2
     finally:
         win.jobs.shutdown()
+
+
+@pytest.mark.gui
+def test_a_store_that_refuses_the_score_fails_no_classifier_result(qtbot, tmp_path, monkeypatch):
+    """A classifier's run wrote nothing to the store before the queue: a locked store must not
+    turn its results into failures now; the window says once that the scores were not saved."""
+    from PySide6.QtCore import QSettings
+
+    import models
+    from desktop.core.store import StoreWriteError
+
+    cards = write_fake_cards(tmp_path / "models")
+    monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
+    QSettings().remove("models/folder")
+    monkeypatch.setattr(models, "load_model", fake_load_model({}))
+    make_folder(tmp_path / "images", n=2)
+    win = FakeWindow()
+    qtbot.addWidget(win)
+    win.open_folder(tmp_path / "images")
+    from desktop.ui.model_panel import install
+
+    panel = install(win)
+    try:
+        def refuse(*_a, **_k):
+            raise StoreWriteError("annotations.db: cannot write: the database is locked by another program")
+
+        monkeypatch.setattr(win.box_editor.store, "set_image_score", refuse)
+        job = panel.select(str(cards["fake-classifier"]))
+        if job is not None:
+            qtbot.waitSignal(job.finished, timeout=60000).wait()
+        job = panel.run("all")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        assert panel.runs.failed == [] and "Done: 2 images" in panel.progress_label.text()
+        text, details, level = [n for n in win.notes if "uncertainty" in n[0]][-1]
+        assert text == "The review queue's uncertainty of 2 images could not be saved (the results are shown)"
+        assert "locked by another program" in details and level == "warning"
+    finally:
+        win.jobs.shutdown()

@@ -58,7 +58,7 @@ def test_quiz_hides_then_reveals_and_scores_the_learners_marks(qtbot, tmp_path, 
     marks = conn.execute("SELECT label, x, y, w, h, matched_iou FROM quiz_marks ORDER BY rowid").fetchall()
     nodule = marks[0][1:5]
     expected_iou = hand_iou((20, 20, 40, 40), nodule)
-    assert expected_iou > 0.9 and marks[0][5] == pytest.approx(expected_iou) and marks[1][5] is None
+    assert expected_iou > 0.85 and marks[0][5] == pytest.approx(expected_iou) and marks[1][5] is None
     row = conn.execute("SELECT s.learner, a.case_id, a.hits, a.misses, a.false_marks, a.mean_iou, a.diagnosis_correct "
                        "FROM quiz_answers a JOIN quiz_sessions s ON s.id = a.session_id").fetchone()
     assert row[:5] == ("Ana", c1, 1, 1, 1) and row[5] == pytest.approx(expected_iou) and row[6] == 1
@@ -80,7 +80,9 @@ def test_quiz_hides_then_reveals_and_scores_the_learners_marks(qtbot, tmp_path, 
     assert "0 of 1</b> finding found" in quiz.result.text() and "wrong" in quiz.result.text()
     with qtbot.waitSignal(quiz.finished, timeout=2000):
         quiz.submit_action.trigger()
-    assert "Findings found: <b>1 of 3</b>" in quiz.history.text() and "Diagnoses right: <b>1 of 2</b>" in quiz.history.text()
+    summary = quiz.history.text()
+    assert "Findings found: <b>1 of 3</b>" in summary and "Diagnoses right: <b>1 of 2</b>" in summary
+    assert "1 of 2 found, 1 false" in summary and "0 of 1 found&nbsp;&nbsp;</td><td>diagnosis wrong" in summary
 
     # results: saved per learner, summary, CSV read back by the csv module
     from desktop.ui.teaching import show_results
@@ -292,3 +294,62 @@ def test_a_mark_is_resized_by_its_corner_and_moved_by_its_inside(qtbot, tmp_path
     quiz.submit()  # the resized and moved mark is what is scored and saved
     (saved,) = [m for m, _iou in quiz.quiz.marks(quiz.quiz.answers("Ivy")[0].id)]
     assert (saved.x, saved.y, saved.w, saved.h) == pytest.approx((moved.x, moved.y, moved.w, moved.h))
+
+
+def test_presentation_names_films_with_burned_in_text_before_projecting(qtbot, tmp_path, monkeypatch):
+    from tests.editor_helpers import open_folder
+    from tests.teaching_helpers import us_film
+
+    folder = tmp_path / "us"
+    folder.mkdir()
+    us_film(folder / "echo.dcm")
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    open_folder(qtbot, win, folder)
+    win.teaching.new_case()
+    asked = []
+    refuse = start_presentation(win, full_screen=False, ask=lambda text, details: asked.append((text, details)))
+    assert refuse is None and getattr(win, "presentation", None) is None
+    text, details = asked[0]
+    assert "1 film of these cases may show the patient's name" in text and details.startswith("echo.dcm: modality US")
+    show = start_presentation(win, full_screen=False, ask=lambda text, details: True)
+    qtbot.addWidget(show)
+    assert show.isVisible() and "may show the patient's name" in show.counter.text()
+    from tests.teaching_helpers import PLANTED
+
+    show.next_step(), show.next_step(), show.next_step()
+    shown = visible_text(show) + show.windowTitle()
+    assert not [v for v in PLANTED.values() if v in shown]  # no patient data on the wall
+
+
+def test_the_quiz_covers_the_screen_so_the_answers_behind_it_stay_hidden(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = start_quiz(win, plan("Jo", [c1]))
+    qtbot.addWidget(quiz)
+    qtbot.waitExposed(quiz)
+    available = win.screen().availableGeometry()
+    assert quiz.geometry().contains(win.geometry().intersected(available))
+
+
+def test_results_dialog_deletes_the_selected_learner_after_asking(qtbot, tmp_path, monkeypatch):
+    from desktop.core.teaching import QuizBook, score_case
+    from desktop.ui.teaching import show_results
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = QuizBook(store)
+    for name in ("Ana", "Test"):
+        session = quiz.start(name, [c1], ["Nodule"])
+        quiz.save_answer(session, c1, score_case(win.teaching.book.expert_marks(c1), [], "Metastases", ""), [])
+    dialog = show_results(win)
+    qtbot.addWidget(dialog)
+    dialog.tabs.setCurrentWidget(dialog.learner_table)
+    assert not dialog.delete_button.isEnabled()  # nobody selected
+    row = [dialog.learner_table.item(r, 0).text() for r in range(2)].index("Test")
+    dialog.learner_table.selectRow(row)
+    assert dialog.delete_button.isEnabled()
+    asked = []
+    assert dialog.delete_learner(confirm=lambda text: asked.append(text) or False) is None
+    assert "Delete every quiz result of Test (1 answer)" in asked[0] and len(quiz.learners()) == 2
+    assert dialog.delete_learner(confirm=lambda text: True) == 1
+    assert quiz.learners() == ["Ana"] and dialog.learner_table.rowCount() == 1

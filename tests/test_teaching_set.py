@@ -334,3 +334,69 @@ def test_the_educator_chooses_the_labels_to_mark_with(films, tmp_path):
     assert page_data(tmp_path / "chosen" / "index.html")["labels"] == [
         {"name": "Effusion", "color": colours["Effusion"]}, {"name": "Nodule", "color": colours["Nodule"]},
         {"name": "Mass", "color": "#56B4E9"}]
+
+
+def test_a_damaged_film_is_left_out_with_its_reason_and_the_rest_exported(films, tmp_path, capsys):
+    ct = next(films.rglob("*_CT.dcm"))
+    ct.write_bytes(ct.read_bytes()[:2000])  # cut short inside the pixel data
+    out = tmp_path / "set"
+    assert main(["export", str(films), "--format", "teaching", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "2 case(s), 2 image(s)" in captured.out
+    assert "left out: image 2 of the folder (" in captured.err and "_CT.dcm): cannot be read:" in captured.err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [c["case"] for c in manifest["cases"]] == ["case-001", "case-002"]
+    assert manifest["left_out"][0]["case_number"] == 2 and manifest["left_out"][0]["reason"].startswith("cannot be read")
+    assert PLANTED["family name"] not in json.dumps(manifest)  # the reason names no file
+    assert sorted(p.name for p in (out / "images").iterdir()) == ["case-001.png", "case-002.png"]
+
+
+def test_an_output_folder_that_cannot_be_written_is_a_message(films, tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    with open_store(films) as store, pytest.raises(ExchangeError) as err:
+        export_teaching_set(store, tmp_path / "notes.txt" / "term" / "set")
+    assert "cannot write the teaching set: a file stands where a folder is needed" in str(err.value)
+    assert (tmp_path / "notes.txt").read_text() == "a file, not a folder"
+
+
+@pytest.mark.timeout(300)
+def test_every_bad_film_of_the_corpus_is_left_out_with_its_reason(tmp_path):
+    """The bad images of tests/bad_input_corpus.py in one folder beside a good film: the set is
+    made, each refused film is left out with the reason read_image gives it, the ones the viewer
+    shows with a note are exported, and nothing ends in a traceback."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bad_input_corpus import build_corpus
+
+    from desktop.core.exchange.teaching_set.cases import load_cases
+
+    kinds = [k for k in build_corpus(tmp_path / "corpus") if k.entry == "image" and k.path.is_file()]
+    folder = tmp_path / "films"
+    folder.mkdir()
+    expected = {}
+    for i, kind in enumerate(kinds):
+        name = f"{i:03d}{kind.path.suffix}"
+        shutil.copyfile(kind.path, folder / name)
+        expected[name] = kind
+    Image.fromarray(np.full((40, 50), 128, np.uint8)).save(folder / "999_good.png")
+    with open_store(folder) as store:
+        listed = {c.images[0].rel_path for c in load_cases(store)}
+        result = export_teaching_set(store, tmp_path / "set")
+    refused = {b.rel_path: b.reason for b in result.unreadable}
+    exported = result.images
+    problems = []
+    for name, kind in expected.items():
+        if name not in listed:
+            continue  # not listed as an image at all (e.g. no image suffix and no DICOM marker)
+        if kind.opens:
+            if name in refused:
+                problems.append(f"{kind.name}: refused ({refused[name]}) but the viewer shows it")
+        elif name not in refused:
+            problems.append(f"{kind.name}: exported, but read_image refuses it")
+        elif kind.reason.lower() not in refused[name].lower():
+            problems.append(f"{kind.name}: reason {refused[name]!r} lacks {kind.reason!r}")
+    assert problems == [] and len(refused) >= 20
+    assert exported == len(listed) - len(refused) and "999_good.png" not in refused
+    manifest = json.loads((tmp_path / "set" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["left_out"]) == len(refused) and all("source" not in e for e in manifest["left_out"])

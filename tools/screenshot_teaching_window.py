@@ -118,9 +118,7 @@ def main() -> int:
     def quiz():
         plan = state["setup"].plan()
         state["setup"].close()
-        state["quiz"] = q = teaching.start_quiz(win, plan)
-        q.resize(width, height - 40)
-        q.move(0, 0)
+        state["quiz"] = teaching.start_quiz(win, plan)  # maximised over the screen
 
     def answer():
         q = state["quiz"]

@@ -139,6 +139,8 @@ def run_teaching(args) -> int:
                                      zip_file=args.zip, title=args.title, quiz=not args.no_quiz,
                                      max_side=args.max_side or None, progress=terminal_progress(sys.stderr),
                                      labels=args.labels.split(",") if args.labels else None)
+    for b in result.unreadable:
+        print(f"left out: {b.line()}", file=sys.stderr)
     print(f"wrote {result.folder / 'index.html'} ({result.cases} case(s), {result.images} image(s); "
           f"open it in any browser)")
     if result.zip_path is not None:

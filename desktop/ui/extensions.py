@@ -11,6 +11,8 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = [
     "desktop.ui.editor:install",
+    "desktop.ui.measure:install",  # the probe; the measuring tools use the editor's store and undo
+    "desktop.ui.overlays:install",
     "desktop.ui.model_panel:install",
     "desktop.ui.training_panel:install",
     "desktop.ui.teaching:install",

@@ -88,6 +88,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.canvas.zoom_changed.connect(lambda s: self.zoom_label.setText(f"{s * 100:.0f}%"))
         self.actions_ = build_actions(self)
+        from desktop.ui.viewer.cine import CineControl
+
+        self.cine = CineControl(self)  # frame keys and cine playback of multi-frame images
         self._connect_welcome()
 
         self.extensions: list[str] = []

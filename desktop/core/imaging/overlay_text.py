@@ -70,7 +70,7 @@ def corner_text(image, *, frame: int = 0, window=None, zoom: float | None = None
     sp = image.spacing
     if sp.source:
         where = " at detector" if sp.source == IMAGER_PIXEL_SPACING else ""
-        bottom_right.append(f"Pixel {sp.row_mm:g} x {sp.col_mm:g} mm{where}")
+        bottom_right.append(f"Pixel {sp.row_mm:.4g} x {sp.col_mm:.4g} mm{where}")
     else:
         bottom_right.append("Uncalibrated (px)")
     return {"top_left": top_left, "top_right": top_right, "bottom_left": bottom_left,

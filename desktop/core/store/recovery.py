@@ -2,12 +2,8 @@
 next open (decision 0111).
 
 Each waiting edit carries a plain record of what it does (`add_box`, `update_box`, `accept`,
-<<<<<<< HEAD
-`image_labels`, `image`, the teaching edits `teaching.case`, `teaching.answer`,
-`teaching.finish`, or a `batch` of them); a recovery file is those records as JSON. On the
-=======
-`add_measurement`, `update_measurement`, `image_labels`, `image`, or a `batch` of them); a recovery file is those records as JSON. On the
->>>>>>> main
+`add_measurement`, `update_measurement`, `image_labels`, `image`, the teaching edits `teaching.case`,
+`teaching.answer`, `teaching.finish`, or a `batch` of them); a recovery file is those records as JSON. On the
 next open they are replayed through the store's own methods, all in ONE transaction, and the file
 is renamed `*.replayed` (kept, so what happened can be checked). A box a record names that no
 longer exists is skipped and counted, never guessed.
@@ -174,7 +170,7 @@ def _replay(store, record: dict, handles: dict[int, int], skipped: list[str]) ->
         from desktop.core.teaching.cases import replay
 
         replay(store, record, skipped)
-    elif kind in ("teaching.answer", "teaching.finish"):
+    elif kind in ("teaching.answer", "teaching.finish", "teaching.delete_learner"):
         from desktop.core.teaching.quiz import replay
 
         replay(store, record, skipped)

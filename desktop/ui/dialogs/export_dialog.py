@@ -1,5 +1,5 @@
 """File > Export…: COCO, COCO results, Roboflow split (train/valid/test), YOLO, Pascal VOC, the
-corrections made to a model's predictions and a teaching set (a page for any browser; its options
+corrections made to a model's predictions, the measurements (rulers, angles, regions) and a teaching set (a page for any browser; its options
 in teaching_options.py), with the options `loupe export` has (only reviewed
 images, predictions nobody reviewed, scores, the window used for DICOM → PNG, non-identifying
 names), run as a job with a progress bar (images or boxes written) and Cancel, which removes what
@@ -41,11 +41,12 @@ FORMATS = (  # (format, shown name, writes a file (True) or a folder)
     ("yolo", "YOLO (txt + classes.txt)", False),
     ("voc", "Pascal VOC (XML per image)", False),
     ("corrections", "Corrections of the models' predictions (JSON)", True),
+    ("measurements", "Measurements: rulers, angles, regions (CSV, or .json)", True),
     ("teaching", "Teaching set: a web page with the cases and a quiz, for any browser", False),
 )
 DEFAULT_NAMES = {"coco": "annotations.coco.json", "coco-results": "results.coco.json",
                  "corrections": "corrections.json", "roboflow": "dataset", "yolo": "yolo", "voc": "voc",
-                 "teaching": "teaching-set"}
+                 "measurements": "measurements.csv", "teaching": "teaching-set"}
 
 
 def export_options(fmt: str, *, only_reviewed: bool, include_predictions: bool, scores: bool,
@@ -60,7 +61,7 @@ def export_options(fmt: str, *, only_reviewed: bool, include_predictions: bool, 
             kw["window"] = tuple(window)
     if model:
         kw["model"] = model
-    if keep_paths and fmt in ("coco", "voc", "corrections") and naming_supported():
+    if keep_paths and fmt in ("coco", "voc", "corrections", "measurements") and naming_supported():
         kw["keep_paths"] = True
     return kw
 
@@ -210,7 +211,7 @@ class ExportDialog(QDialog):
         self.only_reviewed.setVisible(fmt in ("coco", "yolo", "voc"))
         self.include_predictions.setVisible(fmt == "coco")
         self.scores.setVisible(fmt == "coco")
-        self.keep_paths.setVisible(naming_supported() and fmt in ("coco", "voc", "corrections", "teaching"))
+        self.keep_paths.setVisible(naming_supported() and fmt in ("coco", "voc", "corrections", "measurements", "teaching"))
         self.keep_paths.setText("List the images' real file names in manifest.json (they may name the patient)"
                                 if fmt == "teaching" else
                                 "Write the images' real file names (they may name the patient)")
@@ -240,7 +241,8 @@ class ExportDialog(QDialog):
         fmt = self.fmt()
         writes_file = next(f for k, _n, f in FORMATS if k == fmt)
         if writes_file:
-            path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out_edit.text(), "JSON (*.json)")
+            kinds = "CSV (*.csv);;JSON (*.json)" if fmt == "measurements" else "JSON (*.json)"
+            path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out_edit.text(), kinds)
         else:
             path = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.folder.parent))
         if path:
@@ -331,11 +333,14 @@ class ExportDialog(QDialog):
         if result.left_out:
             text += f"<br>{len(result.left_out)} image(s) left out, as chosen."
             details += [f"left out: {b.line()}" for b in result.left_out]
+        if result.unreadable:
+            text += f"<br>{len(result.unreadable)} image(s) could not be read and were left out (Details)."
+            details += [f"left out: {b.line()}" for b in result.unreadable]
         if result.burned_in_kept:
             warn = (f"{len(result.burned_in_kept)} exported image(s) may show the patient's name or ID in their "
                     "pixels (burned-in text); check them before handing the set out")
             text += f"<br><span style='color:#b07d00'>⚠ {html.escape(warn)}</span>"
-            details += result.warnings
+            details += [w for w in result.warnings if w.startswith("warning:")]
             self.window.notify(f"Teaching set written to {self.result_path}; {warn}", "\n".join(details), "warning")
         else:
             self.window.notify(f"Teaching set written to {self.result_path}", "\n".join(details) or None, "info")

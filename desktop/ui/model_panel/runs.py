@@ -62,6 +62,7 @@ class RunController:
         self.model = None
         self.recorder: RunRecorder | None = None
         self.scored = 0  # images whose result (and uncertainty) went into the store this run
+        self.unscored: list[tuple[str, str]] = []  # a classifier's images whose score the store refused
 
     def start(self, scope: str, skip_done: bool = True):
         panel, window = self.panel, self.window
@@ -88,6 +89,7 @@ class RunController:
         self.failed = []
         self.model = model
         self.scored = 0
+        self.unscored: list[tuple[str, str]] = []
         current = None
         options = {**panel.controls.options(), **panel.input_options(), **panel.uncertainty_options()}
         cur = window.current_path()
@@ -133,7 +135,14 @@ class RunController:
         self.results[(model.name, item.path)] = item
         store = store_of(window)
         try:
-            if store is not None and self.recorder is not None and item.task in SCORED_TASKS:
+            if store is not None and self.recorder is not None and item.task == "classification":
+                try:  # only the queue's score is written: a store that refuses it fails nothing else
+                    if self.recorder.record(rel_path(store, item.path), item.size, item.value,
+                                            item.samples) is not None:
+                        self.scored += 1
+                except Exception as exc:  # noqa: BLE001 - said once when the run ends
+                    self.unscored.append((item.path, str(exc) or type(exc).__name__))
+            elif store is not None and self.recorder is not None and item.task in SCORED_TASKS:
                 # the same function as loupe detect|classify --store (desktop/core/runs.py)
                 if self.recorder.record(rel_path(store, item.path), item.size, item.value, item.samples) is not None:
                     self.scored += 1
@@ -161,4 +170,9 @@ class RunController:
             self.recorder.finish()
             if self.scored:
                 self.panel.scores_recorded(self.recorder.run_id)
+        if self.unscored:
+            n = len(self.unscored)
+            self.window.notify(f"The review queue's uncertainty of {n} image{'s' if n != 1 else ''} could not be "
+                               "saved (the results are shown)", "\n".join(f"{p}: {r}" for p, r in self.unscored),
+                               "warning")
         self.panel.run_finished(job, self.failed)

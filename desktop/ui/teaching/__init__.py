@@ -17,7 +17,7 @@ def install(window):
     stack = editor.undo_stack if editor is not None else QUndoStack(window)
     panel = CasePanel(window, stack)
     window.teaching = panel
-    panel.dock = window.add_panel("Cases", panel)  # short: the right side holds five tabs
+    panel.dock = window.add_panel("Cases", panel)  # short: the right side holds many tabs
     if editor is not None:
         editor.store_opened.connect(panel.set_store)
         editor.store_refreshed.connect(lambda: panel.refresh_list())
@@ -45,6 +45,8 @@ def install(window):
     actions = {
         "new": add("&New Case from This Image", lambda: panel.new_case(False), ["Ctrl+Shift+N"]),
         "new_patient": add("New Case from This &Patient's Images", lambda: panel.new_case(True)),
+        "add_image": add("&Add This Image to the Case", panel.add_shown_image),
+        "remove_image": add("Re&move This Image from the Case", panel.remove_shown_image),
         "delete": add("&Delete Case", panel.delete_selected),
     }
     menu.addSeparator()
@@ -134,13 +136,18 @@ def start_quiz(window, plan=None):
         window.notify("The quiz could not start", details=str(exc), level="error")
         return None
     window.quiz_window = quiz
-    quiz.show()
+    # the whole screen: the main window behind holds the boxes and the case text (decision 0143)
+    screen = window.screen()
+    if screen is not None:
+        quiz.setGeometry(screen.availableGeometry())  # also where no window manager maximises
+    quiz.showMaximized()
     quiz.activateWindow()
     return quiz
 
 
-def start_presentation(window, full_screen: bool = True):
-    """The found cases (the whole list) from the selected one, full screen."""
+def start_presentation(window, full_screen: bool = True, ask=None):
+    """The found cases (the whole list) from the selected one, full screen. Films that may show
+    burned-in patient names are named first (`ask(text, details) -> bool`; a dialog by default)."""
     from desktop.ui.teaching.presentation import present
 
     if not _ready(window):
@@ -148,8 +155,46 @@ def start_presentation(window, full_screen: bool = True):
     panel = window.teaching
     ids = panel.visible_ids() or [c.id for c in panel.book.cases()]
     start = ids.index(panel.current_id()) if panel.current_id() in ids else 0
+    if not _burned_in_ok(window, panel.book, ids, ask):
+        return None
     window.presentation = present(window, panel.store, ids, start, full_screen=full_screen)
     return window.presentation
+
+
+def burned_in_films(book, case_ids) -> list[tuple[str, str]]:
+    """(file name, reason) of the films of these cases whose pixels may show a patient's name."""
+    from desktop.core.phi import burned_in_warning_for
+
+    found = []
+    for case_id in case_ids:
+        for path in book.image_paths(case_id):
+            reason = burned_in_warning_for(path)
+            if reason:
+                found.append((path.name, reason))
+    return found
+
+
+def _burned_in_ok(window, book, ids, ask) -> bool:
+    """Before anything is projected: say which films may show a patient's name burned into the
+    pixels (Loupe cannot hide those), and let the educator stop."""
+    films = burned_in_films(book, ids)
+    if not films:
+        return True
+    if ask is None:
+        from PySide6.QtWidgets import QMessageBox
+
+        def ask(text, details):
+            box = QMessageBox(QMessageBox.Warning, "Present these cases?", text, QMessageBox.NoButton, window)
+            box.setDetailedText(details)
+            present_button = box.addButton("Present Anyway", QMessageBox.AcceptRole)
+            box.addButton(QMessageBox.Cancel)
+            box.exec()
+            return box.clickedButton() is present_button
+
+    n = len(films)
+    text = (f"{n} film{'s' if n != 1 else ''} of these cases may show the patient's name or ID in the pixels "
+            "(burned-in text), which Loupe cannot hide. Check them before projecting them in a room.")
+    return bool(ask(text, "\n".join(f"{name}: {reason}" for name, reason in films)))
 
 
 def show_results(window):

@@ -153,6 +153,9 @@ class PresentationWindow(QWidget):
             self.view.canvas.fit()
         n_images = len(self.paths)
         where = f"Case {self.index + 1} of {len(self.case_ids)}"
+        burned = (self.view.image.meta or {}).get("Burned-in text") if self.view.image is not None else None
+        if burned:
+            where = "⚠ the pixels may show the patient's name · " + where
         if n_images > 1:
             where += f" · image {self.image_index + 1} of {n_images} (Down/Up)"
         if not self.marks and self.step in (1, 2):

@@ -313,10 +313,20 @@ class QuizWindow(QWidget):
         scored = [s for s in scores if s.diagnosis_correct is not None]
         right = sum(1 for s in scored if s.diagnosis_correct)
         self.heading.setText(f"Quiz finished · {html.escape(self.plan.learner)}")
+        rows = []
+        for n, case_id in enumerate(self.case_ids):
+            s = self.scores.get(case_id)
+            if s is None:
+                continue
+            verdict = {True: "right", False: "wrong", None: "not scored"}[s.diagnosis_correct]
+            rows.append(f"<tr><td>Case {n + 1}&nbsp;&nbsp;</td><td>{s.hits} of {s.expert_boxes} found"
+                        f"{f', {s.false_marks} false' if s.false_marks else ''}&nbsp;&nbsp;</td>"
+                        f"<td>diagnosis {verdict}</td></tr>")
         self.history.setText(
             f"<p><b>{len(scores)} case{'s' if len(scores) != 1 else ''}</b> answered.</p>"
             f"<p>Findings found: <b>{hits} of {expert}</b>, false marks: {false}.</p>"
             f"<p>Diagnoses right: <b>{right} of {len(scored)}</b>.</p>"
+            f"<table>{''.join(rows)}</table>"
             "<p>The results are saved in the folder under this name: Teaching ▸ Quiz Results… shows them "
             "across learners and exports them as CSV.</p>")
         for w in (self.answer_box, self.result, self.legend, self.case_text, self.image_row, self.leave_button):

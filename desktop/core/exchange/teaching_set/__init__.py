@@ -34,6 +34,7 @@ from desktop.core.exchange.teaching_set.cases import (
 )
 from desktop.core.exchange.teaching_set.page import build_page
 from desktop.core.exchange.teaching_set.render import parse_window, render_image
+from desktop.core.imaging import ImageReadError
 
 MANIFEST_FORMAT = "loupe-teaching-set"
 MAX_CHOICES = 5
@@ -62,6 +63,7 @@ class TeachingSetResult:
     images: int
     left_out: list[BurnedIn] = field(default_factory=list)
     burned_in_kept: list[BurnedIn] = field(default_factory=list)
+    unreadable: list[BurnedIn] = field(default_factory=list)  # damaged films, left out with the reason
     warnings: list[str] = field(default_factory=list)
 
 
@@ -81,7 +83,19 @@ def burned_in_images(store, case_ids=None) -> list[BurnedIn]:
     return out
 
 
-def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_burned_in: bool = False,
+def export_teaching_set(store, out, **options) -> TeachingSetResult:
+    """Write the teaching set into the folder `out`; see `_export` for the options. A folder that
+    cannot be written (read-only, disk full) is an ExchangeError naming it and the reason."""
+    from desktop.core.exchange.coco_export import write_reason
+
+    try:
+        return _export(store, out, **options)
+    except OSError as exc:
+        where = exc.filename or out
+        raise ExchangeError(f"{where}: cannot write the teaching set: {write_reason(exc)}") from None
+
+
+def _export(store, out, *, case_ids=None, window=None, leave_out_burned_in: bool = False,
                         leave_out: set | None = None, keep_paths: bool = False, zip_file: bool = False,
                         title: str = "Teaching set", quiz: bool = True, max_side: int | None = MAX_SIDE,
                         labels=None, progress: Callable[[int, int, str], None] | None = None) -> TeachingSetResult:
@@ -131,39 +145,39 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
                 continue
             number = len(page_cases) + 1
             page_images, manifest_images, case_boxes = [], [], []
-            for j, (k, im) in enumerate(kept, start=1):
+            for k, im in kept:
+                j = len(page_images) + 1  # the case's images that could be read, numbered from 1
                 stem = f"case-{number:03d}" if j == 1 else f"case-{number:03d}-{j}"
-                rendered = render_image(folder / im.rel_path, images_dir, stem, window, max_side=max_side)
+                try:
+                    rendered = render_image(folder / im.rel_path, images_dir, stem, window, max_side=max_side)
+                except ImageReadError as exc:  # a damaged film: the rest of the set still gets made
+                    for stray in images_dir.glob(f"{stem}.png"):
+                        stray.unlink()
+                    for stray in images_dir.glob(f"{stem}-w*.png"):
+                        stray.unlink()
+                    result.unreadable.append(BurnedIn(n, case.key, k, f"cannot be read: {exc.reason}", im.rel_path))
+                    continue
                 boxes = expert_boxes(store, im.image_id)
-                page_images.append({
-                    "width": rendered.width, "height": rendered.height, "modality": rendered.modality,
-                    "windows": [{"name": v.name, "src": v.file,
-                                 "detail": "" if v.center is None else f"centre {v.center:g}, width {v.width:g}"}
-                                for v in rendered.variants]})
-                entry = {"file": rendered.variants[0].file, "width": rendered.width, "height": rendered.height,
-                         "windows": [v.manifest() for v in rendered.variants], "boxes": len(boxes)}
-                if rendered.png_size != (rendered.width, rendered.height):
-                    entry["png_size"] = list(rendered.png_size)  # scaled down (max_side); boxes stay in film pixels
-                if rendered.burned_in:
-                    entry["burned_in_text"] = rendered.burned_in
-                    b = burned.get((n, k))
-                    if b is not None:
-                        result.burned_in_kept.append(b)
-                if keep_paths:
-                    entry["source"] = im.rel_path
-                manifest_images.append(entry)
+                page_images.append(_page_image(rendered))
+                manifest_images.append(_manifest_image(rendered, len(boxes), im.rel_path if keep_paths else None))
+                if rendered.burned_in and (n, k) in burned:
+                    result.burned_in_kept.append(burned[(n, k)])
                 if im.image_id is not None:
                     names[im.image_id] = Path(rendered.variants[0].file).name
                     rels[im.image_id] = im.rel_path
                 case_boxes += [{"label": b.label, "x": b.x, "y": b.y, "w": b.w, "h": b.h, "image": j - 1}
                                for b in boxes]
                 result.images += 1
+            if not page_images:
+                continue
             page_cases.append(_page_case(case, number, page_images, case_boxes))
             manifest_cases.append({"case": f"case-{number:03d}", "case_id": case.key, "images": manifest_images})
         if progress:
             progress(total, total, "Images rendered")
         if not page_cases:
-            raise ExchangeError(f"{folder}: every image was left out; nothing to export")
+            why = "; ".join(b.line() for b in result.unreadable[:3])
+            raise ExchangeError(f"{folder}: every image was left out or could not be read; nothing was exported"
+                                + (f" ({why})" if why else ""))
         _add_choices(page_cases, [m["case_id"] for m in manifest_cases])
         labels = _labels(store, page_cases, labels)
         data = {"title": title.strip() or "Teaching set", "quiz": bool(quiz), "labels": labels,
@@ -176,7 +190,7 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
                     "source_paths": bool(keep_paths), "cases": manifest_cases,
                     "left_out": [{"case_id": b.case_key, "case_number": b.case_number, "image": b.image_number,
                                   "reason": b.reason} | ({"source": b.rel_path} if keep_paths else {})
-                                 for b in result.left_out]}
+                                 for b in result.left_out + result.unreadable]}
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
         os.chmod(work, 0o755)
@@ -190,7 +204,28 @@ def export_teaching_set(store, out, *, case_ids=None, window=None, leave_out_bur
     record_mapping(store, names, rels)
     for b in result.burned_in_kept:
         result.warnings.append(f"warning: {b.line()} may show the patient's name or ID in its pixels")
+    for b in result.unreadable:
+        result.warnings.append(f"left out: {b.line()}")
     return result
+
+
+def _page_image(rendered) -> dict:
+    return {"width": rendered.width, "height": rendered.height, "modality": rendered.modality,
+            "windows": [{"name": v.name, "src": v.file,
+                         "detail": "" if v.center is None else f"centre {v.center:g}, width {v.width:g}"}
+                        for v in rendered.variants]}
+
+
+def _manifest_image(rendered, boxes: int, source: str | None) -> dict:
+    entry = {"file": rendered.variants[0].file, "width": rendered.width, "height": rendered.height,
+             "windows": [v.manifest() for v in rendered.variants], "boxes": boxes}
+    if rendered.png_size != (rendered.width, rendered.height):
+        entry["png_size"] = list(rendered.png_size)  # scaled down (max_side); boxes stay in film pixels
+    if rendered.burned_in:
+        entry["burned_in_text"] = rendered.burned_in
+    if source is not None:
+        entry["source"] = source
+    return entry
 
 
 def _page_case(case: Case, number: int, images: list[dict], boxes: list[dict]) -> dict:

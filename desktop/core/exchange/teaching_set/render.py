@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop.core.exchange.errors import ExchangeError
-from desktop.core.imaging import CT_PRESETS, ImageReadError, Window, read_image
+from desktop.core.imaging import CT_PRESETS, Window, read_image
 
 PRESET_NAMES = {w.name.lower(): w for w in CT_PRESETS}
 
@@ -104,10 +104,7 @@ def render_image(src: Path, out_dir: Path, stem: str, window=None, alternatives:
     `max_side`: a film larger than that on its longer side is written scaled down to it (area
     averaging); `Rendered.width/height` stay the file's own, the coordinates of its boxes, and the
     page scales the PNG to them."""
-    try:
-        image = read_image(src)
-    except ImageReadError as exc:
-        raise ExchangeError(f"{src}: cannot be exported: {exc.reason}") from None
+    image = read_image(src)  # an ImageReadError (damaged, missing) says why; the caller decides
     windows = variants_of(image, window)
     if not alternatives:
         windows = windows[:1]
