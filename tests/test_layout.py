@@ -236,3 +236,28 @@ def test_the_image_list_rows_fit_its_width_and_shorten_long_names(qtbot, tmp_pat
     hint = view.itemDelegate().sizeHint(option, first)
     assert 0 < hint.width() <= view.viewport().width()
     assert view.horizontalScrollBar().maximum() == 0
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_every_right_panel_tab_shows_its_whole_title(qtbot, win, size):
+    """Seven panels share the right side; in a row their tabs read "I…", "L…", "Me…" with scroll
+    arrows at 1280x720. They run down the window's edge instead (decision 0151)."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QTabBar
+
+    win.resize(*size)
+    QApplication.processEvents()
+    titles = {d.windowTitle() for d in _right_docks(win)}
+    assert {"Inspector", "Models", "Training"} <= titles
+    bars = [b for b in win.findChildren(QTabBar) if b.isVisible()
+            and {b.tabText(i) for i in range(b.count())} & titles]
+    assert len(bars) == 1
+    bar = bars[0]
+    assert bar.shape() in (QTabBar.RoundedEast, QTabBar.TriangularEast)
+    shown = {bar.tabText(i) for i in range(bar.count())}
+    assert shown == titles
+    metrics = QFontMetrics(bar.font())
+    for i in range(bar.count()):
+        rect = bar.tabRect(i)
+        assert rect.height() >= metrics.horizontalAdvance(bar.tabText(i)), bar.tabText(i)  # not elided
+        assert 0 <= rect.top() and rect.bottom() <= bar.height(), bar.tabText(i)  # no scrolling needed

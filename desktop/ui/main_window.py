@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QScrollArea,
     QStackedWidget,
+    QTabWidget,
     QWidget,
 )
 
@@ -93,6 +94,10 @@ class MainWindow(QMainWindow):
         self.cine = CineControl(self)  # frame keys and cine playback of multi-frame images
         self._connect_welcome()
 
+        # the right side holds many panels (seven with every extension): their tabs run down the
+        # window's edge, where each title fits whole at 1280x720, instead of a row of "I…", "L…"
+        # (decision 0151)
+        self.setTabPosition(Qt.RightDockWidgetArea, QTabWidget.East)
         self.extensions: list[str] = []
         self._install_extensions()
         # restored after every panel's dock exists (restoreState places only docks it knows)
