@@ -225,3 +225,17 @@ def test_assist_keys_are_in_the_shortcuts_sheet_and_collide_with_nothing(qtbot, 
     assert ("Assist Mode", QKeySequence("S").toString(QKeySequence.NativeText)) in rows
     assert ("Assist mode: exclude a point from the mask", "Shift+Click") in rows
     assert ("Assist mode: keep the mask's box", "Enter") in rows
+
+
+def test_f_without_assist_mode_loads_the_chosen_model_then_refines(qtbot, win, tmp_path, sam_folder):
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs", n=2))
+    assist = editor.assist
+    assist.panel.picker.setCurrentIndex(assist.panel.picker.findData("slimsam"))
+    win.settings.setValue("assist/folder/slimsam", str(sam_folder))  # chosen before, not loaded yet
+    editor.add_box((40.0, 30.0, 70.0, 60.0), "nodule")
+    (bid,) = [b.id for b in editor.store.boxes(editor.image_id)]
+    assert assist.engine.model is None and not assist.active
+    qtbot.keyClick(win.canvas, Qt.Key_F)
+    qtbot.waitUntil(lambda: editor.store.box(bid).refined_by == "slimsam", timeout=WAIT)
+    want = _reference(assist.engine.model, editor.image_path, box=(40, 30, 110, 90))
+    assert editor.store.box(bid).rect == pytest.approx(want)

@@ -238,10 +238,13 @@ class MainWindow(QMainWindow):
             model.append(paths, names, folded)
         else:
             model.append(paths)
-        if self._current is None:
+        if self._current is None and self._wanted is None:
             target = self._show_first if self._show_first in paths else (None if self._show_first else paths[0])
-            if target:
-                self.show_image(target)
+            if target:  # decoded in the worker like a step, not here: the loop keeps running (0123)
+                self._wanted = target
+                self.image_list.select_path(target)
+                self.canvas.show_message(f"Opening {os.path.basename(target)}…")
+                self.cache.request(target)
         elif model.row_of.get(self._current, -10) >= first_new - PREFETCH_AHEAD:
             self._prefetch_neighbours(self._current)  # the image shown first now has neighbours
 
@@ -251,8 +254,9 @@ class MainWindow(QMainWindow):
         n = len(self.image_list.model.paths)
         if n == 0:
             self.canvas.show_message(f"No images in {self._folder}")
-        elif self._current is None:
-            self.show_image(self.image_list.model.paths[0])
+        elif self._current is None and self._wanted is None:  # the file asked for was not listed
+            self._wanted = self.image_list.model.paths[0]
+            self.cache.request(self._wanted)
         refused = list(self._scan.refused) if self._scan is not None else []
         if refused:  # names Qt would change: never shown under another file's name (decision 0118)
             self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}; {len(refused)} file(s) left out: "

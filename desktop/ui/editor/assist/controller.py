@@ -179,9 +179,18 @@ class AssistController(QObject):
         self._refine(ids)
 
     def _refine(self, ids: list[int]) -> None:
+        path = self.editor.image_path
+        panel = getattr(self, "panel", None)
+        if self.engine.model is None and self.engine.state != "loading" and panel is not None \
+                and panel.folder().is_dir() and path:
+            panel.load()  # F without assist mode: load the chosen model, then refine
+        if self.engine.model is None and self.engine.state == "loading" and path:
+            self._refine_waiting = (path, ids)
+            self.engine.show(path, self._next_path(path))
+            self.message.emit("Loading the model… the boxes snap as soon as it is ready.", "info")
+            return
         if not self._ready_for_prompt() or not self.editor._ready():
             return
-        path = self.editor.image_path
         if self.engine.embedding(path) is None:
             self._refine_waiting = (path, ids)
             self.message.emit("Computing the image embedding… the boxes snap as soon as it is ready.", "info")
