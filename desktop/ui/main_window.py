@@ -119,8 +119,15 @@ class MainWindow(QMainWindow):
         wanted = max([width // 4] + [need(d) for d in right_docks])
         right = max(min(wanted, width // 2 - left - 8), 200)  # the canvas keeps half the window
         self.resizeDocks([images_dock, inspector_dock], [left, right], Qt.Horizontal)
-        wl_height = self.wl_panel.sizeHint().height() + 40  # its tab bar (Boxes) below
-        self.resizeDocks([images_dock, wl_dock], [max(self.height() - wl_height - 60, 200), wl_height], Qt.Vertical)
+        wl_height = self.wl_panel.sizeHint().height() + 24  # its title bar
+        column = max(self.height() - 80, 300)  # the menu and status bars take the rest
+        boxes = self.findChild(QDockWidget, "dock_Boxes")
+        if boxes is not None and self.dockWidgetArea(boxes) == Qt.LeftDockWidgetArea:
+            boxes_height = max(110, column // 5)  # a few rows of the current image's boxes
+            images = max(column - wl_height - boxes_height, 200)  # the list gets the most
+            self.resizeDocks([images_dock, wl_dock, boxes], [images, wl_height, boxes_height], Qt.Vertical)
+        else:
+            self.resizeDocks([images_dock, wl_dock], [max(column - wl_height, 200), wl_height], Qt.Vertical)
         front = getattr(getattr(self, "model_panel", None), "dock", None) or inspector_dock
         front.raise_()
         from PySide6.QtCore import QTimer
