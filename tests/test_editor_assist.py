@@ -239,3 +239,19 @@ def test_f_without_assist_mode_loads_the_chosen_model_then_refines(qtbot, win, t
     qtbot.waitUntil(lambda: editor.store.box(bid).refined_by == "slimsam", timeout=WAIT)
     want = _reference(assist.engine.model, editor.image_path, box=(40, 30, 110, 90))
     assert editor.store.box(bid).rect == pytest.approx(want)
+
+
+def test_cancel_stops_the_folder_run_and_says_what_was_done(qtbot, win, tmp_path, sam_folder):
+    editor, assist = _start(qtbot, win, tmp_path, sam_folder, n=4)
+    store = editor.store
+    planted = []
+    for p in win.image_paths()[1:]:
+        iid = store.ensure_image(p.rsplit("/", 1)[-1], 200, 160)
+        planted += store.replace_predictions(iid, "rfdetr-nano", [("nodule", 30.0, 40.0, 50.0, 60.0, 0.9)])
+    job = assist.panel.run.start()
+    job.cancel()
+    qtbot.waitUntil(lambda: assist.panel.run.job is None, timeout=WAIT)
+    done = sum(1 for b in planted if store.box(b).refined_by)
+    assert done < len(planted)
+    assert f"Cancelled after refining {done} box" in assist.panel.state_label.text()
+    assert not assist.panel.progress.isVisible() and assist.panel.folder_button.isEnabled()
