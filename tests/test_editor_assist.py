@@ -255,3 +255,23 @@ def test_cancel_stops_the_folder_run_and_says_what_was_done(qtbot, win, tmp_path
     assert done < len(planted)
     assert f"Cancelled after refining {done} box" in assist.panel.state_label.text()
     assert not assist.panel.progress.isVisible() and assist.panel.folder_button.isEnabled()
+
+
+def test_clicks_coalesce_and_the_last_box_answers_every_point(qtbot, win, tmp_path, sam_folder, monkeypatch):
+    editor, assist = _start(qtbot, win, tmp_path, sam_folder)
+    model = assist.engine.model
+    calls = []
+    real = model.prompt
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("points"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "prompt", counted)
+    for k in range(6):  # six clicks before the event loop runs once: no result can come in between
+        assist.add_point(30 + 25 * k, 40 + 15 * k, positive=k % 3 != 2)
+    last = assist.engine._seq
+    qtbot.waitUntil(lambda: assist.result is not None and assist.result.seq == last, timeout=WAIT)
+    assist.engine.wait()
+    assert len(calls) < 6 and len(calls[-1]) == 6  # the first ran, the others waited as one
+    assert assist.result.rect == _reference(model, editor.image_path, points=assist.points)
