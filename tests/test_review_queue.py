@@ -112,6 +112,9 @@ def test_n_is_on_the_shortcut_sheet_and_no_other_action_has_it(win):
 def test_a_new_run_becomes_the_latest_order(qtbot, win):
     plant_run(win)
     win.image_list.order.choose("latest")
+    passes = win.image_list.proxy.passes
+    win.box_editor.store_refreshed.emit()  # another window edited a box: no run changed, no new sort
+    assert win.image_list.proxy.passes == passes
     plant_run(win, {"img_5.png": 3.0, "img_2.png": 0.1})
     assert names(win.image_list.visible_paths())[:2] == ["img_5.png", "img_2.png"]
     runs = [win.image_list.order.combo.itemText(i) for i in range(win.image_list.order.combo.count())]

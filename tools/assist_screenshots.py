@@ -3,7 +3,8 @@ segment-anything folder with seeded random weights (tiny, so no weights are down
 are meaningless but show what the editor does), assist mode on, a click and a Shift+click.
 
     xvfb-run -s "-screen 0 1380x820x24" .venv/bin/python tools/assist_screenshots.py --platform xcb
-    .venv/bin/python tools/assist_screenshots.py --size 1920x1080      (offscreen)
+    .venv/bin/python tools/assist_screenshots.py --size 1920x1080      (offscreen; the panels keep the
+    first-start layout of the default size, so check other sizes with the real app)
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ class BoxListPanel(QTableWidget):
                     self.setItem(row, col, cell)
                 self.ids.append(box.id)
         self._canvas_selected()
+        self.viewport().update()  # the empty list's text depends on the image, not only the rows
 
     def empty_text(self) -> str:
         """What the empty list says to do next (painted in its viewport)."""
