@@ -140,19 +140,22 @@ def _conv_weights(dec):
     return cached
 
 
-def decode(module, prep: Prepared, sparse: torch.Tensor, multimask: bool):
+def decode(module, prep: Prepared, sparse: torch.Tensor, multimask: bool, best_only: bool = False):
     """(masks (1, 1, n, 4h, 4w) logits, iou (1, 1, n)) as SamMaskDecoder returns them for one prompt;
-    `sparse` (1, 1, k, C): the prompt encoder's sparse embeddings."""
+    `sparse` (1, 1, k, C): the prompt encoder's sparse embeddings. `best_only`: only the mask of the
+    highest predicted IoU (n = 1; the IoUs come before the masks, so the others are never built)."""
     dec = module.mask_decoder
     with torch.inference_mode():
         out_tokens = torch.cat([dec.iou_token.weight, dec.mask_tokens.weight], dim=0)
         tokens = torch.cat([out_tokens, sparse[0, 0].to(out_tokens.dtype)], dim=0)
         queries, keys = _transformer(dec.transformer, tokens, prep)
         iou = dec.iou_prediction_head(queries[0])
-        picked = range(1, dec.num_mask_tokens) if multimask else range(0, 1)
+        picked = list(range(1, dec.num_mask_tokens) if multimask else range(0, 1))
+        if best_only:
+            picked = [picked[int(torch.argmax(iou[picked]))]]
         hyper = torch.stack([dec.output_hypernetworks_mlps[i](queries[1 + i]) for i in picked])  # (n, C/8)
         up = _upscale(dec, keys, prep.hw)
         h, w = prep.hw
         masks = (up @ hyper.t()).view(h, w, 2, 2, 2, 2, -1)  # (y, x, a, b, a', b', mask)
         masks = masks.permute(6, 0, 2, 4, 1, 3, 5).reshape(1, 1, len(picked), 4 * h, 4 * w)
-        return masks, iou[list(picked)].view(1, 1, -1)
+        return masks, iou[picked].view(1, 1, -1)

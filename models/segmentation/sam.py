@@ -59,7 +59,12 @@ class SegmentAnythingModel(LoupeModel):
         reshaped = tuple(int(v) for v in enc["reshaped_input_sizes"][0]) if "reshaped_input_sizes" in enc else original
         with torch.inference_mode():
             features = self.torch_module.get_image_embeddings(enc["pixel_values"].to(self.device))
-        return Embedding(features, original, reshaped, id(self))
+        emb = Embedding(features, original, reshaped, id(self))
+        if self.family == "sam" and features.shape[0] == 1:  # the decoder's image-only parts, here in the worker
+            from models.segmentation import fastdecode
+
+            emb.prepared = fastdecode.prepare(self.torch_module, features)
+        return emb
 
     # -- a prompt: prompt encoder + mask decoder ---------------------------------------------------
     def segment(self, emb: Embedding, points=None, box=None) -> tuple[np.ndarray, float]:
@@ -79,9 +84,10 @@ class SegmentAnythingModel(LoupeModel):
 
         return prompt_box(self, emb, points, box)
 
-    def decode(self, emb: Embedding, points=None, box=None):
+    def decode(self, emb: Embedding, points=None, box=None, best_only: bool = False):
         """(pred_masks (1, 1, n, 256, 256) logits, iou_scores (n,), multimask) for a prompt: the prompt
-        encoder and mask decoder only. One point and no box asks for SAM's three masks."""
+        encoder and mask decoder only. One point and no box asks for SAM's three masks. `best_only`:
+        SAM's decoder builds only the mask of the highest predicted IoU (n = 1, multimask False)."""
 
         if emb.model_id != id(self):
             raise ValueError(f"this embedding was computed by another model, not by {self.name}")
@@ -94,7 +100,7 @@ class SegmentAnythingModel(LoupeModel):
         prompt = {k: v.to(self.device) for k, v in self.prompt_inputs(emb, points, box).items()}
         multimask = box is None and len(points) == 1
         if self.family == "sam" and emb.features.shape[0] == 1:
-            return self._decode_fast(emb, prompt, multimask)
+            return self._decode_fast(emb, prompt, multimask, best_only)
         return self.decode_plain(emb, prompt, multimask)
 
     def decode_plain(self, emb: Embedding, prompt: dict, multimask: bool):
@@ -105,7 +111,7 @@ class SegmentAnythingModel(LoupeModel):
             out = self.torch_module(image_embeddings=emb.features, multimask_output=multimask, **prompt)
         return out.pred_masks, out.iou_scores[0, 0].float().cpu(), multimask
 
-    def _decode_fast(self, emb: Embedding, prompt: dict, multimask: bool):
+    def _decode_fast(self, emb: Embedding, prompt: dict, multimask: bool, best_only: bool):
         """SAM's prompt encoder, then its mask decoder rearranged for one prompt (fastdecode.py)."""
         import torch
 
@@ -118,8 +124,8 @@ class SegmentAnythingModel(LoupeModel):
             sparse, _ = module.prompt_encoder(input_points=prompt.get("input_points"),
                                               input_labels=prompt.get("input_labels"),
                                               input_boxes=prompt.get("input_boxes"), input_masks=None)
-            masks, iou = fastdecode.decode(module, emb.prepared, sparse, multimask)
-        return masks, iou[0, 0].float().cpu(), multimask
+            masks, iou = fastdecode.decode(module, emb.prepared, sparse, multimask, best_only)
+        return masks, iou[0, 0].float().cpu(), multimask and not best_only
 
     def prompt_inputs(self, emb: Embedding, points, box) -> dict:
         """The prompt tensors as the model's processor builds them for an image of emb's size."""

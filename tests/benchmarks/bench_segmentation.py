@@ -14,6 +14,9 @@ Columns (median ms):
   plain prompt  transformers as its docs show it, with the embedding reused: processor(images,
                 input_points) + model(image_embeddings=...) + post_process_masks + the box
   plain call    processor + the whole model (encoder too) + post_process_masks, per prompt
+  floor         one (4096 x 256) @ (256 x 256) float32 matmul, measured in the same run: the size of
+                one projection of SAM's image tokens, the machine's own unit of work at that moment
+  load average  the machine's 1, 5 and 15 minute load averages after the row (os.getloadavg)
 With --gui, the click -> box through the window's engine (worker thread, queued signal) and the
 longest the Qt event loop waited while embeddings and prompts ran.
 
@@ -45,6 +48,22 @@ def _ms(fn, repeats):
         fn()
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
+
+
+def _floor_ms() -> float:
+    """The machine's own floor at this moment: one (4096 x 256) @ (256 x 256) float32 matmul, the size
+    of one projection of SAM's 64 x 64 image tokens (median of 20)."""
+    import torch
+
+    a, b = torch.randn(4096, 256), torch.randn(256, 256)
+    return _ms(lambda: a @ b, 20)
+
+
+def _load() -> str:
+    try:
+        return "load " + " ".join(f"{v:.1f}" for v in __import__("os").getloadavg())
+    except OSError:
+        return ""
 
 
 def _image(large: bool) -> np.ndarray:
@@ -89,9 +108,11 @@ def bench_model(name, m, rgb, args, note):
 
     point, box = (rgb.shape[1] * 0.4, rgb.shape[0] * 0.45), (rgb.shape[1] * 0.3, rgb.shape[0] * 0.35,
                                                                rgb.shape[1] * 0.7, rgb.shape[0] * 0.8)
+    t = time.perf_counter()
     emb = m.embed(rgb)
+    first_embed_ms = (time.perf_counter() - t) * 1000
     reps_embed = 1 if note == "published" else args.repeats
-    embed_ms = _ms(lambda: m.embed(rgb), reps_embed)
+    embed_ms = first_embed_ms if args.quick else _ms(lambda: m.embed(rgb), reps_embed)
     click = [(point[0], point[1], 1)]
     fast = m.prompt(emb, points=click)
     assert fast.box == box_from_mask(m.segment(emb, points=click)[0]), "fastbox differs from the full mask's box"
@@ -99,9 +120,9 @@ def bench_model(name, m, rgb, args, note):
     refine_ms = _ms(lambda: m.prompt(emb, box=box), args.repeats)
     segment_ms = _ms(lambda: box_from_mask(m.segment(emb, points=click)[0]), args.repeats)
     plain_ms = _ms(lambda: plain_prompt(m, rgb, emb, point, args.device), args.repeats)
-    call_ms = _ms(lambda: plain_call(m, rgb, point, args.device), reps_embed)
+    call_ms = float("nan") if args.quick else _ms(lambda: plain_call(m, rgb, point, args.device), reps_embed)
     print(f"{name:13} {note:10} {rgb.shape[1]}x{rgb.shape[0]:<5} {embed_ms:9.0f} {click_ms:10.1f} {refine_ms:8.1f} "
-          f"{segment_ms:11.1f} {plain_ms:12.1f} {call_ms:10.0f}", flush=True)
+          f"{segment_ms:11.1f} {plain_ms:12.1f} {call_ms:10.0f} {_floor_ms():7.2f} {_load()}", flush=True)
     return emb
 
 
@@ -176,6 +197,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--published", action="store_true", help="also each preset at its published size")
     ap.add_argument("--gui", action="store_true", help="also the window's path (AssistEngine) and its stalls")
+    ap.add_argument("--quick", action="store_true",
+                    help="skip the timed repeat of the embedding and the plain call (the first embedding is shown)")
     ap.add_argument("--only", action="append", default=[], help="presets to time (default: all)")
     ap.add_argument("--folder", action="append", default=[], help="PRESET=PATH of a real weights folder")
     args = ap.parse_args()
@@ -186,7 +209,7 @@ def main() -> None:
     print(f"device {args.device}, torch threads {torch.get_num_threads()}, median of {args.repeats} "
           f"(embedding of a published-size model: 1 run); tiny models' input {args.size}")
     print(f"{'preset':13} {'weights':10} {'image':10} {'embed ms':>9} {'click->box':>10} {'refine':>8} "
-          f"{'segment+box':>11} {'plain prompt':>12} {'plain call':>10}")
+          f"{'segment+box':>11} {'plain prompt':>12} {'plain call':>10} {'floor':>7} load average")
     presets = args.only or list(PRESETS)
     with tempfile.TemporaryDirectory() as tmp:
         for name in presets:
