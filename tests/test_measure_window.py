@@ -302,3 +302,29 @@ def test_cine_plays_at_the_files_rate(qtbot, tmp_path, monkeypatch, cine_folder)
     assert not cine.playing
     win.show_image(str(cine_folder / "other.dcm"))
     assert not cine.actions["play"].isEnabled()
+
+
+def test_dragging_a_rulers_end_remeasures_and_undoes(qtbot, tmp_path, monkeypatch, ct):
+    folder, _hu = ct
+    win = _window(qtbot, tmp_path, monkeypatch)
+    _open(qtbot, win, folder)
+    win.canvas.actual_size()
+    win.measure.input.start("line")
+    drag_scene(win.canvas, (50, 50), (150, 50))
+    win.measure.input.stop()
+    store, image_id = win.box_editor.store, win.box_editor.image_id
+    (m,) = store.measurements(image_id)
+    win.measure.items[m.id].setSelected(True)
+    drag_scene(win.canvas, (150, 50), (150, 90))  # the right-hand end, 40 rows down
+    qtbot.waitUntil(lambda: store.measurement(m.id).points == ((50.0, 50.0), (150.0, 90.0)), timeout=3000)
+    moved = store.measurement(m.id)
+    assert moved.result["value"] == pytest.approx(math.hypot(100, 40) * 0.5)
+    assert win.measure.items[m.id].label.text() == moved.text
+    assert win.box_editor.undo_stack.undoText() == "Move ruler"
+    win.box_editor.undo_stack.undo()
+    assert store.measurement(m.id).text == "50.0 mm" and win.measure.items[m.id].label.text() == "50.0 mm"
+    # dragging the line itself (not an end) moves the whole ruler: the same length
+    drag_scene(win.canvas, (100, 50), (100, 70))
+    qtbot.waitUntil(lambda: store.measurement(m.id).points == ((50.0, 70.0), (150.0, 70.0)), timeout=3000)
+    assert store.measurement(m.id).text == "50.0 mm"
+    assert store.box_count() == 0
