@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("desktop.commands.train", "fine-tune a detector or classifier"),
     "eval": ("desktop.commands.eval", "evaluate predictions against ground truth"),
     "corrections": ("desktop.commands.corrections", "how much each model was corrected: CSV and PNG of the dashboard"),
+    "refine": ("desktop.commands.refine", "snap model boxes to a segment-anything model's masks (MedSAM, SAM)"),
     "cases": ("desktop.commands.cases", "list or search a folder's teaching cases; export its quiz results (CSV)"),
     "weights": ("desktop.commands.weights", "list the presets' weights files; download one (weights get)"),
     "devices": ("desktop.commands.devices", "list the devices models can run on here (CPU, CUDA GPUs, Apple MPS)"),

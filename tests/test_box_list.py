@@ -100,3 +100,16 @@ def test_an_image_without_boxes_says_how_to_draw_one(qtbot, win):
     shot = table.viewport().grab().toImage()
     colors = {shot.pixel(x, y) for x in range(0, shot.width(), 3) for y in range(0, min(shot.height(), 60), 2)}
     assert len(colors) > 2  # the text is painted, not an empty white table
+
+
+def test_in_a_narrow_dock_the_label_keeps_room_and_long_texts_are_elided(qtbot, win):
+    """At 1280x720 the Label column was squeezed to "…" with a scroll bar by "Made by" and
+    "Reviewed" sized to their text."""
+    table = win.box_editor.box_list
+    win.resizeDocks([win.findChild(QDockWidget, "dock_Boxes")], [230], Qt.Horizontal)
+    QApplication.processEvents()
+    table.fit_columns()
+    width = table.viewport().width()
+    assert table.columnWidth(0) >= width * 0.35
+    assert all(table.columnWidth(c) <= max(40, width // 5) for c in (1, 2, 3))
+    assert table.horizontalScrollBar().maximum() == 0 or not table.horizontalScrollBar().isVisible()

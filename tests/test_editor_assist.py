@@ -225,3 +225,53 @@ def test_assist_keys_are_in_the_shortcuts_sheet_and_collide_with_nothing(qtbot, 
     assert ("Assist Mode", QKeySequence("S").toString(QKeySequence.NativeText)) in rows
     assert ("Assist mode: exclude a point from the mask", "Shift+Click") in rows
     assert ("Assist mode: keep the mask's box", "Enter") in rows
+
+
+def test_f_without_assist_mode_loads_the_chosen_model_then_refines(qtbot, win, tmp_path, sam_folder):
+    editor = open_folder(qtbot, win, image_folder(tmp_path / "imgs", n=2))
+    assist = editor.assist
+    assist.panel.picker.setCurrentIndex(assist.panel.picker.findData("slimsam"))
+    win.settings.setValue("assist/folder/slimsam", str(sam_folder))  # chosen before, not loaded yet
+    editor.add_box((40.0, 30.0, 70.0, 60.0), "nodule")
+    (bid,) = [b.id for b in editor.store.boxes(editor.image_id)]
+    assert assist.engine.model is None and not assist.active
+    qtbot.keyClick(win.canvas, Qt.Key_F)
+    qtbot.waitUntil(lambda: editor.store.box(bid).refined_by == "slimsam", timeout=WAIT)
+    want = _reference(assist.engine.model, editor.image_path, box=(40, 30, 110, 90))
+    assert editor.store.box(bid).rect == pytest.approx(want)
+
+
+def test_cancel_stops_the_folder_run_and_says_what_was_done(qtbot, win, tmp_path, sam_folder):
+    editor, assist = _start(qtbot, win, tmp_path, sam_folder, n=4)
+    store = editor.store
+    planted = []
+    for p in win.image_paths()[1:]:
+        iid = store.ensure_image(p.rsplit("/", 1)[-1], 200, 160)
+        planted += store.replace_predictions(iid, "rfdetr-nano", [("nodule", 30.0, 40.0, 50.0, 60.0, 0.9)])
+    job = assist.panel.run.start()
+    job.cancel()
+    qtbot.waitUntil(lambda: assist.panel.run.job is None, timeout=WAIT)
+    done = sum(1 for b in planted if store.box(b).refined_by)
+    assert done < len(planted)
+    assert f"Cancelled after refining {done} box" in assist.panel.state_label.text()
+    assert not assist.panel.progress.isVisible() and assist.panel.folder_button.isEnabled()
+
+
+def test_clicks_coalesce_and_the_last_box_answers_every_point(qtbot, win, tmp_path, sam_folder, monkeypatch):
+    editor, assist = _start(qtbot, win, tmp_path, sam_folder)
+    model = assist.engine.model
+    calls = []
+    real = model.prompt
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("points"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "prompt", counted)
+    for k in range(6):  # six clicks before the event loop runs once: no result can come in between
+        assist.add_point(30 + 25 * k, 40 + 15 * k, positive=k % 3 != 2)
+    last = assist.engine._seq
+    qtbot.waitUntil(lambda: assist.result is not None and assist.result.seq == last, timeout=WAIT)
+    assist.engine.wait()
+    assert len(calls) < 6 and len(calls[-1]) == 6  # the first ran, the others waited as one
+    assert assist.result.rect == _reference(model, editor.image_path, points=assist.points)

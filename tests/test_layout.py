@@ -94,10 +94,18 @@ def test_first_start_layout_welcome_page_and_remembered_docks(qtbot, tmp_path):
     win.show()
     QApplication.processEvents()
     screen = win.screen().availableGeometry()
-    # 80% of the screen (up to 90% of a small screen's width, so the canvas keeps half the window)
+    # 80% of the screen (up to 90% of a small screen's width, so the canvas keeps half the window);
+    # all of a screen less than 900 px high (1280x720, 1366x768: the image list showed two rows)
     expected_w = max(0.8 * screen.width(), min(0.9 * screen.width(), 1152))
+    expected_h = 0.8 * screen.height()
+    if screen.height() < 900:
+        expected_w, expected_h = screen.width(), screen.height()
     assert abs(win.width() - expected_w) <= 2 or win.width() == win.minimumSizeHint().width()
-    assert abs(win.height() - 0.8 * screen.height()) <= 2 or win.height() == win.minimumSizeHint().height()
+    assert abs(win.height() - expected_h) <= 2 or win.height() == win.minimumSizeHint().height()
+    # the left column: the image list gets the most height, Boxes a few rows below Window / Level
+    column = {t: win.findChild(QDockWidget, n).height() for t, n in
+              (("images", "dock_Images"), ("wl", "dock_WindowLevel"), ("boxes", "dock_Boxes"))}
+    assert column["images"] >= max(column["wl"], column["boxes"]), column
     QApplication.processEvents()
     training = win.findChild(QDockWidget, "dock_Training")
     assert not win.model_panel.dock.visibleRegion().isEmpty()  # Models in front,
@@ -236,3 +244,28 @@ def test_the_image_list_rows_fit_its_width_and_shorten_long_names(qtbot, tmp_pat
     hint = view.itemDelegate().sizeHint(option, first)
     assert 0 < hint.width() <= view.viewport().width()
     assert view.horizontalScrollBar().maximum() == 0
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_every_right_panel_tab_shows_its_whole_title(qtbot, win, size):
+    """Seven panels share the right side; in a row their tabs read "I…", "L…", "Me…" with scroll
+    arrows at 1280x720. They run down the window's edge instead (decision 0151)."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QTabBar
+
+    win.resize(*size)
+    QApplication.processEvents()
+    titles = {d.windowTitle() for d in _right_docks(win)}
+    assert {"Inspector", "Models", "Training"} <= titles
+    bars = [b for b in win.findChildren(QTabBar) if b.isVisible()
+            and {b.tabText(i) for i in range(b.count())} & titles]
+    assert len(bars) == 1
+    bar = bars[0]
+    assert bar.shape() in (QTabBar.RoundedEast, QTabBar.TriangularEast)
+    shown = {bar.tabText(i) for i in range(bar.count())}
+    assert shown == titles
+    metrics = QFontMetrics(bar.font())
+    for i in range(bar.count()):
+        rect = bar.tabRect(i)
+        assert rect.height() >= metrics.horizontalAdvance(bar.tabText(i)), bar.tabText(i)  # not elided
+        assert 0 <= rect.top() and rect.bottom() <= bar.height(), bar.tabText(i)  # no scrolling needed

@@ -112,6 +112,9 @@ def test_n_is_on_the_shortcut_sheet_and_no_other_action_has_it(win):
 def test_a_new_run_becomes_the_latest_order(qtbot, win):
     plant_run(win)
     win.image_list.order.choose("latest")
+    passes = win.image_list.proxy.passes
+    win.box_editor.store_refreshed.emit()  # another window edited a box: no run changed, no new sort
+    assert win.image_list.proxy.passes == passes
     plant_run(win, {"img_5.png": 3.0, "img_2.png": 0.1})
     assert names(win.image_list.visible_paths())[:2] == ["img_5.png", "img_2.png"]
     runs = [win.image_list.order.combo.itemText(i) for i in range(win.image_list.order.combo.count())]
@@ -159,3 +162,46 @@ def test_a_step_in_uncertainty_order_at_100000_images_is_a_lookup(qtbot):
         ImageListModel.data = original
     assert calls[0] < 2000  # the rows on screen, never one per row of 100,000
     assert panel.proxy.passes == 1  # one sort, no filter pass per step
+
+
+def test_a_run_in_the_real_window_fills_the_queue(qtbot, tmp_path, monkeypatch):
+    """Box editor, Models dock and review queue installed as in the app: a detector run on all
+    images offers its run in the Order box at once, and N goes by its scores."""
+    from model_panel_helpers import fake_load_model, write_fake_cards
+
+    import desktop.ui.extensions as extensions
+    import models
+    from desktop.ui.main_window import MainWindow
+
+    cards = write_fake_cards(tmp_path / "models")
+    monkeypatch.setenv("LOUPE_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setattr(models, "load_model", fake_load_model({}))
+    monkeypatch.setattr(extensions, "EXTENSIONS", ["desktop.ui.editor:install", "desktop.ui.model_panel:install",
+                                                   "desktop.ui.review:install"])
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    settings.setValue("models/folder", str(tmp_path / "models"))
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    window.show()
+    folder = image_folder(tmp_path / "imgs", n=3)
+    window.open_folder(folder)
+    qtbot.waitUntil(lambda: window.box_editor.image_id is not None and len(window.image_paths()) == 3,
+                    timeout=10000)
+    panel = window.model_panel
+    try:
+        job = panel.select(str(cards["fake-detector"]))
+        if job is not None:
+            qtbot.waitSignal(job.finished, timeout=60000).wait()
+        job = panel.run("all")
+        qtbot.waitSignal(job.finished, timeout=20000).wait()
+        order = window.image_list.order
+        assert order.combo.count() == 3 and order.combo.itemText(2).startswith("Most uncertain of run 1: fake-detector")
+        assert order.choose("latest") and len(window.image_list.visible_paths()) == 3
+        window.show_image(str(folder / "img_0.png"))
+        window.canvas.setFocus()
+        qtbot.keyClick(window.canvas, Qt.Key_N)  # every image scores the same: the first other one in the ranking
+        assert window.current_path() != str(folder / "img_0.png")
+        assert "Most uncertain image not reviewed yet" in window.notifications.history[-1][1]
+    finally:
+        window.jobs.shutdown()

@@ -176,3 +176,33 @@ def test_nothing_is_cut_off_at_the_usual_screen_sizes(teaching_set, size):
         # the header's three parts do not overlap
         left, mid, right = (b.rect(s) for s in (".brand", ".nav", ".tally"))
         assert left["x"] + left["width"] <= mid["x"] and mid["x"] + mid["width"] <= right["x"] + 1
+
+
+def _pdf_pages(data: bytes) -> int:
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+
+
+@pytest.mark.parametrize("with_answers", [False, True])
+def test_the_printed_handout_has_a_page_per_case(teaching_set, with_answers):
+    import base64
+
+    with Browser(1280, 720) as b:
+        b.open(teaching_set)
+        b.click("#print-button")
+        assert b.visible("#print-dialog")
+        b.key("Escape")
+        assert not b.visible("#print-dialog")
+        b.js(f"LoupeTeaching.buildHandout({'true' if with_answers else 'false'}) && 0")
+        b.wait_for("Array.from(document.querySelectorAll('#handout img')).every(i => i.complete && i.naturalWidth)")
+        sections = b.js("Array.from(document.querySelectorAll('#handout .handout-case')).map(s => s.innerText)")
+        assert len(sections) == 3
+        assert ("Lung carcinoma" in sections[0]) is with_answers  # the diagnosis only with the answers
+        assert "Smoker, 64, cough for three months." in sections[0]
+        assert (b.js("document.querySelectorAll('#handout svg rect').length") == 1) is with_answers
+        assert HOSTILE in sections[2] and b.js("typeof window.__pwned") == "undefined"
+        pdf = base64.b64decode(b.call("Page.printToPDF", {"printBackground": False})["data"])
+        assert pdf[:5] == b"%PDF-"
+        assert _pdf_pages(pdf) == 3, "one page per case"
+        assert b.problems() == []

@@ -188,3 +188,15 @@ def test_an_unsaved_case_edit_is_put_back_from_its_recovery_file(tmp_path):
 
 def test_split_list():
     assert split_list("a, b;c\n d ,,") == ("a", "b", "c", "d")
+
+
+def test_a_cases_films_can_change_and_keep_their_order(store):
+    a, b, c = images(store, 3)
+    book = CaseBook(store)
+    cid = book.create([a])
+    book.set_images(cid, [c, a, c])
+    assert book.case(cid).image_ids == (c, a) and [p.name for p in book.image_paths(cid)] == ["img2.png", "img0.png"]
+    assert book.cases_of_image(c) == [cid] and book.cases_of_image(b) == []
+    with pytest.raises(StoreError, match="at least one image"):
+        book.set_images(cid, [])
+    assert book.rows([cid])[0].images == 2

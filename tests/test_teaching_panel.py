@@ -191,3 +191,29 @@ def test_a_refresh_from_another_window_does_not_move_the_viewer(qtbot, tmp_path,
     win.box_editor.refresh_from_disk()
     assert win.current_path().endswith("img_2.png")
     assert win.teaching.form.text_of("findings") == "Edited in another window"
+
+
+def test_films_are_added_to_and_removed_from_a_case_with_undo(qtbot, tmp_path, monkeypatch):
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    panel, stack = win.teaching, win.box_editor.undo_stack
+    panel.select_case(c1)
+    win.show_image(str(folder / "img_2.png"))
+    panel.form.add_image_button.click()
+    third = store.image_id("img_2.png")
+    assert panel.book.case(c1).image_ids == (a, third) and "2 images" in panel.form.images.text()
+    assert stack.undoText() == "Add img_2.png to the case"
+    assert panel.list_model.index(panel.list_model.row_of(c1)).data() == "Metastases  ·  2 images"
+    panel.form.remove_image_button.click()
+    assert panel.book.case(c1).image_ids == (a,)
+    panel.form.remove_image_button.click()  # not in the case any more
+    assert "is not in this case" in win.notifications.history[-1][1]
+    stack.undo()
+    assert panel.book.case(c1).image_ids == (a, third)
+    win.show_image(str(folder / "img_0.png"))
+    stack.undo()
+    stack.undo()
+    assert panel.book.case(c1).image_ids == (a,)
+    win.show_image(str(folder / "img_0.png"))
+    panel.remove_shown_image()  # the last film stays
+    assert "at least one film" in win.notifications.history[-1][1] and panel.book.case(c1).image_ids == (a,)

@@ -139,3 +139,40 @@ def test_loupe_cases_lists_searches_and_exports_results(folder, tmp_path, capsys
     with open(tmp_path / "r.csv", newline="", encoding="utf-8-sig") as f:
         (row,) = list(csv.DictReader(f))
     assert (row["learner"], row["hits"], row["misses"], row["diagnosis_correct"]) == ("Ana", "1", "1", "yes")
+
+
+def test_a_learners_results_can_be_deleted_and_others_stay(folder):
+    s, book, c1, c2, a, b = folder
+    quiz = QuizBook(s)
+    for name in ("Ana", "Trial run", "Trial run"):
+        session = quiz.start(name, [c1], ["Nodule"])
+        answer(s, book, quiz, session, c1, [Mark("Nodule", 10, 10, 20, 20, a)], "")
+    assert quiz.delete_learner("Trial run") == 2
+    assert quiz.learners() == ["Ana"] and len(quiz.answers()) == 1
+    orphans = s.conn.execute("SELECT COUNT(*) FROM quiz_marks WHERE answer_id NOT IN (SELECT id FROM quiz_answers)")
+    assert orphans.fetchone()[0] == 0
+
+
+def test_unsaved_answers_and_a_deletion_are_put_back_from_a_recovery_file(folder, tmp_path):
+    from desktop.core.store.recovery import FORMAT
+
+    s, book, c1, c2, a, b = folder
+    quiz = QuizBook(s)
+    ana = quiz.start("Ana", [c1], ["Nodule"])
+    trial = quiz.start("Trial", [c1], ["Nodule"])
+    answer(s, book, quiz, trial, c1, [], "")
+    score = score_case(book.expert_marks(c1), [Mark("Nodule", 10, 10, 20, 20, a)], "Metastases", "metastases")
+    s.close()
+    row = [ana, c1, "Metastases", "metastases", 1, 3, 1, 1, 2, 0, 1.0, "{}", 5.0, 1.0]
+    doc = {"format": FORMAT, "version": 1, "saved": 0, "edits": [
+        {"edit": "teaching.answer", "row": row, "marks": [[a, "Nodule", 10.0, 10.0, 20.0, 20.0, 1.0]]},
+        {"edit": "teaching.delete_learner", "learner": "Trial"}]}
+    (tmp_path / ".loupe" / "annotations.recovery-20260101-000000-1.json").write_text(json.dumps(doc))
+    s2 = open_store(tmp_path)
+    try:
+        (kept,) = QuizBook(s2).answers()
+        assert (kept.learner, kept.hits, kept.diagnosis_correct) == ("Ana", score.hits, True)
+        assert [m.label for m, _iou in QuizBook(s2).marks(kept.id)] == ["Nodule"]
+        assert QuizBook(s2).learners() == ["Ana"]
+    finally:
+        s2.close()

@@ -329,3 +329,27 @@ def test_the_quiz_covers_the_screen_so_the_answers_behind_it_stay_hidden(qtbot, 
     qtbot.waitExposed(quiz)
     available = win.screen().availableGeometry()
     assert quiz.geometry().contains(win.geometry().intersected(available))
+
+
+def test_results_dialog_deletes_the_selected_learner_after_asking(qtbot, tmp_path, monkeypatch):
+    from desktop.core.teaching import QuizBook, score_case
+    from desktop.ui.teaching import show_results
+
+    win = make_teaching_window(qtbot, tmp_path, monkeypatch)
+    folder, store, c1, c2, a, b = folder_with_cases(qtbot, win, tmp_path)
+    quiz = QuizBook(store)
+    for name in ("Ana", "Test"):
+        session = quiz.start(name, [c1], ["Nodule"])
+        quiz.save_answer(session, c1, score_case(win.teaching.book.expert_marks(c1), [], "Metastases", ""), [])
+    dialog = show_results(win)
+    qtbot.addWidget(dialog)
+    dialog.tabs.setCurrentWidget(dialog.learner_table)
+    assert not dialog.delete_button.isEnabled()  # nobody selected
+    row = [dialog.learner_table.item(r, 0).text() for r in range(2)].index("Test")
+    dialog.learner_table.selectRow(row)
+    assert dialog.delete_button.isEnabled()
+    asked = []
+    assert dialog.delete_learner(confirm=lambda text: asked.append(text) or False) is None
+    assert "Delete every quiz result of Test (1 answer)" in asked[0] and len(quiz.learners()) == 2
+    assert dialog.delete_learner(confirm=lambda text: True) == 1
+    assert quiz.learners() == ["Ana"] and dialog.learner_table.rowCount() == 1

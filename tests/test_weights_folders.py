@@ -81,3 +81,24 @@ def test_a_folder_of_another_model_is_refused_and_nothing_is_installed(tiny, tmp
         install_folder("medsam", wrong / "config.json", tmp_path / "models")
     assert install_folder("slimsam", tiny, tmp_path / "models") == tmp_path / "models" / "SlimSAM-uniform-77"
     assert weights_source("slimsam").present(tmp_path / "models")
+
+
+def test_the_dialog_lists_the_folders_files_and_chooses_a_folder(qtbot, tiny, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from desktop.ui.dialogs.weights_dialog import GetWeightsDialog
+    from desktop.ui.main_window import MainWindow
+
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    models = tmp_path / "models"
+    dialog = GetWeightsDialog(win, weights_source("medsam"), models)
+    qtbot.addWidget(dialog)
+    assert dialog.state_label.text() == "missing" and dialog.choose_button.text() == "Choose folder…"
+    text = dialog.files_label.text()
+    assert "config.json, preprocessor_config.json, model.safetensors" in text
+    assert "from https://huggingface.co/wanglab/medsam-vit-base/resolve/main/" in text
+    job = dialog.choose_file(str(tiny))  # the folder is checked by loading it, then copied
+    qtbot.waitUntil(lambda: job.state == "done", timeout=60000)
+    assert dialog.state_label.text() == "in the models folder"
+    assert sorted(p.name for p in (models / "medsam-vit-base").iterdir()) == sorted(p.name for p in tiny.iterdir())

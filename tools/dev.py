@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import venv
@@ -115,8 +116,29 @@ def browser_note() -> str:
     return "browser tests will skip: " + module.SKIP_REASON
 
 
+def ensure_browser() -> None:
+    """The teaching-set page is tested in a real browser. On a Debian/Ubuntu machine where the
+    test command runs as root (a CI machine, a container) and no Chromium is found, Debian's
+    chromium package is installed first, so the browser tests run there instead of skipping.
+    Anywhere else nothing is installed (a browser is a system package) and the tests skip with
+    the install line. LOUPE_NO_BROWSER_INSTALL=1 turns this off."""
+    if (not sys.platform.startswith("linux") or os.environ.get("LOUPE_NO_BROWSER_INSTALL")
+            or not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("apt-get")):
+        return
+    if not browser_note().startswith("browser tests will skip"):
+        return
+    _say("no Chromium found: installing Debian's chromium package for the teaching-set page tests "
+         "(LOUPE_NO_BROWSER_INSTALL=1 skips this)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+        if _run(cmd, env=env) != 0:
+            _say("could not install chromium; the browser tests will skip")
+            return
+
+
 def test(argv: list[str]) -> int:
     ensure_venv(EXTRAS)
+    ensure_browser()
     _say(browser_note())
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HF_HUB_OFFLINE="1", PYTHONDONTWRITEBYTECODE="1")
     steps = [

@@ -15,6 +15,7 @@ a folder, and the embedding cache they share.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -73,6 +74,12 @@ class EmbeddingCache:
             self._items.clear()
 
 
+def detection_rows(dets) -> list[tuple[str, float, float, float, float, float]]:
+    """models.base.Detections -> the store's rows (category, x, y, w, h, score) in pixels."""
+    return [(str(name), float(x1), float(y1), float(x2 - x1), float(y2 - y1), float(score))
+            for (x1, y1, x2, y2), score, name in zip(dets.xyxy.tolist(), dets.scores.tolist(), dets.class_names)]
+
+
 def rect_of(box) -> Rect | None:
     """(x0, y0, x1, y1) pixel edges -> (x, y, w, h); None stays None (an empty mask)."""
     if box is None:
@@ -117,7 +124,7 @@ def refine_folder(segmenter, work: Iterable[tuple[str, list[tuple[int, Rect]]]],
         for path, boxes in work:
             if ctx.cancelled():
                 return done
-            ctx.progress(done, len(work), path.rsplit("/", 1)[-1])
+            ctx.progress(done, len(work), os.path.basename(path))
             out = RefinedImage(path)
             try:
                 rgb = read(path)
@@ -145,7 +152,7 @@ def refine_folder(segmenter, work: Iterable[tuple[str, list[tuple[int, Rect]]]],
             except (LoupeError, OSError, ValueError) as exc:
                 out.error = str(exc) or type(exc).__name__
             done += 1
-            ctx.progress(done, len(work), path.rsplit("/", 1)[-1])
+            ctx.progress(done, len(work), os.path.basename(path))
             yield out
         return done
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 from PySide6.QtWidgets import QApplication
@@ -68,6 +69,8 @@ class DeviceProbe(QObject):
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
         self.process.finished.connect(self._finished)
         self.process.errorOccurred.connect(self._failed)
+        if not getattr(sys, "frozen", False):  # `-m desktop` finds this checkout, wherever Loupe started
+            self.process.setWorkingDirectory(str(Path(__file__).resolve().parents[2]))
         self.process.start(cmd[0], cmd[1:])
         self._timer.start(TIMEOUT_MS)
 

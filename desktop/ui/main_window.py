@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QScrollArea,
     QStackedWidget,
+    QTabWidget,
     QWidget,
 )
 
@@ -93,6 +94,10 @@ class MainWindow(QMainWindow):
         self.cine = CineControl(self)  # frame keys and cine playback of multi-frame images
         self._connect_welcome()
 
+        # the right side holds many panels (seven with every extension): their tabs run down the
+        # window's edge, where each title fits whole at 1280x720, instead of a row of "I…", "L…"
+        # (decision 0151)
+        self.setTabPosition(Qt.RightDockWidgetArea, QTabWidget.East)
         self.extensions: list[str] = []
         self._install_extensions()
         # restored after every panel's dock exists (restoreState places only docks it knows)
@@ -114,8 +119,15 @@ class MainWindow(QMainWindow):
         wanted = max([width // 4] + [need(d) for d in right_docks])
         right = max(min(wanted, width // 2 - left - 8), 200)  # the canvas keeps half the window
         self.resizeDocks([images_dock, inspector_dock], [left, right], Qt.Horizontal)
-        wl_height = self.wl_panel.sizeHint().height() + 40  # its tab bar (Boxes) below
-        self.resizeDocks([images_dock, wl_dock], [max(self.height() - wl_height - 60, 200), wl_height], Qt.Vertical)
+        wl_height = self.wl_panel.sizeHint().height() + 24  # its title bar
+        column = max(self.height() - 80, 300)  # the menu and status bars take the rest
+        boxes = self.findChild(QDockWidget, "dock_Boxes")
+        if boxes is not None and self.dockWidgetArea(boxes) == Qt.LeftDockWidgetArea:
+            boxes_height = max(110, column // 5)  # a few rows of the current image's boxes
+            images = max(column - wl_height - boxes_height, 200)  # the list gets the most
+            self.resizeDocks([images_dock, wl_dock, boxes], [images, wl_height, boxes_height], Qt.Vertical)
+        else:
+            self.resizeDocks([images_dock, wl_dock], [max(column - wl_height, 200), wl_height], Qt.Vertical)
         front = getattr(getattr(self, "model_panel", None), "dock", None) or inspector_dock
         front.raise_()
         from PySide6.QtCore import QTimer
@@ -233,10 +245,13 @@ class MainWindow(QMainWindow):
             model.append(paths, names, folded)
         else:
             model.append(paths)
-        if self._current is None:
+        if self._current is None and self._wanted is None:
             target = self._show_first if self._show_first in paths else (None if self._show_first else paths[0])
-            if target:
-                self.show_image(target)
+            if target:  # decoded in the worker like a step, not here: the loop keeps running (0123)
+                self._wanted = target
+                self.image_list.select_path(target)
+                self.canvas.show_message(f"Opening {os.path.basename(target)}…")
+                self.cache.request(target)
         elif model.row_of.get(self._current, -10) >= first_new - PREFETCH_AHEAD:
             self._prefetch_neighbours(self._current)  # the image shown first now has neighbours
 
@@ -246,8 +261,9 @@ class MainWindow(QMainWindow):
         n = len(self.image_list.model.paths)
         if n == 0:
             self.canvas.show_message(f"No images in {self._folder}")
-        elif self._current is None:
-            self.show_image(self.image_list.model.paths[0])
+        elif self._current is None and self._wanted is None:  # the file asked for was not listed
+            self._wanted = self.image_list.model.paths[0]
+            self.cache.request(self._wanted)
         refused = list(self._scan.refused) if self._scan is not None else []
         if refused:  # names Qt would change: never shown under another file's name (decision 0118)
             self.notify(f"{n} image{'s' if n != 1 else ''} in {self._folder}; {len(refused)} file(s) left out: "

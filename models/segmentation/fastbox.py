@@ -127,7 +127,7 @@ def prompt_box(model, emb, points=None, box=None) -> Prompted:
     import torch
     import torch.nn.functional as F
 
-    pred, iou, multimask = model.decode(emb, points, box)
+    pred, iou, multimask = model.decode(emb, points, box, best_only=True)
     best = int(torch.argmax(iou)) if multimask else 0
     masks = pred[0, :, best:best + 1].float().cpu()  # (1 prompt, 1 mask, 256, 256), as post_process_masks takes it
     if model.family == "sam2":

@@ -8,12 +8,14 @@ Everything the model's authors set about the input (resize, pad, rescale, normal
 folder's preprocessor_config.json through the model's own transformers processor; Loupe never
 re-implements it. Masks come back through the processor's `post_process_masks` at the image's size.
 Which of SAM's three masks is returned: docs/decisions/0120-segment-anything-engine.md.
+SAM's mask decoder runs rearranged for one prompt (fastdecode.py, equal to transformers' forward within
+float rounding; `decode_plain` is that forward); SAM 2 runs transformers' forward.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,6 +37,7 @@ class Embedding:
     original_size: tuple[int, int]  # (H, W) of the image given to `embed`
     reshaped_size: tuple[int, int]  # (h, w) the processor resized it to, before padding
     model_id: int  # id() of the model that computed it
+    prepared: Any = field(default=None, repr=False)  # SAM: the decoder's image-only parts (fastdecode.Prepared)
 
 
 class SegmentAnythingModel(LoupeModel):
@@ -56,7 +59,12 @@ class SegmentAnythingModel(LoupeModel):
         reshaped = tuple(int(v) for v in enc["reshaped_input_sizes"][0]) if "reshaped_input_sizes" in enc else original
         with torch.inference_mode():
             features = self.torch_module.get_image_embeddings(enc["pixel_values"].to(self.device))
-        return Embedding(features, original, reshaped, id(self))
+        emb = Embedding(features, original, reshaped, id(self))
+        if self.family == "sam" and features.shape[0] == 1:  # the decoder's image-only parts, here in the worker
+            from models.segmentation import fastdecode
+
+            emb.prepared = fastdecode.prepare(self.torch_module, features)
+        return emb
 
     # -- a prompt: prompt encoder + mask decoder ---------------------------------------------------
     def segment(self, emb: Embedding, points=None, box=None) -> tuple[np.ndarray, float]:
@@ -76,10 +84,10 @@ class SegmentAnythingModel(LoupeModel):
 
         return prompt_box(self, emb, points, box)
 
-    def decode(self, emb: Embedding, points=None, box=None):
+    def decode(self, emb: Embedding, points=None, box=None, best_only: bool = False):
         """(pred_masks (1, 1, n, 256, 256) logits, iou_scores (n,), multimask) for a prompt: the prompt
-        encoder and mask decoder only. One point and no box asks for SAM's three masks."""
-        import torch
+        encoder and mask decoder only. One point and no box asks for SAM's three masks. `best_only`:
+        SAM's decoder builds only the mask of the highest predicted IoU (n = 1, multimask False)."""
 
         if emb.model_id != id(self):
             raise ValueError(f"this embedding was computed by another model, not by {self.name}")
@@ -89,12 +97,35 @@ class SegmentAnythingModel(LoupeModel):
         for p in points:
             if len(p) != 3 or p[2] not in (0, 1):
                 raise ValueError(f"a point is (x, y, 1) to include or (x, y, 0) to exclude, not {p!r}")
-        prompt = self.prompt_inputs(emb, points, box)
+        prompt = {k: v.to(self.device) for k, v in self.prompt_inputs(emb, points, box).items()}
         multimask = box is None and len(points) == 1
+        if self.family == "sam" and emb.features.shape[0] == 1:
+            return self._decode_fast(emb, prompt, multimask, best_only)
+        return self.decode_plain(emb, prompt, multimask)
+
+    def decode_plain(self, emb: Embedding, prompt: dict, multimask: bool):
+        """transformers' own forward with the embedding (the reference the fast decoder is tested on)."""
+        import torch
+
         with torch.inference_mode():
-            out = self.torch_module(image_embeddings=emb.features, multimask_output=multimask,
-                                    **{k: v.to(self.device) for k, v in prompt.items()})
+            out = self.torch_module(image_embeddings=emb.features, multimask_output=multimask, **prompt)
         return out.pred_masks, out.iou_scores[0, 0].float().cpu(), multimask
+
+    def _decode_fast(self, emb: Embedding, prompt: dict, multimask: bool, best_only: bool):
+        """SAM's prompt encoder, then its mask decoder rearranged for one prompt (fastdecode.py)."""
+        import torch
+
+        from models.segmentation import fastdecode
+
+        module = self.torch_module
+        if emb.prepared is None:
+            emb.prepared = fastdecode.prepare(module, emb.features)
+        with torch.inference_mode():
+            sparse, _ = module.prompt_encoder(input_points=prompt.get("input_points"),
+                                              input_labels=prompt.get("input_labels"),
+                                              input_boxes=prompt.get("input_boxes"), input_masks=None)
+            masks, iou = fastdecode.decode(module, emb.prepared, sparse, multimask, best_only)
+        return masks, iou[0, 0].float().cpu(), multimask and not best_only
 
     def prompt_inputs(self, emb: Embedding, points, box) -> dict:
         """The prompt tensors as the model's processor builds them for an image of emb's size."""

@@ -78,3 +78,32 @@ def write_tiny_for_card(card, folder, image_size: int = 256) -> Path:
     """A tiny folder of the architecture (and processor kind) a preset card names."""
     kind = card.extra.get("processor_kind", "sam")
     return write_tiny_folder(folder, card.architecture, kind, image_size=image_size)
+
+
+# the published models' sizes (their config.json), for the benchmark: random weights, real shapes
+PUBLISHED = {
+    "sam-vit-base": ("sam", "sam", {}),  # SamConfig's defaults are SAM ViT-B
+    "medsam": ("sam", "medsam", {}),  # MedSAM is SAM ViT-B fine-tuned
+    "slimsam": ("sam", "sam", {"vision_config": {"hidden_size": 168, "mlp_dim": 696}}),  # SlimSAM-77's config.json
+    "sam2.1-tiny": ("sam2", "sam", {}),  # Sam2Config's defaults are Hiera-Tiny
+}
+
+
+def write_published_size_folder(folder, preset: str, seed: int = 0) -> Path:
+    """A folder of `preset` at its published size (1024 input) with seeded random weights."""
+    import torch
+    import transformers
+
+    family, kind, overrides = PUBLISHED[preset]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    if family == "sam2":
+        model = transformers.Sam2Model(transformers.Sam2Config(**overrides)).eval()
+        proc = transformers.Sam2ImageProcessor(size={"height": 1024, "width": 1024})
+    else:
+        model = transformers.SamModel(transformers.SamConfig(**overrides)).eval()
+        proc = transformers.SamImageProcessor(**PROCESSOR_KINDS[kind])
+    model.save_pretrained(folder)
+    proc.save_pretrained(folder)
+    return folder

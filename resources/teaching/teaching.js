@@ -494,6 +494,7 @@
     if (t.expert) parts.push("findings " + t.found + "/" + t.expert);
     if (t.dxAsked) parts.push("diagnoses " + t.dxRight + "/" + t.dxAsked);
     $("summary").textContent = DATA.quiz ? parts.join(" \u00b7 ") : "";
+    $("summary").title = $("summary").textContent;
     $("results-button").hidden = !DATA.quiz;
   }
   function showResults() {
@@ -520,13 +521,63 @@
   }
   function closeResults() { $("results").hidden = true; }
 
+  // ----- the printed handout ------------------------------------------------------------------
+  function buildHandout(withAnswers) {
+    var root = clear($("handout"));
+    root.appendChild(el("h1", { text: DATA.title || "Teaching set" }));
+    cases.forEach(function (c, i) {
+      var f = c.fields;
+      var sec = el("section", { class: "handout-case" });
+      sec.appendChild(el("h2", { text: "Case " + (i + 1) + (withAnswers && c.title ? ": " + c.title : "") +
+                                       (f.difficulty ? " (" + f.difficulty + ")" : "") }));
+      c.images.forEach(function (im, j) {
+        var fig = el("div", { class: "handout-figure" }, [el("img", { src: im.windows[0].src, alt: "" })]);
+        if (withAnswers) {
+          var over = svg("svg", { viewBox: "0 0 " + im.width + " " + im.height, preserveAspectRatio: "none" });
+          var unit = Math.max(im.width, im.height) / 400;
+          c.boxes.forEach(function (b) {
+            if ((b.image || 0) !== j) return;
+            over.appendChild(svg("rect", { x: b.x, y: b.y, width: b.w, height: b.h, fill: "none",
+                                           stroke: labelColour(b.label), "stroke-width": unit * 1.5 }));
+            over.appendChild(svg("text", { x: b.x, y: Math.max(unit * 8, b.y - unit * 2), "font-size": unit * 8,
+                                           fill: labelColour(b.label), text: b.label }));
+          });
+          fig.appendChild(over);
+        }
+        sec.appendChild(fig);
+      });
+      function part(title, value) {
+        if (!value || (Array.isArray(value) && !value.length)) return;
+        sec.appendChild(el("h3", { text: title }));
+        sec.appendChild(el("p", { text: Array.isArray(value) ? value.join(", ") : String(value) }));
+      }
+      part("History", f.history);
+      if (withAnswers) {
+        part("Diagnosis", f.diagnosis);
+        part("Findings", f.findings);
+        part("Differential diagnosis", f.differential);
+        part("Discussion", f.discussion);
+        part("Keywords", f.keywords);
+      }
+      root.appendChild(sec);
+    });
+    return root;
+  }
+  function printHandout(withAnswers) {
+    $("print-dialog").hidden = true;
+    buildHandout(withAnswers);
+    window.print();
+  }
+
   // ----- keys ---------------------------------------------------------------------------------
   function onKey(ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     var typing = /^(INPUT|TEXTAREA|SELECT)$/.test((ev.target && ev.target.tagName) || "") &&
                  ev.target.type !== "radio";
-    if (!$("results").hidden || !$("keys").hidden) {
-      if (ev.key === "Escape" || ev.key === "?") { closeResults(); $("keys").hidden = true; ev.preventDefault(); }
+    if (!$("results").hidden || !$("keys").hidden || !$("print-dialog").hidden) {
+      if (ev.key === "Escape" || ev.key === "?") {
+        closeResults(); $("keys").hidden = true; $("print-dialog").hidden = true; ev.preventDefault();
+      }
       return;
     }
     if (typing) {
@@ -582,6 +633,10 @@
     $("results-button").addEventListener("click", showResults);
     $("results-close").addEventListener("click", closeResults);
     $("keys-button").addEventListener("click", function () { $("keys").hidden = false; });
+    $("print-button").addEventListener("click", function () { $("print-dialog").hidden = false; $("print-questions").focus(); });
+    $("print-questions").addEventListener("click", function () { printHandout(false); });
+    $("print-answers").addEventListener("click", function () { printHandout(true); });
+    $("print-close").addEventListener("click", function () { $("print-dialog").hidden = true; });
     $("keys-close").addEventListener("click", function () { $("keys").hidden = true; });
     var overlay = $("overlay");
     overlay.addEventListener("pointerdown", startDraw);
@@ -592,6 +647,7 @@
     window.addEventListener("resize", function () { if (cases.length) { fit(); renderOverlay(); } });
     $("picture").addEventListener("load", function () { document.body.setAttribute("data-image-loaded", "1"); });
     render();
+    window.LoupeTeaching = { buildHandout: buildHandout };  // what Print builds, for a PDF printer or a test
     document.body.setAttribute("data-ready", "1");
   }
   start();

@@ -1,10 +1,26 @@
-"""Embedding time and prompt latency of each segment-anything preset, beside the plain transformers
-call for the same thing (processor + the whole model for each prompt), measured in the same run.
+"""Embedding time and prompt latency (click -> box) of each segment-anything preset, beside the plain
+transformers calls for the same thing, measured in the same run.
 
-Seeded random weights at the published input size (1024) with small layer widths, so it runs without
-the real folders; pass --folder PRESET=PATH to time a real one. CPU unless --device says otherwise.
+Two sizes of seeded random weights, so it runs without the real folders: tiny configs (small layer
+widths, the published input size 1024) and, with --published, each preset at its published size
+(SAM ViT-B, MedSAM = ViT-B, SlimSAM-77, SAM 2.1 Hiera-Tiny; a few hundred MB written to a
+temporary folder). Pass --folder PRESET=PATH to time a real folder. CPU unless --device says.
 
-    python tests/benchmarks/bench_segmentation.py [--size 1024] [--repeats 5] [--folder medsam=~/models/medsam-vit-base]
+Columns (median ms):
+  embed         Loupe's `embed` (the processor + the image encoder), once per image
+  click->box    Loupe's `prompt` for one click: decoder + the exact full-resolution box (fastbox)
+  refine        Loupe's `prompt` for a box prompt (F)
+  segment+box   Loupe's `segment` (the full-resolution mask) + box_from_mask, for the click
+  plain prompt  transformers as its docs show it, with the embedding reused: processor(images,
+                input_points) + model(image_embeddings=...) + post_process_masks + the box
+  plain call    processor + the whole model (encoder too) + post_process_masks, per prompt
+  floor         one (4096 x 256) @ (256 x 256) float32 matmul, measured in the same run: the size of
+                one projection of SAM's image tokens, the machine's own unit of work at that moment
+  load average  the machine's 1, 5 and 15 minute load averages after the row (os.getloadavg)
+With --gui, the click -> box through the window's engine (worker thread, queued signal) and the
+longest the Qt event loop waited while embeddings and prompts ran.
+
+    python tests/benchmarks/bench_segmentation.py [--published] [--gui] [--repeats 5] [--folder medsam=PATH]
 """
 
 from __future__ import annotations
@@ -18,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 
 PRESETS = {"sam-vit-base": ("sam", "sam"), "medsam": ("sam", "medsam"), "slimsam": ("sam", "sam"),
            "sam2.1-tiny": ("sam2", "sam")}
@@ -33,43 +50,185 @@ def _ms(fn, repeats):
     return statistics.median(times)
 
 
+def _floor_ms() -> float:
+    """The machine's own floor at this moment: one (4096 x 256) @ (256 x 256) float32 matmul, the size
+    of one projection of SAM's 64 x 64 image tokens (median of 20)."""
+    import torch
+
+    a, b = torch.randn(4096, 256), torch.randn(256, 256)
+    return _ms(lambda: a @ b, 20)
+
+
+def _load() -> str:
+    try:
+        return "load " + " ".join(f"{v:.1f}" for v in __import__("os").getloadavg())
+    except OSError:
+        return ""
+
+
+def _image(large: bool) -> np.ndarray:
+    """A real radiograph (NIH, 1024 x 1024) when ../shared/data has it, else noise; `large`: the same
+    resized to 2048 x 2500 (a full-size CR/DX image), where the full-resolution mask costs most."""
+    from PIL import Image
+
+    path = ROOT.parent / "shared" / "data" / "nih" / "images" / "00000032_037.png"
+    img = Image.open(path).convert("RGB") if path.is_file() else Image.fromarray(
+        np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8))
+    if large:
+        img = img.resize((2048, 2500), Image.BILINEAR)
+    return np.asarray(img)
+
+
+def plain_prompt(m, rgb, emb, point, device):
+    """The transformers way of prompting with a precomputed embedding, and the mask's box."""
+    import torch
+
+    from models.segmentation import box_from_mask
+
+    enc = m.processor(images=rgb, input_points=[[[list(point)]]], return_tensors="pt").to(device)
+    with torch.inference_mode():
+        out = m.torch_module(image_embeddings=emb.features, input_points=enc["input_points"], multimask_output=True)
+    sizes = [enc["original_sizes"].cpu()] + ([enc["reshaped_input_sizes"].cpu()] if "reshaped_input_sizes" in enc else [])
+    masks = m.processor.post_process_masks(out.pred_masks.cpu(), *sizes)[0]
+    return box_from_mask(masks[0, int(out.iou_scores[0, 0].argmax())].numpy())
+
+
+def plain_call(m, rgb, point, device):
+    import torch
+
+    enc = m.processor(images=rgb, input_points=[[[list(point)]]], return_tensors="pt").to(device)
+    with torch.inference_mode():
+        out = m.torch_module(**enc, multimask_output=True)
+    sizes = [enc["original_sizes"].cpu()] + ([enc["reshaped_input_sizes"].cpu()] if "reshaped_input_sizes" in enc else [])
+    m.processor.post_process_masks(out.pred_masks.cpu(), *sizes)
+
+
+def bench_model(name, m, rgb, args, note):
+    from models.segmentation import box_from_mask
+
+    point, box = (rgb.shape[1] * 0.4, rgb.shape[0] * 0.45), (rgb.shape[1] * 0.3, rgb.shape[0] * 0.35,
+                                                               rgb.shape[1] * 0.7, rgb.shape[0] * 0.8)
+    t = time.perf_counter()
+    emb = m.embed(rgb)
+    first_embed_ms = (time.perf_counter() - t) * 1000
+    reps_embed = 1 if note == "published" else args.repeats
+    embed_ms = first_embed_ms if args.quick else _ms(lambda: m.embed(rgb), reps_embed)
+    click = [(point[0], point[1], 1)]
+    fast = m.prompt(emb, points=click)
+    assert fast.box == box_from_mask(m.segment(emb, points=click)[0]), "fastbox differs from the full mask's box"
+    click_ms = _ms(lambda: m.prompt(emb, points=click), args.repeats)
+    refine_ms = _ms(lambda: m.prompt(emb, box=box), args.repeats)
+    segment_ms = _ms(lambda: box_from_mask(m.segment(emb, points=click)[0]), args.repeats)
+    plain_ms = _ms(lambda: plain_prompt(m, rgb, emb, point, args.device), args.repeats)
+    call_ms = float("nan") if args.quick else _ms(lambda: plain_call(m, rgb, point, args.device), reps_embed)
+    print(f"{name:13} {note:10} {rgb.shape[1]}x{rgb.shape[0]:<5} {embed_ms:9.0f} {click_ms:10.1f} {refine_ms:8.1f} "
+          f"{segment_ms:11.1f} {plain_ms:12.1f} {call_ms:10.0f} {_floor_ms():7.2f} {_load()}", flush=True)
+    return emb
+
+
+def bench_gui(m, name, paths, rgbs):
+    """Click -> box through AssistEngine (the window's path), and the longest event-loop wait."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop.ui.editor.assist.engine import AssistEngine
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    engine = AssistEngine(read=lambda p: rgbs[p])
+    engine.model, engine.model_key, engine.model_name = m, f"bench:{name}", name
+    stall = {"max": 0.0}
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def tick():
+        now = clock.elapsed()
+        stall["max"] = max(stall["max"], now - last[0] - 10)
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+
+    def wait(cond, ms=600000):
+        t = time.perf_counter()
+        while not cond() and (time.perf_counter() - t) * 1000 < ms:
+            app.processEvents()
+            time.sleep(0.001)
+
+    engine.show(paths[0], paths[1])
+    wait(lambda: engine.embedding(paths[0]) is not None and engine.embedding(paths[1]) is not None)
+    latencies = []
+    got = []
+    engine.prompted.connect(lambda r: got.append(time.perf_counter()))
+    for k in range(10):
+        t = time.perf_counter()
+        n = len(got)
+        engine.prompt(paths[0], [(300 + 20 * k, 400, 1)])
+        wait(lambda n=n: len(got) > n)
+        latencies.append((got[-1] - t) * 1000)
+    burst_t = time.perf_counter()  # 20 clicks at once: they coalesce
+    n = len(got)
+    for k in range(20):
+        engine.prompt(paths[0], [(300, 300 + 10 * k, 1)])
+    wait(lambda: len(got) > n and not engine._running and engine._waiting is None)
+    burst_ms = (got[-1] - burst_t) * 1000
+    timer.stop()
+    print(f"  window path ({name}): click -> box median {statistics.median(latencies):.1f} ms, "
+          f"max {max(latencies):.1f} ms; 20 clicks at once coalesced into {len(got) - n} prompt(s), "
+          f"last box after {burst_ms:.0f} ms; longest event-loop wait {stall['max']:.0f} ms "
+          f"(while embedding 2 images and prompting)")
+
+
 def main() -> None:
     import torch
 
     from models import load_model
-    from models.segmentation.tiny import write_tiny_folder
+    from models.registry import clear_cache
+    from models.segmentation.tiny import write_published_size_folder, write_tiny_folder
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--size", type=int, default=1024, help="the tiny models' input size")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--published", action="store_true", help="also each preset at its published size")
+    ap.add_argument("--gui", action="store_true", help="also the window's path (AssistEngine) and its stalls")
+    ap.add_argument("--quick", action="store_true",
+                    help="skip the timed repeat of the embedding and the plain call (the first embedding is shown)")
+    ap.add_argument("--only", action="append", default=[], help="presets to time (default: all)")
     ap.add_argument("--folder", action="append", default=[], help="PRESET=PATH of a real weights folder")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     real = dict(f.split("=", 1) for f in args.folder)
-    rng = np.random.default_rng(0)
-    rgb = rng.integers(0, 256, (1024, 1024, 3), dtype=np.uint8)  # NIH radiographs are 1024 x 1024
-    box = (300, 350, 700, 800)
-    print(f"image 1024x1024, model input {args.size}, device {args.device}, median of {args.repeats}")
-    print(f"{'preset':14} {'embed ms':>9} {'prompt ms':>10} {'plain call ms (per prompt)':>27}")
+    images = {"1024": _image(False), "large": _image(True)}
+    print(f"device {args.device}, torch threads {torch.get_num_threads()}, median of {args.repeats} "
+          f"(embedding of a published-size model: 1 run); tiny models' input {args.size}")
+    print(f"{'preset':13} {'weights':10} {'image':10} {'embed ms':>9} {'click->box':>10} {'refine':>8} "
+          f"{'segment+box':>11} {'plain prompt':>12} {'plain call':>10} {'floor':>7} load average")
+    presets = args.only or list(PRESETS)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (family, kind) in PRESETS.items():
-            folder = real.get(name) or write_tiny_folder(Path(tmp) / name, family, kind, image_size=args.size)
-            m = load_model(name, weights=folder, device=args.device)
-            emb = m.embed(rgb)
-            embed_ms = _ms(lambda m=m: m.embed(rgb), args.repeats)
-            prompt_ms = _ms(lambda m=m, emb=emb: m.segment(emb, box=box), args.repeats)
-
-            def plain(m=m):
-                enc = m.processor(images=rgb, input_boxes=[[list(box)]], return_tensors="pt").to(args.device)
-                with torch.inference_mode():
-                    out = m.torch_module(**enc, multimask_output=False)
-                sizes = [enc["original_sizes"].cpu()] + (
-                    [enc["reshaped_input_sizes"].cpu()] if "reshaped_input_sizes" in enc else [])
-                m.processor.post_process_masks(out.pred_masks.cpu(), *sizes)
-
-            plain_ms = _ms(plain, args.repeats)
-            print(f"{name:14} {embed_ms:9.1f} {prompt_ms:10.1f} {plain_ms:27.1f}"
-                  f"{'' if name in real else '   (tiny random weights)'}")
+        for name in presets:
+            family, kind = PRESETS[name]
+            kinds = [("real", Path(real[name]))] if name in real else [
+                ("tiny", write_tiny_folder(Path(tmp) / name, family, kind, image_size=args.size))]
+            if args.published and name not in real:
+                kinds.append(("published", None))
+            for note, folder in kinds:
+                if folder is None:
+                    folder = write_published_size_folder(Path(tmp) / f"{name}-published", name)
+                m = load_model(name, weights=folder, device=args.device)
+                for rgb in images.values():
+                    bench_model(name, m, rgb, args, note)
+                if args.gui:
+                    bench_gui(m, f"{name} {note}", ["a.png", "b.png"],
+                              {"a.png": images["1024"], "b.png": images["1024"][::-1].copy()})
+                clear_cache()
+                del m
 
 
 if __name__ == "__main__":

@@ -8,7 +8,14 @@ Scale table, one column per folder size (10, 1,000, 10,000 and 100,000 PNGs of 1
 hard links to 8 distinct files, made once under $TMPDIR/loupe-bench-viewer), the real window with
 its panels unless --viewer-only:
 - longest stall of the event loop in the first --watch seconds after opening the folder (a 5 ms
-  timer's largest lateness; goal < 100 ms), the first image and the whole listing;
+  timer's largest lateness; goal < 100 ms), the first image and the whole listing; beside it the
+  machine's floor: the same timer in an idle event loop for --floor seconds just before the column
+  (on a shared machine the floor alone can pass 100 ms), and the load average after the column;
+- the process's one-time start-up (its first window opening a 1-image folder: first imports) is
+  measured before the columns and printed apart (--no-warm-up: the first column pays for it);
+- --stacks: for the longest stalls, the Python stacks of every thread seen during them
+  (faulthandler's watchdog thread, which needs no GIL: a GUI thread waiting for the GIL shows in
+  Qt's event loop while another thread's stack says who held it);
 - D pressed with the next image prefetched, key to pixmap painted (median; goal < 50 ms and within
   1.5x of the 10-image folder), and with nothing prefetched (decode in the worker);
 - a held D: 50 presses at 30 per second (9 in the 10-image folder); time from the last press to the 50th image shown, how many
@@ -239,6 +246,7 @@ class StallMonitor:
     def start(self):
         self.longest, self._t0 = 0.0, time.perf_counter()
         self._last = self._t0
+        self.stalls: list[tuple[float, float]] = []
         self.running = True
         if self.on_tick is not None:
             self.on_tick(0.0, self._last)  # arms the sampler's watchdog
@@ -254,6 +262,8 @@ class StallMonitor:
         gap = now - self._last - 0.005
         if gap > self.longest:
             self.longest, self.at = gap, now - self._t0
+        if gap > 0.02:
+            self.stalls.append((self._last - self._t0, gap))  # (when it began, how long)
         if self.on_tick is not None:
             self.on_tick(gap, self._last)
         self._last = now
@@ -307,6 +317,17 @@ class StackSampler:
                 if len(current) < self.depth:
                     current.append(f"{Path(m.group(1)).name}:{m.group(2)} {m.group(3)}")
         return [{k: " < ".join(v) for k, v in d.items()} for d in dumps]
+
+    def dumped(self) -> list[tuple[float, float, int]]:
+        """(start, length, dumps) of each stall: no dump in a stall of several thresholds means the
+        watchdog thread itself got no CPU, so the whole process was off the CPU (the machine)."""
+        self.dump.flush()
+        out = []
+        for start, gap, a, b in self.episodes:
+            self.dump.seek(a)
+            out.append((start, gap, self.dump.read(b - a).count("Timeout (")))
+        self.dump.seek(0, os.SEEK_END)
+        return out
 
     def report(self, t0: float, n: int = 4) -> list[str]:
         from collections import Counter
@@ -402,8 +423,12 @@ def measure_size(app, n: int, args) -> dict:
     run_loop(app, max(args.watch - (time.perf_counter() - t0), 0.0))
     monitor.stop()
     out["stall"], out["stall_at"] = monitor.longest, monitor.at
+    out["stall_open"] = max([g for at, g in monitor.stalls if at < 0.001], default=0.0)
+    out["stall_later"] = max([g for at, g in monitor.stalls if at >= 0.001], default=0.0)
     if sampler is not None:
         sampler.stop()
+        out["stall_cpu"] = max([g for start, g, k in sampler.dumped() if start - monitor._t0 >= 0.001 and
+                                (k > 0 or g < 2 * sampler.threshold)], default=0.0)
         print(f"\n{n:,} images: the longest stalls of the first {args.watch:g} s, with the stacks seen during them")
         print("\n".join(sampler.report(t0)) or "  none over the sampler's threshold")
         sys.stdout.flush()
@@ -547,6 +572,10 @@ def scale(args) -> int:
 
     print(f"\n{'images in the folder':<40}" + "".join(f"{n:>14,}" for n in sizes) + "   goal")
     row(f"longest stall, first {args.watch:g} s", "stall", goal="< 100 ms")
+    row("  ... of it, open_folder() itself", "stall_open", goal="(the call: store, threads)")
+    row("  ... of it, after open_folder() returned", "stall_later", goal="< 100 ms")
+    if args.stacks:
+        row("  ... of that, the process on the CPU", "stall_cpu", goal="< 100 ms (stalls the watchdog saw)")
     row(f"  floor: idle loop, {args.floor:g} s before", "floor", goal="(the machine, nothing running)")
     row("  ... seconds after opening", "stall_at", lambda v: f"{v:7.1f} s")
     row("first image shown", "first")
@@ -569,7 +598,9 @@ def scale(args) -> int:
     if start is not None:
         print(f"one-time process start-up, apart from the columns: the first window opening a 1-image folder "
               f"stalled the loop {ms(start['stall']).strip()} (first image after {ms(start['first']).strip()}; "
-              "the first import of the viewer, store and panel modules)")
+              "the first import of the viewer, store and panel modules"
+              + ("; PYTHONDONTWRITEBYTECODE is set, so modules without a current .pyc compile at each start"
+                 if os.environ.get("PYTHONDONTWRITEBYTECODE") else "") + ")")
     print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"{'viewer only' if args.viewer_only else 'with the panels'}; GIL switch interval "
           f"{sys.getswitchinterval() * 1000:g} ms; workers' niceness {workers_nice()}; folders ready in {made:.1f} s")
@@ -587,8 +618,8 @@ def main() -> int:
     ap.add_argument("--issue2", action="store_true", help="the figures of issue 2 instead")
     ap.add_argument("--worker-nice", type=int, default=None,
                     help="override the viewer workers' niceness (desktop/ui/viewer/workers.py WORKER_NICENESS)")
-    ap.add_argument("--floor", type=float, default=10.0,
-                    help="seconds of an idle event loop measured before each column (0: none)")
+    ap.add_argument("--floor", type=float, default=None,
+                    help="seconds of an idle event loop measured before each column (default: --watch; 0: none)")
     ap.add_argument("--no-warm-up", dest="warm_up", action="store_false",
                     help="let the first column pay for the process's first window and folder")
     ap.add_argument("--stacks", action="store_true",
@@ -598,6 +629,11 @@ def main() -> int:
     ap.add_argument("--n-small", type=int, default=10_000)
     ap.add_argument("--n-large", type=int, default=8)
     args = ap.parse_args()
+    if args.floor is None:
+        args.floor = args.watch
+    import faulthandler
+
+    faulthandler.enable()  # a crash prints every thread's stack (the sampler's watchdog reads them too)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     if args.worker_nice is not None:
         import desktop.ui.viewer.workers as workers

@@ -170,7 +170,7 @@ def _replay(store, record: dict, handles: dict[int, int], skipped: list[str]) ->
         from desktop.core.teaching.cases import replay
 
         replay(store, record, skipped)
-    elif kind in ("teaching.answer", "teaching.finish"):
+    elif kind in ("teaching.answer", "teaching.finish", "teaching.delete_learner"):
         from desktop.core.teaching.quiz import replay
 
         replay(store, record, skipped)

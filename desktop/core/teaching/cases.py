@@ -231,6 +231,25 @@ class CaseBook:
                     {"edit": "teaching.case", "case_id": int(case_id), "field": field,
                      "value": list(value) if isinstance(value, tuple) else value})
 
+    def set_images(self, case_id: int, image_ids: Sequence[int]) -> None:
+        """The case's films, in this order (at least one)."""
+        image_ids = [int(i) for i in dict.fromkeys(image_ids)]
+        if not image_ids:
+            raise StoreError("a teaching case needs at least one image")
+        now = time.time()
+
+        def op(conn: sqlite3.Connection) -> None:
+            if conn.execute("UPDATE cases SET modified = ? WHERE id = ?", (now, int(case_id))).rowcount == 0:
+                raise StoreError(f"teaching case {case_id} no longer exists")
+            conn.execute("DELETE FROM case_images WHERE case_id = ?", (int(case_id),))
+            conn.executemany("INSERT INTO case_images(case_id, image_id, ord) VALUES (?,?,?)",
+                             [(int(case_id), i, n) for n, i in enumerate(image_ids)])
+            _reindex(conn, int(case_id))
+
+        self.store.writer.write(op, "the images of a teaching case",
+                                record={"edit": "teaching.case", "case_id": int(case_id), "field": "images",
+                                        "value": image_ids})
+
     def set_deleted(self, case_id: int, deleted: bool = True) -> None:
         self._write(case_id, {"deleted": int(bool(deleted))},
                     "deleting a teaching case" if deleted else "restoring a teaching case",
@@ -300,5 +319,12 @@ def replay(store, record: dict, skipped: list[str]) -> None:
     book = CaseBook(store)
     if record["field"] == "deleted":
         book.set_deleted(case_id, bool(record["value"]))
+    elif record["field"] == "images":
+        known = {r[0] for r in store.conn.execute("SELECT id FROM images")}
+        images = [i for i in record["value"] if i in known]
+        if images:
+            book.set_images(case_id, images)
+        else:
+            skipped.append(f"the images of teaching case {case_id} no longer exist")
     else:
         book.update(case_id, record["field"], record["value"])

@@ -134,6 +134,16 @@ class QuizBook:
         self.store.writer.write(op, "a quiz answer", record={"edit": "teaching.answer", "row": list(row),
                                                               "marks": [list(m) for m in mark_rows]})
 
+    def delete_learner(self, learner: str) -> int:
+        """Remove every quiz of this learner (a trial run, a name typed wrong); how many answers
+        went. Not undoable: the window asks first."""
+        name = learner_name(learner)
+        n = self.store.conn.execute("SELECT COUNT(*) FROM quiz_answers a JOIN quiz_sessions s ON s.id = a.session_id "
+                                    "WHERE s.learner = ?", (name,)).fetchone()[0]
+        self.store.writer.write(lambda conn: _delete_learner(conn, name), f"the quiz results of {name}",
+                                record={"edit": "teaching.delete_learner", "learner": name})
+        return n
+
     # -- reading -----------------------------------------------------------------------------
     def learners(self) -> list[str]:
         return [r[0] for r in self.store.conn.execute(
@@ -179,9 +189,21 @@ def _load(text: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _delete_learner(conn: sqlite3.Connection, name: str) -> None:
+    sessions = "SELECT id FROM quiz_sessions WHERE learner = ?"
+    conn.execute(f"DELETE FROM quiz_marks WHERE answer_id IN (SELECT id FROM quiz_answers WHERE session_id IN ({sessions}))",
+                 (name,))
+    conn.execute(f"DELETE FROM quiz_answers WHERE session_id IN ({sessions})", (name,))
+    conn.execute("DELETE FROM quiz_sessions WHERE learner = ?", (name,))
+
+
 def replay(store, record: dict, skipped: list[str]) -> None:
-    """Put back a quiz answer or a quiz's end from a recovery file (store.recovery calls this)."""
+    """Put back a quiz answer, a quiz's end or a learner's deletion from a recovery file
+    (store.recovery calls this)."""
     kind = record.get("edit")
+    if kind == "teaching.delete_learner":
+        _delete_learner(store.conn, record["learner"])
+        return
     if kind == "teaching.finish":
         store.conn.execute("UPDATE quiz_sessions SET finished = ? WHERE id = ?", (record["at"], record["session_id"]))
         return

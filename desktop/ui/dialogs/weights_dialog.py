@@ -64,8 +64,10 @@ class GetWeightsDialog(QDialog):
         self.page_label = self._wrapping(_link(source.page), links=True)
         form.addRow("Source page", self.page_label)
         if source.is_folder:
-            files = "<br>".join(f"{html.escape(name)} — {html.escape(url)}" for name, url in source.file_urls())
-            self.files_label = self._wrapping(files or html.escape(", ".join(source.files)), selectable=True)
+            urls = source.file_urls()
+            base = urls[0][1][: -len(urls[0][0])] if urls else ""
+            files = html.escape(", ".join(source.files)) + (f"<br>from {html.escape(base)}" if base else "")
+            self.files_label = self._wrapping(files, selectable=True)
             form.addRow("Files", self.files_label)
         elif source.downloadable:
             form.addRow("File address", self._wrapping(html.escape(source.url or ""), selectable=True))

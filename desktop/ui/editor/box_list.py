@@ -9,7 +9,9 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-COLUMNS = ("Label", "Score", "Made by", "Reviewed")
+COLUMNS = ("Label", "Score", "By", "Reviewed")
+HEADER_TIPS = ("The box's label", "The model's score (empty for a person's box)",
+               "Who made the box: a person, or the model's name", "Whether a person has checked it")
 EMPTY_NO_IMAGE = "Open a folder and pick an image: its boxes are listed here."
 EMPTY_NO_BOXES = ("No boxes on this image yet. Press W (or R) and drag on the image to draw one, "
                   "or run a detector from the Models panel.")
@@ -30,6 +32,8 @@ class BoxListPanel(QTableWidget):
         super().__init__(0, len(COLUMNS), parent)
         self.editor = editor
         self.setHorizontalHeaderLabels(COLUMNS)
+        for c, tip in enumerate(HEADER_TIPS):
+            self.horizontalHeaderItem(c).setToolTip(tip)
         self.verticalHeader().hide()
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -38,8 +42,11 @@ class BoxListPanel(QTableWidget):
         self.setTextElideMode(Qt.ElideRight)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.Stretch)
-        for c in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        header.setTextElideMode(Qt.ElideRight)  # a narrow column's title reads "Revie…", not "evie"
+        header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        for c in range(1, len(COLUMNS)):  # fitted to their text in refresh(), capped there
+            header.setSectionResizeMode(c, QHeaderView.Interactive)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # long texts are elided instead
         self.setMinimumWidth(60)
         self.ids: list[int] = []
         self.itemSelectionChanged.connect(self._rows_selected)
@@ -68,6 +75,22 @@ class BoxListPanel(QTableWidget):
                     self.setItem(row, col, cell)
                 self.ids.append(box.id)
         self._canvas_selected()
+        self.fit_columns()
+        self.viewport().update()  # the empty list's text depends on the image, not only the rows
+
+    def fit_columns(self) -> None:
+        """Score, Made by and Reviewed as wide as their text, but each at most a fifth of the list,
+        so the label (stretched) keeps room in a narrow dock: a long model name is elided, not the
+        label pushed to "…" behind a scroll bar (seen at 1280x720)."""
+        cap = max(40, self.viewport().width() // 5)
+        for c in range(1, len(COLUMNS)):
+            self.resizeColumnToContents(c)
+            if self.columnWidth(c) > cap:
+                self.setColumnWidth(c, cap)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def empty_text(self) -> str:
         """What the empty list says to do next (painted in its viewport)."""

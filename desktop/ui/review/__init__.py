@@ -1,5 +1,5 @@
 """The review queue and the corrections dashboard, plugged in by desktop/ui/extensions.py after the
-box editor and the model panel (decisions 0130-0133).
+box editor and the model panel (decisions 0130-0132).
 
 - The image list's Order control gets the runs that scored images; choosing "most uncertain first"
   orders the list (so Next/Previous and Space follow it) by that run's uncertainty.
@@ -29,6 +29,7 @@ class ReviewQueue(QObject):
         self._ranked: dict[int, list[str]] = {}  # run id -> paths, most uncertain first
         self._scores: dict[int, dict[str, float]] = {}
         self._lead: dict[int, int] = {}  # run id -> how many of its ranking from the top are done
+        self._signature = None  # the scored runs last seen (refresh_runs skips when unchanged)
         self._resort = QTimer(self)
         self._resort.setSingleShot(True)
         self._resort.setInterval(RESORT_PAUSE_MS)
@@ -48,19 +49,26 @@ class ReviewQueue(QObject):
         return getattr(self.editor, "store", None)
 
     def _forget(self) -> None:
+        self._signature = None
         self._ranked.clear()
         self._scores.clear()
         self._lead.clear()
         self.image_list.order.set_runs([])
 
     def refresh_runs(self, _run_id=None) -> None:
-        """The runs that scored images (a run finished, the store opened or changed on disk)."""
+        """The runs that scored images (a run finished, the store opened or changed on disk). The
+        scores are read again, and the list ordered again, only when a run's scores changed: another
+        window's box edit must not re-sort 100,000 rows."""
+        store = self.store
+        found = [r for r in store.runs() if r.scored] if store is not None else []
+        signature = (str(getattr(store, "path", "")), tuple((r.id, r.scored, r.finished) for r in found))
+        if signature == self._signature:
+            return
+        self._signature = signature
         self._ranked.clear()
         self._scores.clear()
         self._lead.clear()
-        store = self.store
-        runs = [(r.id, r.label) for r in store.runs() if r.scored] if store is not None else []
-        self.image_list.order.set_runs(runs)
+        self.image_list.order.set_runs([(r.id, r.label) for r in found])
         if self.image_list.order.choice() != FOLDER:
             self.apply_order()
 

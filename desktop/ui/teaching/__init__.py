@@ -45,6 +45,8 @@ def install(window):
     actions = {
         "new": add("&New Case from This Image", lambda: panel.new_case(False), ["Ctrl+Shift+N"]),
         "new_patient": add("New Case from This &Patient's Images", lambda: panel.new_case(True)),
+        "add_image": add("&Add This Image to the Case", panel.add_shown_image),
+        "remove_image": add("Re&move This Image from the Case", panel.remove_shown_image),
         "delete": add("&Delete Case", panel.delete_selected),
     }
     menu.addSeparator()

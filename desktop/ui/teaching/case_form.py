@@ -72,6 +72,8 @@ def _fit_height(editor: QPlainTextEdit, least: int, most: int = 12) -> None:
 class CaseForm(QWidget):
     edited = Signal(str, object, object, int)  # field, before (as shown), after, typing session
     insert_caption = Signal()
+    add_image = Signal()
+    remove_image = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -85,7 +87,21 @@ class CaseForm(QWidget):
         self.images = QLabel(self)
         self.images.setWordWrap(True)
         self.images.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        form.addRow("Images", self.images)
+        images = QVBoxLayout()
+        images.setContentsMargins(0, 0, 0, 0)
+        images.addWidget(self.images)
+        row = QHBoxLayout()
+        self.add_image_button = QPushButton("Add Shown Film", self)
+        self.add_image_button.setToolTip("Add the film on screen to this case (a patient's other views or visits)")
+        self.add_image_button.clicked.connect(self.add_image)
+        self.remove_image_button = QPushButton("Remove It", self)
+        self.remove_image_button.setToolTip("Take the film on screen out of this case")
+        self.remove_image_button.clicked.connect(self.remove_image)
+        row.addWidget(self.add_image_button)
+        row.addWidget(self.remove_image_button)
+        row.addStretch(1)
+        images.addLayout(row)
+        form.addRow("Images", images)
         for field in ("title", "history", "findings", "diagnosis", "differential", "keywords", "discussion"):
             editor = self._make_editor(field)
             label = {"differential": "Differential", "keywords": "Keywords"}.get(field, field.capitalize())
@@ -157,7 +173,8 @@ class CaseForm(QWidget):
                 editor.setEnabled(case is not None)
                 if hasattr(editor, "setReadOnly"):
                     editor.setReadOnly(read_only)
-            self.caption_button.setEnabled(case is not None and not read_only)
+            for button in (self.caption_button, self.add_image_button, self.remove_image_button):
+                button.setEnabled(case is not None and not read_only)
             names = image_names or []
             if case is None:
                 self.images.setText("")

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop.ui.teaching.case_form import CaseForm
 from desktop.ui.teaching.case_list import CaseListModel
-from desktop.ui.teaching.commands import CreateCase, DeleteCase, SetCaseField
+from desktop.ui.teaching.commands import CreateCase, DeleteCase, SetCaseField, SetCaseImages
 
 MIN_WIDTH = 300
 SCOPES = (("All text", None), ("Keywords", ("keywords",)), ("Diagnosis", ("diagnosis",)),
@@ -91,6 +91,8 @@ class CasePanel(QWidget):
         self.form = CaseForm(self)
         self.form.edited.connect(self._field_edited)
         self.form.insert_caption.connect(self.insert_caption)
+        self.form.add_image.connect(self.add_shown_image)
+        self.form.remove_image.connect(self.remove_shown_image)
         form_area = QScrollArea(self)
         form_area.setWidgetResizable(True)
         form_area.setFrameShape(QScrollArea.NoFrame)
@@ -346,6 +348,58 @@ class CasePanel(QWidget):
                 image_id = self.store.ensure_image(rel, w, h)
             ids.append(image_id)
         return ids
+
+    def add_shown_image(self) -> None:
+        """Add the film on screen to the selected case (one undo step)."""
+        self._change_images(add=True)
+
+    def remove_shown_image(self) -> None:
+        """Take the film on screen out of the selected case (a case keeps at least one)."""
+        self._change_images(add=False)
+
+    def _change_images(self, add: bool) -> None:
+        from models.errors import LoupeError
+
+        if self.book is None or self._current is None or self._refuse_read_only():
+            if self.book is not None and self._current is None:
+                self.window.notify("Select a case first, in the Cases dock")
+            return
+        path = self.window.current_path()
+        if not path:
+            self.window.notify("Show a film first")
+            return
+        case = self.book.case(self._current)
+        try:
+            (image_id,) = self._image_ids([path])
+        except LoupeError as exc:
+            self.window.notify("The film could not be added to the case", details=str(exc), level="error")
+            return
+        before = list(case.image_ids)
+        name = os.path.basename(path)
+        if add:
+            if image_id in before:
+                self.window.notify(f"{name} is already in this case")
+                return
+            after, text = before + [image_id], f"Add {name} to the case"
+        else:
+            if image_id not in before:
+                self.window.notify(f"{name} is not in this case")
+                return
+            if len(before) == 1:
+                self.window.notify("A case keeps at least one film: delete the case instead")
+                return
+            after, text = [i for i in before if i != image_id], f"Remove {name} from the case"
+        self.undo_stack.push(SetCaseImages(self, case.id, before, after, text))
+
+    def write_images(self, case_id: int, image_ids: list[int]) -> None:
+        """What the undo command runs."""
+        self.book.set_images(case_id, image_ids)
+        if self._current != case_id:
+            self.select_case(case_id)
+        else:
+            self._show(case_id)
+        for row in self.book.rows([case_id]):
+            self.list_model.replace_row(row)
 
     def delete_selected(self) -> None:
         if self.book is None or self._refuse_read_only():

@@ -70,3 +70,15 @@ class DeleteCase(QUndoCommand):
     def undo(self) -> None:
         self.panel.book.set_deleted(self.case_id, False)
         self.panel.cases_changed(select=self.case_id)
+
+
+class SetCaseImages(QUndoCommand):
+    def __init__(self, panel, case_id: int, before: list[int], after: list[int], text: str):
+        super().__init__(text)
+        self.panel, self.case_id, self.before, self.after = panel, case_id, before, after
+
+    def redo(self) -> None:
+        self.panel.write_images(self.case_id, self.after)
+
+    def undo(self) -> None:
+        self.panel.write_images(self.case_id, self.before)

@@ -44,7 +44,14 @@ class ResultsDialog(QDialog):
         self.tabs.addTab(self.learner_table, "Per learner")
         self.export_button = QPushButton("Export CSV…", self)
         self.export_button.clicked.connect(self.choose_export)
+        self.delete_button = QPushButton("Delete Learner's Results…", self)
+        self.delete_button.setToolTip("Remove every quiz of the learner selected in Per learner (a trial run, "
+                                      "a name typed wrong)")
+        self.delete_button.clicked.connect(lambda: self.delete_learner())
+        self.learner_table.itemSelectionChanged.connect(self._update_delete)
+        self.tabs.currentChanged.connect(lambda _i: self._update_delete())
         buttons = QDialogButtonBox(QDialogButtonBox.Close, self)
+        buttons.addButton(self.delete_button, QDialogButtonBox.ActionRole)
         buttons.addButton(self.export_button, QDialogButtonBox.ActionRole)
         buttons.rejected.connect(self.close)
         lay = QVBoxLayout(self)
@@ -102,6 +109,45 @@ class ResultsDialog(QDialog):
             rows.append((name, len(mine), f"{hits} of {expert}", _pct(hits / expert if expert else None),
                          f"{sum(1 for a in scored if a.diagnosis_correct)} of {len(scored)}" if scored else "—"))
         self._fill(self.learner_table, rows)
+        if hasattr(self, "delete_button"):
+            self._update_delete()
+
+    def selected_learner(self) -> str | None:
+        rows = {i.row() for i in self.learner_table.selectedItems()}
+        if self.tabs.currentWidget() is not self.learner_table or len(rows) != 1:
+            return None
+        item = self.learner_table.item(rows.pop(), 0)
+        return item.text() if item is not None else None
+
+    def _update_delete(self) -> None:
+        self.delete_button.setEnabled(self.selected_learner() is not None and not self.store.read_only)
+
+    def delete_learner(self, learner: str | None = None, confirm=None) -> int | None:
+        """Delete the selected (or given) learner's results once the educator confirms
+        (`confirm(text) -> bool`; a question by default)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from models.errors import LoupeError
+
+        learner = learner or self.selected_learner()
+        if not learner:
+            return None
+        n = sum(1 for a in QuizBook(self.store).answers(learner))
+        text = (f"Delete every quiz result of {learner} ({n} answer{'s' if n != 1 else ''})? This cannot be "
+                "undone; export the CSV first to keep a copy.")
+        if confirm is None:
+            def confirm(t):
+                return QMessageBox.question(self, "Delete results", t) == QMessageBox.Yes
+        if not confirm(text):
+            return None
+        try:
+            gone = QuizBook(self.store).delete_learner(learner)
+        except LoupeError as exc:
+            self.window_.notify("The results could not be deleted", details=str(exc), level="error")
+            return None
+        self.window_.notify(f"The quiz results of {learner} were deleted ({gone} answer{'s' if gone != 1 else ''})")
+        self.refresh()
+        return gone
 
     def choose_export(self) -> None:
         start = os.path.join(str(self.store.folder), "quiz-results.csv")

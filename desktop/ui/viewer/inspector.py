@@ -75,5 +75,7 @@ class Inspector(QWidget):
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
         name_cap = self.fontMetrics().horizontalAdvance("Media Storage SOP Class")
+        # the value is what is read: at a 300-px dock (1280x720) the name gives way to it
+        name_cap = min(name_cap, max(80, int(self.table.viewport().width() * 0.36)))
         if self.table.columnWidth(1) > name_cap:  # leave the value column room
             self.table.setColumnWidth(1, name_cap)

@@ -102,6 +102,8 @@ def restore_window(window, settings: QSettings, default_fraction: float = 0.8) -
             # window beside the list and the panels
             w = int(max(area.width() * default_fraction, min(area.width() * 0.9, 1152)))
             h = int(area.height() * default_fraction)
+            if area.height() < 900:  # a laptop's 1280x720 or 1366x768: every pixel of height counts
+                w, h = area.width(), area.height()  # (the image list showed two rows at 80%)
             window.resize(w, h)
             window.move(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2)
         else:

@@ -43,6 +43,8 @@ class AssistController(QObject):
         self.engine.refined.connect(self._refined)
         self.engine.embedded.connect(self._embedded)
         self.engine.failed.connect(lambda text, details: self.window.notify(text, details, "error"))
+        self.engine.state_changed.connect(self._state_changed)
+        self._state = "idle"
         self.window.current_image_changed.connect(self._image_changed)
 
     # -- mode ------------------------------------------------------------------------------------
@@ -57,6 +59,11 @@ class AssistController(QObject):
                 self.message.emit("Choose a segmentation model above (its weights folder) to start.", "warning")
             self._show_current()
         self.active_changed.emit(on)
+
+    def _state_changed(self, state: str, text: str) -> None:
+        if state == "ready" and self._state == "loading":
+            self.window.notify(f"{text}: click the image to include a point, Shift+click to exclude one")
+        self._state = state
 
     def toggle(self) -> None:
         self.set_active(not self.active)
@@ -172,9 +179,18 @@ class AssistController(QObject):
         self._refine(ids)
 
     def _refine(self, ids: list[int]) -> None:
+        path = self.editor.image_path
+        panel = getattr(self, "panel", None)
+        if self.engine.model is None and self.engine.state != "loading" and panel is not None \
+                and panel.folder().is_dir() and path:
+            panel.load()  # F without assist mode: load the chosen model, then refine
+        if self.engine.model is None and self.engine.state == "loading" and path:
+            self._refine_waiting = (path, ids)
+            self.engine.show(path, self._next_path(path))
+            self.message.emit("Loading the model… the boxes snap as soon as it is ready.", "info")
+            return
         if not self._ready_for_prompt() or not self.editor._ready():
             return
-        path = self.editor.image_path
         if self.engine.embedding(path) is None:
             self._refine_waiting = (path, ids)
             self.message.emit("Computing the image embedding… the boxes snap as soon as it is ready.", "info")

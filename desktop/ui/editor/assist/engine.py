@@ -202,7 +202,7 @@ class AssistEngine(QObject):
         if not hit:
             self.last_embed_seconds = seconds
         if path == self.current:
-            how = "from the cache" if hit else f"in {seconds:.1f} s"
+            how = "from the cache" if hit else (f"in {seconds:.1f} s" if seconds >= 1 else f"in {seconds * 1000:.0f} ms")
             self._set_state("ready", f"Embedding ready ({how}): click the image (Shift+click excludes), "
                                      "or select a box and press F")
         self.embedded.emit(path, hit)

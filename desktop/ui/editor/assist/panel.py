@@ -170,8 +170,7 @@ class AssistPanel(QWidget):
                          on_installed=lambda _path: (self._show_folder(), self.load()))
 
     def show_state(self, state: str, text: str) -> None:
-        prefix = {"loading": "⏳ ", "embedding": "⏳ ", "error": "", "ready": "✓ "}.get(state, "")
-        self.show_message(prefix + text, "error" if state == "error" else "info")
+        self.show_message(text, "error" if state == "error" else "info")
         busy = state == "loading"
         self.load_button.setEnabled(not busy)
         self.choose_button.setEnabled(not busy)
@@ -190,12 +189,16 @@ class AssistPanel(QWidget):
     def _active_changed(self, on: bool) -> None:
         if self.mode_button.isChecked() != on:
             self.mode_button.setChecked(on)
+        dock = getattr(self.assist, "dock", None)
+        if on and dock is not None:
+            dock.show()
+            dock.raise_()  # the model's state and the refine buttons in view
 
     def _latency(self, seconds: float) -> None:
         embed = self.assist.engine.last_embed_seconds
         text = f"Last click → box: {seconds * 1000:.0f} ms"
         if embed is not None:
-            text += f"; last embedding: {embed:.1f} s"
+            text += f"; last embedding: {embed:.1f} s" if embed >= 1 else f"; last embedding: {embed * 1000:.0f} ms"
         self.timing_label.setText(text)
 
     def refine_folder(self) -> None:

@@ -1,0 +1,161 @@
+"""SAM's mask decoder (transformers' `SamMaskDecoder`, the same weights) rearranged for one prompt on
+CPU: issue 16 asks for a click -> box under 50 ms once the image's embedding exists.
+
+transformers' decoder spends most of a prompt on the 4096 image tokens (64 x 64 x 256): element-wise
+adds and copies of transposed views, projections of all 4096 tokens to queries, keys, values and back,
+and the upscaling convolutions in channels-first layout. Here, for one image and one prompt:
+
+- What depends on the image only is computed once per embedding and kept (`prepare`): the image-wide
+  positional embedding (the same for every image: once per model), the image tokens plus the dense
+  "no mask" embedding, as a contiguous (4096, 256) matrix, and that plus the positional embedding.
+- The attentions between the few prompt tokens (n = 5-7) and the 4096 image tokens are folded
+  through their projections (associativity, no approximation): tokens -> image scores are
+  (q_h W_k,h) (X + PE)^T, and the softmax-weighted values (A X) W_v,h^T + b_v (a softmax row sums to
+  1; the key bias adds the same number to every score of a row, which a softmax ignores); image ->
+  tokens scores are X (W_q,h^T k_h^T) + b_q,h k_h^T and the output A (v_h W_o,h^T) + b_o. That turns
+  each 4096 x 256 x 128 projection (and the 4096 x 128 x 256 output one) into products with n x 8
+  columns.
+- The transposed convolutions (kernel 2, stride 2) are matrix products in channels-last layout with
+  the kernel offsets as extra columns; the layer norm runs over the last axis; the pixels are put in
+  place only for the 256 x 256 masks at the end.
+
+The result equals transformers' decoder within float rounding (tests/test_segmentation_fastdecode.py
+compares them on random weights at SAM ViT-B's published size and on a tiny model).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+class Prepared:
+    """The image-only parts of a SAM decoder pass, for one embedding (see the module docstring)."""
+
+    def __init__(self, keys: torch.Tensor, keys_pe: torch.Tensor, pe: torch.Tensor, hw: tuple[int, int]):
+        self.keys = keys  # (N, C): image tokens + the no-mask dense embedding
+        self.keys_pe = keys_pe  # (N, C): that + the image-wide positional embedding
+        self.pe = pe  # (N, C)
+        self.hw = hw
+
+
+def positional(module) -> torch.Tensor:
+    """The image-wide positional embedding (N, C), computed once per model (it depends on no input)."""
+    cached = getattr(module, "_loupe_image_pe", None)
+    if cached is None:
+        with torch.inference_mode():
+            pe = module.get_image_wide_positional_embeddings()[0]  # (C, h, w)
+            cached = pe.flatten(1).t().contiguous()
+        module._loupe_image_pe = cached
+    return cached
+
+
+def prepare(module, image_embeddings: torch.Tensor) -> Prepared:
+    """`image_embeddings` (1, C, h, w) -> the parts of the decoder that depend on the image only."""
+    with torch.inference_mode():
+        _, c, h, w = image_embeddings.shape
+        dense = module.prompt_encoder.no_mask_embed.weight.reshape(1, c)
+        keys = (image_embeddings[0].flatten(1).t() + dense).contiguous()  # (N, C)
+        pe = positional(module)
+        return Prepared(keys, keys + pe, pe, (h, w))
+
+
+def _few_to_many(att, q_in, k_in, v_in):
+    """SamAttention(query=q_in (n, C), key=k_in (N, C), value=v_in (N, C)), folded (module docstring)."""
+    heads = att.num_attention_heads
+    q = att.q_proj(q_in)  # (n, D)
+    n, dim = q.shape
+    d = dim // heads
+    wk = att.k_proj.weight.view(heads, d, -1)  # (H, d, C)
+    qk = torch.bmm(q.view(n, heads, d).transpose(0, 1), wk) * att.scaling  # (H, n, C)
+    scores = qk.reshape(heads * n, -1) @ k_in.t()  # (H n, N); the key bias shifts a row: no effect
+    probs = torch.softmax(scores, dim=-1)
+    ctx = (probs @ v_in).view(heads, n, -1)  # (H, n, C)
+    wv = att.v_proj.weight.view(heads, d, -1)  # (H, d, C)
+    out = torch.bmm(ctx, wv.transpose(1, 2)) + att.v_proj.bias.view(heads, 1, d)  # (H, n, d)
+    return att.out_proj(out.transpose(0, 1).reshape(n, dim))
+
+
+def _many_to_few(att, q_in, k_in, v_in, residual):
+    """residual (N, C) + SamAttention(query=q_in (N, C), key=k_in (n, C), value=v_in (n, C)), folded
+    (module docstring)."""
+    heads = att.num_attention_heads
+    k, v = att.k_proj(k_in), att.v_proj(v_in)  # (n, D)
+    n, dim = k.shape
+    d = dim // heads
+    kh = k.view(n, heads, d).transpose(0, 1)  # (H, n, d)
+    wq = att.q_proj.weight.view(heads, d, -1)  # (H, d, C)
+    m = torch.bmm(wq.transpose(1, 2), kh.transpose(1, 2)) * att.scaling  # (H, C, n)
+    m = m.transpose(0, 1).reshape(-1, heads * n)  # (C, H n)
+    c = (torch.bmm(att.q_proj.bias.view(heads, 1, d), kh.transpose(1, 2)) * att.scaling).reshape(heads * n)
+    # scores as (H n, N): the softmax over each head's n runs along the contiguous axis of N
+    scores = torch.addmm(c[:, None], m.t(), q_in.t()).view(heads, n, -1)  # (H, n, N)
+    probs = torch.softmax(scores, dim=1).view(heads * n, -1)
+    wo = att.out_proj.weight.view(-1, heads, d).transpose(0, 1)  # (H, C, d)
+    vw = torch.bmm(v.view(n, heads, d).transpose(0, 1), wo.transpose(1, 2)).reshape(heads * n, -1)  # (H n, C)
+    # each head's probabilities sum to 1, so the H n rows of `probs` sum to H: b / H on every row of vw
+    # adds the output bias b once; `residual` + the product in one addmm
+    return torch.addmm(residual, probs.t(), vw + att.out_proj.bias / heads)  # (N, C)
+
+
+def _transformer(tr, tokens, prep: Prepared):
+    """SamTwoWayTransformer.forward for one prompt: tokens (n, C) -> (queries (n, C), keys (N, C))."""
+    point = tokens
+    queries, keys, keys_pe = tokens, prep.keys, prep.keys_pe
+    for layer in tr.layers:
+        if layer.skip_first_layer_pe:
+            queries = layer.self_attn(query=queries[None, None], key=queries[None, None], value=queries[None, None])[0][0, 0]
+        else:
+            q = (queries + point)[None, None]
+            queries = queries + layer.self_attn(query=q, key=q, value=queries[None, None])[0][0, 0]
+        queries = layer.layer_norm1(queries)
+        queries = layer.layer_norm2(queries + _few_to_many(layer.cross_attn_token_to_image, queries + point, keys_pe, keys))
+        queries = layer.layer_norm3(queries + layer.mlp(queries))
+        keys = layer.layer_norm4(_many_to_few(layer.cross_attn_image_to_token, keys_pe, queries + point, queries, keys))
+        keys_pe = keys + prep.pe
+    queries = tr.layer_norm_final_attn(queries + _few_to_many(tr.final_attn_token_to_image, queries + point, keys_pe, keys))
+    return queries, keys
+
+
+def _upscale(dec, keys: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
+    """upscale_conv1 -> layer norm -> GELU -> upscale_conv2 -> GELU, channels last: (h, 2, 2, w... ) as
+    (h, w, 2, 2, 2, 2, C/8) in a (N * 16, C/8) matrix (pixel (4y + 2a + a', 4x + 2b + b'))."""
+    ln = dec.upscale_layer_norm
+    (w1, b1, o1), (w2, b2, o2) = _conv_weights(dec)
+    x = torch.addmm(b1, keys, w1).view(-1, o1)  # (N * 4, o1): rows (y, x, a, b)
+    x = F.gelu(F.layer_norm(x, (o1,), ln.weight, ln.bias, ln.eps))
+    return F.gelu(torch.addmm(b2, x, w2)).view(-1, o2)  # rows (y, x, a, b, a', b')
+
+
+def _conv_weights(dec):
+    """The two kernel-2 stride-2 transposed convolutions as (in, 4 out) matrices with columns
+    (a, b, out), and their biases repeated to match; once per model."""
+    cached = getattr(dec, "_loupe_conv_weights", None)
+    if cached is None:
+        cached = []
+        for conv in (dec.upscale_conv1, dec.upscale_conv2):
+            w = conv.weight.detach().permute(0, 2, 3, 1).reshape(conv.in_channels, 4 * conv.out_channels).contiguous()
+            cached.append((w, conv.bias.detach().repeat(4), conv.out_channels))
+        dec._loupe_conv_weights = cached
+    return cached
+
+
+def decode(module, prep: Prepared, sparse: torch.Tensor, multimask: bool, best_only: bool = False):
+    """(masks (1, 1, n, 4h, 4w) logits, iou (1, 1, n)) as SamMaskDecoder returns them for one prompt;
+    `sparse` (1, 1, k, C): the prompt encoder's sparse embeddings. `best_only`: only the mask of the
+    highest predicted IoU (n = 1; the IoUs come before the masks, so the others are never built)."""
+    dec = module.mask_decoder
+    with torch.inference_mode():
+        out_tokens = torch.cat([dec.iou_token.weight, dec.mask_tokens.weight], dim=0)
+        tokens = torch.cat([out_tokens, sparse[0, 0].to(out_tokens.dtype)], dim=0)
+        queries, keys = _transformer(dec.transformer, tokens, prep)
+        iou = dec.iou_prediction_head(queries[0])
+        picked = list(range(1, dec.num_mask_tokens) if multimask else range(0, 1))
+        if best_only:
+            picked = [picked[int(torch.argmax(iou[picked]))]]
+        hyper = torch.stack([dec.output_hypernetworks_mlps[i](queries[1 + i]) for i in picked])  # (n, C/8)
+        up = _upscale(dec, keys, prep.hw)
+        h, w = prep.hw
+        masks = (up @ hyper.t()).view(h, w, 2, 2, 2, 2, -1)  # (y, x, a, b, a', b', mask)
+        masks = masks.permute(6, 0, 2, 4, 1, 3, 5).reshape(1, 1, len(picked), 4 * h, 4 * w)
+        return masks, iou[picked].view(1, 1, -1)
