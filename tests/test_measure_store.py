@@ -141,3 +141,15 @@ def test_cli_export_measurements(tmp_path, capsys):
                  str(tmp_path / "out.csv")]) == 0
     assert "wrote" in capsys.readouterr().out
     assert len(list(csv.DictReader(open(tmp_path / "out.csv", encoding="utf-8")))) == 2
+
+
+def test_moving_a_measurement_keeps_its_id_and_records_the_edit(tmp_path):
+    with open_store(tmp_path) as store:
+        i = store.ensure_image("a.png", 64, 48)
+        mid = store.add_measurement(i, "line", [(0, 0), (10, 0)], result={"value": 10.0})
+        store.update_measurement(mid, points=[(0, 0), (0, 20)], result={"value": 20.0}, label="femur")
+        m = store.measurement(mid)
+        assert (m.points, m.result, m.label) == (((0.0, 0.0), (0.0, 20.0)), {"value": 20.0}, "femur")
+        with pytest.raises(StoreError, match="needs 2 finite"):
+            store.update_measurement(mid, points=[(0, 0)])
+        assert store.measurement(mid).points == ((0.0, 0.0), (0.0, 20.0))  # refused: nothing changed

@@ -302,3 +302,65 @@ def test_cine_plays_at_the_files_rate(qtbot, tmp_path, monkeypatch, cine_folder)
     assert not cine.playing
     win.show_image(str(cine_folder / "other.dcm"))
     assert not cine.actions["play"].isEnabled()
+
+
+def test_dragging_a_rulers_end_remeasures_and_undoes(qtbot, tmp_path, monkeypatch, ct):
+    folder, _hu = ct
+    win = _window(qtbot, tmp_path, monkeypatch)
+    _open(qtbot, win, folder)
+    win.canvas.actual_size()
+    win.measure.input.start("line")
+    drag_scene(win.canvas, (50, 50), (150, 50))
+    win.measure.input.stop()
+    store, image_id = win.box_editor.store, win.box_editor.image_id
+    (m,) = store.measurements(image_id)
+    win.measure.items[m.id].setSelected(True)
+    drag_scene(win.canvas, (150, 50), (150, 90))  # the right-hand end, 40 rows down
+    qtbot.waitUntil(lambda: store.measurement(m.id).points == ((50.0, 50.0), (150.0, 90.0)), timeout=3000)
+    moved = store.measurement(m.id)
+    assert moved.result["value"] == pytest.approx(math.hypot(100, 40) * 0.5)
+    assert win.measure.items[m.id].label.text() == moved.text
+    assert win.box_editor.undo_stack.undoText() == "Move ruler"
+    win.box_editor.undo_stack.undo()
+    assert store.measurement(m.id).text == "50.0 mm" and win.measure.items[m.id].label.text() == "50.0 mm"
+    # dragging the line itself (not an end) moves the whole ruler: the same length
+    drag_scene(win.canvas, (100, 50), (100, 70))
+    qtbot.waitUntil(lambda: store.measurement(m.id).points == ((50.0, 70.0), (150.0, 70.0)), timeout=3000)
+    assert store.measurement(m.id).text == "50.0 mm"
+    assert store.box_count() == 0
+
+
+def test_measurements_dock_export_writes_the_csv_the_cli_writes(qtbot, tmp_path, monkeypatch, ct):
+    import csv
+
+    from PySide6.QtCore import QSettings
+
+    import desktop.ui.extensions as extensions
+    from desktop.ui.dialogs.export_dialog import ExportDialog
+    from desktop.ui.main_window import MainWindow
+
+    folder, _hu = ct
+    monkeypatch.setattr(extensions, "EXTENSIONS", EXTENSIONS + ["desktop.ui.dialogs:install"])
+    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.resize(1280, 720)
+    win.show()
+    _open(qtbot, win, folder)
+    win.canvas.actual_size()
+    win.measure.input.start("line")
+    drag_scene(win.canvas, (50, 50), (150, 50))
+    win.measure.input.start("ellipse")
+    drag_scene(win.canvas, (20, 30), (80, 70))
+    win.measure.input.stop()
+    win.measure.panel.export_button.click()
+    (dialog,) = win.findChildren(ExportDialog)
+    assert dialog.fmt() == "measurements" and dialog.out_edit.text().endswith("measurements.csv")
+    out = tmp_path / "m.csv"
+    dialog.out_edit.setText(str(out))
+    job = dialog.run_export()
+    if job.state != "done":
+        qtbot.waitSignal(job.finished, timeout=30000).wait()
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert [(r["kind"], r["value"], r["unit"]) for r in rows][0] == ("line", "50.0", "mm")
+    assert rows[1]["kind"] == "ellipse" and rows[1]["value_unit"] == "HU" and rows[1]["area_unit"] == "mm²"
+    assert rows[0]["file_name"].startswith("img")  # no path, no patient

@@ -151,10 +151,11 @@ class MeasurementsMixin:
                 conn.execute(f"UPDATE measurements SET {', '.join(sets)}, modified = ? WHERE id = ?",
                              (*values, now, mid))
 
+        record = dict(fields)
         if points is not None:
-            fields["points"] = [[float(x), float(y)] for x, y in points]
+            record["points"] = [[float(x), float(y)] for x, y in points]
         self.writer.write(op, f"measurement {measurement_id}",
-                          record={"edit": "update_measurement", "measurement": int(measurement_id), "fields": fields})
+                          record={"edit": "update_measurement", "measurement": int(measurement_id), "fields": record})
 
     def delete_measurement(self, measurement_id: int) -> None:
         """Flag it deleted (kept, so undo brings the same row back)."""

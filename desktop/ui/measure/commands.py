@@ -56,3 +56,21 @@ class DeleteMeasurements(QUndoCommand):
             for m in self.measurements:
                 store.restore_measurement(m.id)
         self.controller.after_change(self.image_id, added=self.measurements)
+
+
+class ChangeMeasurement(QUndoCommand):
+    """A measurement's points moved (a handle or the whole of it dragged): the new result with them."""
+
+    def __init__(self, controller, before: Measurement, after: Measurement):
+        super().__init__(f"Move {KIND_NAMES.get(before.kind, before.kind)}")
+        self.controller, self.before, self.after = controller, before, after
+
+    def _apply(self, m: Measurement) -> None:
+        self.controller.store.update_measurement(m.id, points=[list(p) for p in m.points], result=m.result)
+        self.controller.after_change(m.image_id, changed=[m], select=m.id)
+
+    def redo(self) -> None:
+        self._apply(self.after)
+
+    def undo(self) -> None:
+        self._apply(self.before)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.core.measure import measure
 from desktop.core.store.measurements import Measurement
-from desktop.ui.measure.commands import AddMeasurement, DeleteMeasurements
+from desktop.ui.measure.commands import AddMeasurement, ChangeMeasurement, DeleteMeasurements
 from desktop.ui.measure.items import MeasurementItem
 
 LIVE_ROI_PIXELS = 1_500_000  # larger regions show their statistics once the drag ends
@@ -83,6 +83,7 @@ class MeasureController(QObject):
             if m.frame != frame:
                 continue
             item = MeasurementItem(m.kind, m.points, m.text, m.id, self.canvas.scale_factor())
+            item.on_edit = self._edited
             scene.addItem(item)
             item.setSelected(m.id in keep)
             self.items[m.id] = item
@@ -140,7 +141,27 @@ class MeasureController(QObject):
     def delete_selected(self) -> None:
         self.delete([i.measurement_id for i in self.selected_items()])
 
-    def after_change(self, image_id: int, added=None, removed=None, select=None) -> None:
+    def _edited(self, item, points, final: bool) -> str:
+        """A handle (or the whole measurement) is being dragged: the live text; at the release the
+        change becomes an undoable command."""
+        image = self.window.current_image()
+        if image is None:
+            return ""
+        w, h = image.size
+        points = [[min(max(x, 0.0), float(w)), min(max(y, 0.0), float(h))] for x, y in points]
+        if not final:
+            return self.preview_text(item.kind, points)
+        # called from the item's own mouse release: the canvas is rebuilt after the event, never
+        # inside it (the item handling the event must not be deleted under it)
+        before = self.shown.get(item.measurement_id)
+        if before is None or _degenerate(item.kind, points) or not self.ready():
+            QTimer.singleShot(0, self._rebuild_items)  # put it back as it was
+            return ""
+        after = replace(before, points=tuple(tuple(p) for p in points), result=self.result_for(item.kind, points))
+        QTimer.singleShot(0, lambda: self.editor.undo_stack.push(ChangeMeasurement(self, before, after)))
+        return after.text
+
+    def after_change(self, image_id: int, added=None, removed=None, select=None, changed=None) -> None:
         """A command ran: show its image (undo of an edit on another image goes there), then what
         the store has now, or, while the write waits in memory, what the command did."""
         if image_id != self.editor.image_id:
@@ -149,7 +170,7 @@ class MeasureController(QObject):
         if self.store is not None and self.store.pending:
             for mid in removed or ():
                 self.shown.pop(mid, None)
-            for m in added or ():
+            for m in list(added or ()) + list(changed or ()):
                 self.shown[m.id] = replace(m, deleted=False)
             self._rebuild_items()
             self.changed.emit()

@@ -14,6 +14,7 @@ SELECTED = QColor("#4fc3f7")
 LABEL_BG = QColor(0, 0, 0, 185)
 TICK = 6.0  # screen pixels
 ARC = 22.0  # screen pixels
+HANDLE_REACH = 7.0  # screen pixels: how close a press must be to a handle to drag it
 
 
 def view_scale(view) -> float:
@@ -73,8 +74,14 @@ class MeasurementItem(QGraphicsItem):
         self.measurement_id = measurement_id
         self.points: list[QPointF] = [QPointF(float(x), float(y)) for x, y in points]
         self.setZValue(20)
+        self.on_edit = None  # callback(item, points, final) -> label text; set by the controller
+        self._drag: tuple | None = None  # (handle or "move", press point, points at the press)
         if measurement_id is not None:
             self.setFlag(QGraphicsItem.ItemIsSelectable)
+            self.setAcceptedMouseButtons(Qt.LeftButton)
+            self.setCursor(Qt.SizeAllCursor)
+        else:
+            self.setAcceptedMouseButtons(Qt.NoButton)
         self.label = MeasureLabel(self)
         self.set_text(text)
 
@@ -118,6 +125,72 @@ class MeasurementItem(QGraphicsItem):
     def point_list(self) -> list[list[float]]:
         return [[p.x(), p.y()] for p in self.points]
 
+    # ----- handles: drag a point (a region's corner) or the whole measurement -------------------------
+    def handles(self) -> list[tuple[int, int]]:
+        """(index of the point giving x, index of the point giving y) of each handle: the points of a
+        ruler or an angle, the four corners of a region's rectangle."""
+        if self.kind in ("line", "angle"):
+            return [(k, k) for k in range(len(self.points))]
+        return [(0, 0), (1, 0), (0, 1), (1, 1)] if len(self.points) == 2 else []
+
+    def handle_pos(self, handle: tuple[int, int]) -> QPointF:
+        return QPointF(self.points[handle[0]].x(), self.points[handle[1]].y())
+
+    def _handle_at(self, pos: QPointF):
+        reach = HANDLE_REACH / self._scale
+        best = None
+        for h in self.handles():
+            d = QLineF(pos, self.handle_pos(h)).length()
+            if d <= reach and (best is None or d < best[0]):
+                best = (d, h)
+        return best[1] if best else None
+
+    def dragged_points(self, pos: QPointF) -> list[list[float]]:
+        """The points the drag in progress gives at scene point `pos`."""
+        handle, start, before = self._drag
+        pts = [[p.x(), p.y()] for p in before]
+        if handle == "move":
+            dx, dy = pos.x() - start.x(), pos.y() - start.y()
+            return [[x + dx, y + dy] for x, y in pts]
+        ix, iy = handle
+        pts[ix][0] = pos.x()
+        pts[iy][1] = pos.y()
+        return pts
+
+    def mousePressEvent(self, event) -> None:
+        try:
+            if self.measurement_id is None or event.button() != Qt.LeftButton:
+                event.ignore()
+                return
+            handle = self._handle_at(event.pos()) if self.isSelected() else None
+            self._drag = (handle or "move", event.pos(), [QPointF(p) for p in self.points])
+            super().mousePressEvent(event)  # selection
+            event.accept()
+        except Exception:  # noqa: BLE001 - never out of a Qt virtual (PySide)
+            self._drag = None
+
+    def mouseMoveEvent(self, event) -> None:
+        try:
+            if self._drag is None:
+                return
+            pts = self.dragged_points(event.pos())
+            self.set_points(pts)
+            if self.on_edit is not None:
+                self.set_text(self.on_edit(self, pts, False))
+        except Exception:  # noqa: BLE001
+            self._drag = None
+
+    def mouseReleaseEvent(self, event) -> None:
+        try:
+            drag, self._drag = self._drag, None
+            if drag is None:
+                return
+            moved = [[p.x(), p.y()] for p in self.points] != [[p.x(), p.y()] for p in drag[2]]
+            if moved and self.on_edit is not None:
+                self.on_edit(self, [[p.x(), p.y()] for p in self.points], True)
+        except Exception:  # noqa: BLE001
+            pass
+
     # ----- geometry --------------------------------------------------------------------------------
     def _path(self) -> QPainterPath:
         path = QPainterPath()
@@ -136,7 +209,11 @@ class MeasurementItem(QGraphicsItem):
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
         stroker.setWidth(10.0 / self._scale)  # 10 screen pixels wide to pick it
-        return stroker.createStroke(self._path())
+        path = stroker.createStroke(self._path())
+        reach = HANDLE_REACH / self._scale
+        for h in self.handles() if self.measurement_id is not None else []:
+            path.addEllipse(self.handle_pos(h), reach, reach)
+        return path
 
     def boundingRect(self) -> QRectF:
         pad = (ARC + TICK + 4) / self._scale
@@ -162,6 +239,12 @@ class MeasurementItem(QGraphicsItem):
         painter.setBrush(color)
         for p in self.points if self.kind in ("line", "angle") else []:
             painter.drawEllipse(p, dot, dot)
+        if self.isSelected():  # the handles that drag a point or a corner
+            half = 3.5 / s
+            painter.setBrush(QColor(0, 0, 0, 160))
+            for h in self.handles():
+                c = self.handle_pos(h)
+                painter.drawRect(QRectF(c.x() - half, c.y() - half, 2 * half, 2 * half))
 
     @staticmethod
     def _ticks(painter, a: QPointF, b: QPointF, size: float) -> None:
