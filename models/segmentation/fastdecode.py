@@ -117,7 +117,8 @@ def _many_to_few(att, q_in, k_in, v_in, residual):
 
 
 def _transformer(tr, tokens, prep: Prepared):
-    """SamTwoWayTransformer.forward for one prompt: tokens (n, C) -> (queries (n, C), keys (N, C))."""
+    """SamTwoWayTransformer.forward for one prompt, up to its final attention (`_final`): tokens (n, C)
+    -> (queries (n, C), keys (N, C), keys + the positional embedding)."""
     point = tokens
     queries, keys, keys_pe = tokens, prep.keys, prep.keys_pe
     for layer in tr.layers:
@@ -131,8 +132,14 @@ def _transformer(tr, tokens, prep: Prepared):
         queries = layer.layer_norm3(queries + layer.mlp(queries))
         keys = layer.layer_norm4(_many_to_few(layer.cross_attn_image_to_token, keys_pe, queries + point, queries, keys))
         keys_pe = keys + prep.pe
-    queries = tr.layer_norm_final_attn(queries + _few_to_many(tr.final_attn_token_to_image, queries + point, keys_pe, keys))
-    return queries, keys
+    return queries, keys, keys_pe
+
+
+def _final(tr, queries, point, keys, keys_pe, rows: list[int]):
+    """The transformer's final token -> image attention and norm for the tokens `rows` only: each
+    token's row depends on its own query alone, and only the IoU and mask tokens are read after it."""
+    q, p = queries[rows], point[rows]
+    return tr.layer_norm_final_attn(q + _few_to_many(tr.final_attn_token_to_image, q + p, keys_pe, keys))
 
 
 def _upscale(dec, keys: torch.Tensor, high) -> torch.Tensor:
@@ -175,16 +182,18 @@ def decode(module, prep: Prepared, sparse: torch.Tensor, multimask: bool, best_o
         first = len(out_tokens) - 1  # the first mask token's index (after the IoU token)
         out_tokens = torch.cat(out_tokens, dim=0)
         tokens = torch.cat([out_tokens, sparse[0, 0].to(out_tokens.dtype)], dim=0)
-        queries, keys = _transformer(dec.transformer, tokens, prep)
-        iou = dec.iou_prediction_head(queries[first - 1])
+        queries, keys, keys_pe = _transformer(dec.transformer, tokens, prep)
+        final = lambda rows: _final(dec.transformer, queries, tokens, keys, keys_pe, rows)  # noqa: E731
         dynamic = sam2 and not multimask and dec.dynamic_multimask_via_stability
-        if dynamic:
-            picked = list(range(dec.num_mask_tokens))
+        picked = list(range(dec.num_mask_tokens) if dynamic else range(1, dec.num_mask_tokens) if multimask else [0])
+        if best_only and not dynamic:  # the IoU token first, then the one mask token it picks
+            iou = dec.iou_prediction_head(final([first - 1])[0])
+            picked = [picked[int(torch.argmax(iou[picked]))]]
+            mask_q = final([first + picked[0]])
         else:
-            picked = list(range(1, dec.num_mask_tokens) if multimask else range(0, 1))
-            if best_only:
-                picked = [picked[int(torch.argmax(iou[picked]))]]
-        hyper = torch.stack([dec.output_hypernetworks_mlps[i](queries[first + i]) for i in picked])  # (n, C/8)
+            out = final([first - 1] + [first + i for i in picked])
+            iou, mask_q = dec.iou_prediction_head(out[0]), out[1:]
+        hyper = torch.stack([dec.output_hypernetworks_mlps[i](mask_q[j]) for j, i in enumerate(picked)])  # (n, C/8)
         up = _upscale(dec, keys, prep.high)
         h, w = prep.hw
         masks = (up @ hyper.t()).view(h, w, 2, 2, 2, 2, -1)  # (y, x, a, b, a', b', mask)
