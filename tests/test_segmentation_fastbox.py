@@ -77,3 +77,22 @@ def test_a_value_too_close_to_zero_takes_the_full_resolution_path(models_, monke
     mask, _ = m.segment(emb, points=[(50, 60, 1)])
     got = m.prompt(emb, points=[(50, 60, 1)])
     assert got.exact_path and got.box == box_from_mask(mask)
+
+
+def test_the_windowed_first_resize_gives_the_full_resizes_box_and_values_near_the_mask():
+    # the processor's first resize (256 -> 1024, then the crop) computed around the positive region
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        smooth = torch.tensor(rng.normal(size=(1, 1, 6, 6)), dtype=torch.float32)
+        masks = F.interpolate(smooth, (64, 64), mode="bicubic", align_corners=False) - float(rng.uniform(0.3, 2.0))
+        full = F.interpolate(masks, (256, 256), mode="bilinear", align_corners=False)
+        part = fastbox.upsample_around_positive(masks, 256, 256)
+        near = F.max_pool2d((full > 0).float(), 9, stride=1, padding=4) > 0  # 4 output pixels around the mask
+        assert torch.equal(part[near], full[near])
+        assert torch.equal(part > 0, full > 0)
+        h, w = (int(v) for v in rng.integers(100, 900, 2))
+        try:
+            got = fastbox.box_of_resize(part[0, 0].numpy(), h, w)
+        except fastbox._Unsure:
+            continue
+        assert got == _full_box(full, h, w)

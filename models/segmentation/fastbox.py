@@ -134,13 +134,50 @@ def prompt_box(model, emb, points=None, box=None) -> Prompted:
         low = masks
     else:
         pad = model.processor.image_processor.pad_size
-        low = F.interpolate(masks, (pad["height"], pad["width"]), mode="bilinear", align_corners=False)
+        low = upsample_around_positive(masks, pad["height"], pad["width"])
         low = low[..., : emb.reshaped_size[0], : emb.reshaped_size[1]]
     low_np = low[0, 0].numpy()
     h, w = emb.original_size
     try:
         found, exact = box_of_resize(low_np, h, w), False
     except _Unsure:
+        if model.family != "sam2":  # the processor's first resize in full, as post_process_masks runs it
+            low = F.interpolate(masks, (pad["height"], pad["width"]), mode="bilinear", align_corners=False)
+            low = low[..., : emb.reshaped_size[0], : emb.reshaped_size[1]]
         full = F.interpolate(low, (h, w), mode="bilinear", align_corners=False) > 0
         found, exact = box_from_mask(full[0, 0].numpy()), True
     return Prompted(found, float(iou[best]), low_np > 0, exact)
+
+
+_WINDOW_MARGIN = 2  # source pixels around the positive region that the windowed resize keeps
+
+
+def upsample_around_positive(masks, out_h: int, out_w: int):
+    """`F.interpolate(masks, (out_h, out_w), bilinear, align_corners=False)` (masks (1, 1, h, w)),
+    computed only over the band of source rows around where `masks` is positive (2 rows above and
+    below), all columns; elsewhere 0. Inside the band every value is bit for bit torch's own for the
+    full resize: with an integer factor k, the source coordinate of output row i + k a is that of i,
+    plus a, exactly (float32 multiples of 1 / 2k), so the band's resize has the same indices and
+    weights, except in its outermost k / 2 output rows (clamped at the band's edge), which lie more
+    than a source row from every value the box scan reads (positive values lie within one source
+    pixel of a positive source, by convexity, and the scan reads one output pixel around them). The
+    rows keep their full width so that the kernel's vector lanes (and its rounding) are the same: a
+    window narrowed in columns differed in the last bit. Without an integer factor, or with nothing
+    positive, the full resize."""
+    import torch
+    import torch.nn.functional as F
+
+    h, w = masks.shape[-2:]
+    pos = masks[0, 0] > 0
+    if out_h % h or out_w % w or out_h // h != out_w // w or not bool(pos.any()):
+        return F.interpolate(masks, (out_h, out_w), mode="bilinear", align_corners=False)
+    k = out_h // h
+    rows = torch.nonzero(pos.any(dim=1)).flatten()
+    r0, r1 = max(0, int(rows[0]) - _WINDOW_MARGIN), min(h, int(rows[-1]) + 1 + _WINDOW_MARGIN)
+    if (r0, r1) == (0, h):
+        return F.interpolate(masks, (out_h, out_w), mode="bilinear", align_corners=False)
+    part = F.interpolate(masks[..., r0:r1, :], scale_factor=float(k), mode="bilinear", align_corners=False,
+                         recompute_scale_factor=False)
+    out = masks.new_zeros((*masks.shape[:-2], out_h, out_w))
+    out[..., k * r0:k * r1, :] = part
+    return out
