@@ -1,7 +1,8 @@
 """SAM's mask decoder rearranged for one prompt (models/segmentation/fastdecode.py) gives what
 transformers' own SamModel forward gives for the same embedding and prompt: the low-resolution mask
 logits and the predicted IoUs within float rounding, and the same mask box after the processor's
-post_process_masks, at SAM ViT-B's published decoder size and through Loupe's model on a radiograph."""
+post_process_masks, at the published decoder sizes (SAM ViT-B, SAM 2.1 Hiera-Tiny) and through Loupe's
+model on a radiograph."""
 
 from __future__ import annotations
 
@@ -36,10 +37,27 @@ PROMPTS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def published_sam2():
+    """Sam2Model at its defaults: SAM 2.1 Hiera-Tiny's published sizes (decoder 256 wide, 64 x 64 tokens)."""
+    torch.manual_seed(12)
+    return transformers.Sam2Model(transformers.Sam2Config()).eval()
+
+
+def _features(family):
+    g = torch.Generator().manual_seed(4)
+    if family == "sam":
+        return torch.randn(1, 256, 64, 64, generator=g) * 0.5
+    # SAM 2: [conv_s0(level 0) (1, 32, 256, 256), conv_s1(level 1) (1, 64, 128, 128), (1, 256, 64, 64)]
+    return [torch.randn(1, c, s, s, generator=g) * 0.5 for c, s in ((32, 256), (64, 128), (256, 64))]
+
+
+@pytest.mark.parametrize("family", ["sam", "sam2"])
 @pytest.mark.parametrize("prompt, multimask", PROMPTS)
-def test_the_fast_decoder_equals_transformers_at_the_published_size(published_decoder, prompt, multimask):
-    m = published_decoder
-    emb = torch.randn(1, 256, 64, 64) * 0.5
+def test_the_fast_decoder_equals_transformers_at_the_published_size(published_decoder, published_sam2, family,
+                                                                     prompt, multimask):
+    m = published_decoder if family == "sam" else published_sam2
+    emb = _features(family)
     tensors = {k: torch.tensor(v) for k, v in prompt.items()}
     with torch.inference_mode():
         ref = m(image_embeddings=emb, multimask_output=multimask, **tensors)
@@ -50,6 +68,9 @@ def test_the_fast_decoder_equals_transformers_at_the_published_size(published_de
     scale = float(ref.pred_masks.abs().max())
     torch.testing.assert_close(masks, ref.pred_masks, rtol=0, atol=1e-4 * scale)
     torch.testing.assert_close(iou, ref.iou_scores, rtol=1e-4, atol=1e-6)
+    best, best_iou = fastdecode.decode(m, fastdecode.prepare(m, emb), sparse, multimask, best_only=True)
+    k = int(torch.argmax(ref.iou_scores[0, 0]))
+    torch.testing.assert_close(best[0, 0, 0], ref.pred_masks[0, 0, k], rtol=0, atol=1e-4 * scale)
     # the masks themselves (logits > 0) agree except where a logit is within rounding of 0
     decided = ref.pred_masks.abs() > 1e-4 * scale
     assert torch.equal((masks > 0)[decided], (ref.pred_masks > 0)[decided])
@@ -64,10 +85,11 @@ def test_the_image_wide_positional_embedding_is_computed_once_per_model(publishe
     torch.testing.assert_close(first, ref)
 
 
-@pytest.fixture(scope="module")
-def loupe_sam(tmp_path_factory):
-    return load_model("sam-vit-base", weights=write_tiny_folder(tmp_path_factory.mktemp("fd") / "sam", "sam", "sam",
-                                                                   seed=5), device="cpu")
+@pytest.fixture(scope="module", params=["sam", "sam2"])
+def loupe_sam(tmp_path_factory, request):
+    family = request.param
+    folder = write_tiny_folder(tmp_path_factory.mktemp("fd") / family, family, "sam", seed=5)
+    return load_model("sam-vit-base" if family == "sam" else "sam2.1-tiny", weights=folder, device="cpu")
 
 
 def test_loupes_prompt_box_equals_the_plain_transformers_pipeline_on_a_radiograph(loupe_sam, shared_data):

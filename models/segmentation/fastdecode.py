@@ -32,11 +32,12 @@ import torch.nn.functional as F
 class Prepared:
     """The image-only parts of a SAM decoder pass, for one embedding (see the module docstring)."""
 
-    def __init__(self, keys: torch.Tensor, keys_pe: torch.Tensor, pe: torch.Tensor, hw: tuple[int, int]):
+    def __init__(self, keys, keys_pe, pe, hw, high=None):
         self.keys = keys  # (N, C): image tokens + the no-mask dense embedding
         self.keys_pe = keys_pe  # (N, C): that + the image-wide positional embedding
         self.pe = pe  # (N, C)
         self.hw = hw
+        self.high = high  # SAM 2: its two high-resolution feature maps in the upscaling's layout (_upscale)
 
 
 def positional(module) -> torch.Tensor:
@@ -50,14 +51,30 @@ def positional(module) -> torch.Tensor:
     return cached
 
 
-def prepare(module, image_embeddings: torch.Tensor) -> Prepared:
-    """`image_embeddings` (1, C, h, w) -> the parts of the decoder that depend on the image only."""
+def prepare(module, features) -> Prepared:
+    """The parts of the decoder that depend on the image only. `features`: SAM's image embeddings
+    (1, C, h, w); SAM 2's list [s0 (1, C/8, 4h, 4w), s1 (1, C/4, 2h, 2w), (1, C, h, w)], s0 and s1
+    already through conv_s0 / conv_s1 as Sam2Model.get_image_features leaves them."""
     with torch.inference_mode():
-        _, c, h, w = image_embeddings.shape
+        high = None
+        if isinstance(features, (list, tuple)):
+            s0, s1, image_embeddings = features
+            _, c, h, w = image_embeddings.shape
+            # s1 pixel (2y + a, 2x + b) -> row (y, x, a, b); s0 pixel (4y + 2a + a', 4x + 2b + b') -> (y, x, a, b, a', b')
+            s1 = s1[0].reshape(-1, h, 2, w, 2).permute(1, 3, 2, 4, 0).reshape(h * w * 4, -1).contiguous()
+            s0 = s0[0].reshape(-1, h, 2, 2, w, 2, 2).permute(1, 4, 2, 5, 3, 6, 0).reshape(h * w * 16, -1).contiguous()
+            high = (s1, s0)
+        else:
+            image_embeddings = features
+            _, c, h, w = image_embeddings.shape
         dense = module.prompt_encoder.no_mask_embed.weight.reshape(1, c)
         keys = (image_embeddings[0].flatten(1).t() + dense).contiguous()  # (N, C)
         pe = positional(module)
-        return Prepared(keys, keys + pe, pe, (h, w))
+        return Prepared(keys, keys + pe, pe, (h, w), high)
+
+
+def _out_proj(att):
+    return att.out_proj if hasattr(att, "out_proj") else att.o_proj  # SamAttention / Sam2Attention
 
 
 def _few_to_many(att, q_in, k_in, v_in):
@@ -73,7 +90,7 @@ def _few_to_many(att, q_in, k_in, v_in):
     ctx = (probs @ v_in).view(heads, n, -1)  # (H, n, C)
     wv = att.v_proj.weight.view(heads, d, -1)  # (H, d, C)
     out = torch.bmm(ctx, wv.transpose(1, 2)) + att.v_proj.bias.view(heads, 1, d)  # (H, n, d)
-    return att.out_proj(out.transpose(0, 1).reshape(n, dim))
+    return _out_proj(att)(out.transpose(0, 1).reshape(n, dim))
 
 
 def _many_to_few(att, q_in, k_in, v_in, residual):
@@ -91,11 +108,12 @@ def _many_to_few(att, q_in, k_in, v_in, residual):
     # scores as (H n, N): the softmax over each head's n runs along the contiguous axis of N
     scores = torch.addmm(c[:, None], m.t(), q_in.t()).view(heads, n, -1)  # (H, n, N)
     probs = torch.softmax(scores, dim=1).view(heads * n, -1)
-    wo = att.out_proj.weight.view(-1, heads, d).transpose(0, 1)  # (H, C, d)
+    out_proj = _out_proj(att)
+    wo = out_proj.weight.view(-1, heads, d).transpose(0, 1)  # (H, C, d)
     vw = torch.bmm(v.view(n, heads, d).transpose(0, 1), wo.transpose(1, 2)).reshape(heads * n, -1)  # (H n, C)
     # each head's probabilities sum to 1, so the H n rows of `probs` sum to H: b / H on every row of vw
     # adds the output bias b once; `residual` + the product in one addmm
-    return torch.addmm(residual, probs.t(), vw + att.out_proj.bias / heads)  # (N, C)
+    return torch.addmm(residual, probs.t(), vw + out_proj.bias / heads)  # (N, C)
 
 
 def _transformer(tr, tokens, prep: Prepared):
@@ -117,14 +135,17 @@ def _transformer(tr, tokens, prep: Prepared):
     return queries, keys
 
 
-def _upscale(dec, keys: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
+def _upscale(dec, keys: torch.Tensor, high) -> torch.Tensor:
     """upscale_conv1 -> layer norm -> GELU -> upscale_conv2 -> GELU, channels last: (h, 2, 2, w... ) as
     (h, w, 2, 2, 2, 2, C/8) in a (N * 16, C/8) matrix (pixel (4y + 2a + a', 4x + 2b + b'))."""
     ln = dec.upscale_layer_norm
     (w1, b1, o1), (w2, b2, o2) = _conv_weights(dec)
     x = torch.addmm(b1, keys, w1).view(-1, o1)  # (N * 4, o1): rows (y, x, a, b)
+    if high is not None:  # SAM 2: + conv_s1(feature s1) before the norm, + conv_s0(s0) before the last GELU
+        x = x + high[0]
     x = F.gelu(F.layer_norm(x, (o1,), ln.weight, ln.bias, ln.eps))
-    return F.gelu(torch.addmm(b2, x, w2)).view(-1, o2)  # rows (y, x, a, b, a', b')
+    x = torch.addmm(b2, x, w2).view(-1, o2)  # rows (y, x, a, b, a', b')
+    return F.gelu(x if high is None else x + high[1])
 
 
 def _conv_weights(dec):
@@ -141,21 +162,34 @@ def _conv_weights(dec):
 
 
 def decode(module, prep: Prepared, sparse: torch.Tensor, multimask: bool, best_only: bool = False):
-    """(masks (1, 1, n, 4h, 4w) logits, iou (1, 1, n)) as SamMaskDecoder returns them for one prompt;
-    `sparse` (1, 1, k, C): the prompt encoder's sparse embeddings. `best_only`: only the mask of the
-    highest predicted IoU (n = 1; the IoUs come before the masks, so the others are never built)."""
+    """(masks (1, 1, n, 4h, 4w) logits, iou (1, 1, n)) as SamMaskDecoder / Sam2MaskDecoder return them
+    for one prompt; `sparse` (1, 1, k, C): the prompt encoder's sparse embeddings. `best_only`: only
+    the mask of the highest predicted IoU (n = 1; the IoUs come before the masks, so the others are
+    never built). SAM 2 with one mask asked: its own dynamic choice by stability decides, on all four."""
     dec = module.mask_decoder
+    sam2 = prep.high is not None
     with torch.inference_mode():
-        out_tokens = torch.cat([dec.iou_token.weight, dec.mask_tokens.weight], dim=0)
+        out_tokens = [dec.iou_token.weight, dec.mask_tokens.weight]
+        if sam2:
+            out_tokens.insert(0, dec.obj_score_token.weight)
+        first = len(out_tokens) - 1  # the first mask token's index (after the IoU token)
+        out_tokens = torch.cat(out_tokens, dim=0)
         tokens = torch.cat([out_tokens, sparse[0, 0].to(out_tokens.dtype)], dim=0)
         queries, keys = _transformer(dec.transformer, tokens, prep)
-        iou = dec.iou_prediction_head(queries[0])
-        picked = list(range(1, dec.num_mask_tokens) if multimask else range(0, 1))
-        if best_only:
-            picked = [picked[int(torch.argmax(iou[picked]))]]
-        hyper = torch.stack([dec.output_hypernetworks_mlps[i](queries[1 + i]) for i in picked])  # (n, C/8)
-        up = _upscale(dec, keys, prep.hw)
+        iou = dec.iou_prediction_head(queries[first - 1])
+        dynamic = sam2 and not multimask and dec.dynamic_multimask_via_stability
+        if dynamic:
+            picked = list(range(dec.num_mask_tokens))
+        else:
+            picked = list(range(1, dec.num_mask_tokens) if multimask else range(0, 1))
+            if best_only:
+                picked = [picked[int(torch.argmax(iou[picked]))]]
+        hyper = torch.stack([dec.output_hypernetworks_mlps[i](queries[first + i]) for i in picked])  # (n, C/8)
+        up = _upscale(dec, keys, prep.high)
         h, w = prep.hw
         masks = (up @ hyper.t()).view(h, w, 2, 2, 2, 2, -1)  # (y, x, a, b, a', b', mask)
         masks = masks.permute(6, 0, 2, 4, 1, 3, 5).reshape(1, 1, len(picked), 4 * h, 4 * w)
-        return masks, iou[picked].view(1, 1, -1)
+        iou = iou[picked].view(1, 1, -1)
+        if dynamic:
+            masks, iou = dec._dynamic_multimask_via_stability(masks, iou)
+        return masks, iou

@@ -8,8 +8,8 @@ Everything the model's authors set about the input (resize, pad, rescale, normal
 folder's preprocessor_config.json through the model's own transformers processor; Loupe never
 re-implements it. Masks come back through the processor's `post_process_masks` at the image's size.
 Which of SAM's three masks is returned: docs/decisions/0120-segment-anything-engine.md.
-SAM's mask decoder runs rearranged for one prompt (fastdecode.py, equal to transformers' forward within
-float rounding; `decode_plain` is that forward); SAM 2 runs transformers' forward.
+The mask decoders run rearranged for one prompt (fastdecode.py, equal to transformers' forward within
+float rounding; `decode_plain` is that forward).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class SegmentAnythingModel(LoupeModel):
         with torch.inference_mode():
             features = self.torch_module.get_image_embeddings(enc["pixel_values"].to(self.device))
         emb = Embedding(features, original, reshaped, id(self))
-        if self.family == "sam" and features.shape[0] == 1:  # the decoder's image-only parts, here in the worker
+        if _one_image(features):  # the decoder's image-only parts, once, here in the embedding worker
             from models.segmentation import fastdecode
 
             emb.prepared = fastdecode.prepare(self.torch_module, features)
@@ -99,7 +99,7 @@ class SegmentAnythingModel(LoupeModel):
                 raise ValueError(f"a point is (x, y, 1) to include or (x, y, 0) to exclude, not {p!r}")
         prompt = {k: v.to(self.device) for k, v in self.prompt_inputs(emb, points, box).items()}
         multimask = box is None and len(points) == 1
-        if self.family == "sam" and emb.features.shape[0] == 1:
+        if emb.prepared is not None:
             return self._decode_fast(emb, prompt, multimask, best_only)
         return self.decode_plain(emb, prompt, multimask)
 
@@ -118,8 +118,6 @@ class SegmentAnythingModel(LoupeModel):
         from models.segmentation import fastdecode
 
         module = self.torch_module
-        if emb.prepared is None:
-            emb.prepared = fastdecode.prepare(module, emb.features)
         with torch.inference_mode():
             sparse, _ = module.prompt_encoder(input_points=prompt.get("input_points"),
                                               input_labels=prompt.get("input_labels"),
@@ -146,6 +144,13 @@ class SegmentAnythingModel(LoupeModel):
         if self.family == "sam2":
             return self.processor.post_process_masks(pred_masks.cpu(), sizes)[0]
         return self.processor.post_process_masks(pred_masks.cpu(), sizes, [list(emb.reshaped_size)])[0]
+
+
+def _one_image(features) -> bool:
+    """SAM's (1, C, h, w) embedding or SAM 2's list of three maps of one image (what fastdecode takes)."""
+    if isinstance(features, (list, tuple)):
+        return len(features) == 3 and all(f.shape[0] == 1 for f in features)
+    return features.ndim == 4 and features.shape[0] == 1
 
 
 def _sam_prompts(processor, original_size, **kwargs):
