@@ -364,3 +364,17 @@ def test_measurements_dock_export_writes_the_csv_the_cli_writes(qtbot, tmp_path,
     assert [(r["kind"], r["value"], r["unit"]) for r in rows][0] == ("line", "50.0", "mm")
     assert rows[1]["kind"] == "ellipse" and rows[1]["value_unit"] == "HU" and rows[1]["area_unit"] == "mm²"
     assert rows[0]["file_name"].startswith("img")  # no path, no patient
+
+
+def test_one_tool_at_a_time_with_the_assist_mode(qtbot, tmp_path, monkeypatch, ct):
+    folder, _hu = ct
+    win = _window(qtbot, tmp_path, monkeypatch)
+    _open(qtbot, win, folder)
+    assist = getattr(win.box_editor, "assist", None)
+    if assist is None:
+        pytest.skip("this build's box editor has no assist mode")
+    assist.set_active(True)
+    win.measure.input.start("line")
+    assert not assist.active and win.measure.input.kind == "line"
+    assist.set_active(True)  # S: the assist mode takes the left button back
+    assert win.measure.input.kind is None

@@ -36,6 +36,9 @@ class MeasureInput(QObject):
         self.mode.changed.connect(self._mode_changed)
         self.canvas.viewport().installEventFilter(self)
         self.canvas.installEventFilter(self)
+        assist = getattr(controller.editor, "assist", None)  # the editor's segmentation assist mode (S)
+        if assist is not None and hasattr(assist, "active_changed"):
+            assist.active_changed.connect(lambda on: self.stop() if on else None)
 
     # ----- mode -------------------------------------------------------------------------------------
     def start(self, kind: str) -> None:
@@ -48,6 +51,9 @@ class MeasureInput(QObject):
         if editor_input is not None and getattr(self.controller.editor, "drawing", False):
             editor_input.stop_drawing()
         self.cancel_drawing()
+        assist = getattr(self.controller.editor, "assist", None)
+        if assist is not None and getattr(assist, "active", False):
+            assist.set_active(False)  # one tool at a time on the left button
         cine = getattr(self.window, "cine", None)
         if cine is not None:
             cine.pause()  # a measurement belongs to one frame: the film holds still while measuring
