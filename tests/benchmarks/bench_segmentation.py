@@ -14,8 +14,9 @@ Columns (median ms):
   plain prompt  transformers as its docs show it, with the embedding reused: processor(images,
                 input_points) + model(image_embeddings=...) + post_process_masks + the box
   plain call    processor + the whole model (encoder too) + post_process_masks, per prompt
-  floor         one (4096 x 256) @ (256 x 256) float32 matmul, measured in the same run: the size of
-                one projection of SAM's image tokens, the machine's own unit of work at that moment
+  floor         one (4096 x 256) @ (256 x 256) float32 matmul, measured in the same run before the
+                click timing / after the row: the size of one projection of SAM's image tokens, the
+                machine's own unit of work at that moment
   load average  the machine's 1, 5 and 15 minute load averages after the row (os.getloadavg)
 With --gui, the click -> box through the window's engine (worker thread, queued signal) and the
 longest the Qt event loop waited while embeddings and prompts ran.
@@ -116,13 +117,14 @@ def bench_model(name, m, rgb, args, note):
     click = [(point[0], point[1], 1)]
     fast = m.prompt(emb, points=click)
     assert fast.box == box_from_mask(m.segment(emb, points=click)[0]), "fastbox differs from the full mask's box"
+    floor_before = _floor_ms()
     click_ms = _ms(lambda: m.prompt(emb, points=click), args.repeats)
     refine_ms = _ms(lambda: m.prompt(emb, box=box), args.repeats)
     segment_ms = _ms(lambda: box_from_mask(m.segment(emb, points=click)[0]), args.repeats)
     plain_ms = _ms(lambda: plain_prompt(m, rgb, emb, point, args.device), args.repeats)
     call_ms = float("nan") if args.quick else _ms(lambda: plain_call(m, rgb, point, args.device), reps_embed)
     print(f"{name:13} {note:10} {rgb.shape[1]}x{rgb.shape[0]:<5} {embed_ms:9.0f} {click_ms:10.1f} {refine_ms:8.1f} "
-          f"{segment_ms:11.1f} {plain_ms:12.1f} {call_ms:10.0f} {_floor_ms():7.2f} {_load()}", flush=True)
+          f"{segment_ms:11.1f} {plain_ms:12.1f} {call_ms:10.0f} {floor_before:5.1f}/{_floor_ms():<5.1f} {_load()}", flush=True)
     return emb
 
 
@@ -209,7 +211,7 @@ def main() -> None:
     print(f"device {args.device}, torch threads {torch.get_num_threads()}, median of {args.repeats} "
           f"(embedding of a published-size model: 1 run); tiny models' input {args.size}")
     print(f"{'preset':13} {'weights':10} {'image':10} {'embed ms':>9} {'click->box':>10} {'refine':>8} "
-          f"{'segment+box':>11} {'plain prompt':>12} {'plain call':>10} {'floor':>7} load average")
+          f"{'segment+box':>11} {'plain prompt':>12} {'plain call':>10} {'floor ms':>11} load average")
     presets = args.only or list(PRESETS)
     with tempfile.TemporaryDirectory() as tmp:
         for name in presets:
