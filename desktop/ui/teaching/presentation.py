@@ -7,10 +7,11 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.ui.teaching.film_view import EXPERT, FilmView, educator_window_of
+from desktop.ui.teaching.window_keys import window_action
 
 STEPS = ("film", "boxes", "labels", "text")
 KEYS = [  # (what it does, keys) in presentation mode; the Help sheet lists them too
@@ -83,12 +84,7 @@ class PresentationWindow(QWidget):
 
     def _keys(self) -> None:
         def add(keys, slot, text):
-            action = QAction(text, self)
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.WindowShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
-            return action
+            return window_action(self, keys, slot, text)
 
         self.forward = add(["Space", "Right", "PgDown", "Return", "Enter"], self.next_step, "Next step")
         self.back = add(["Left", "PgUp", "Backspace"], self.previous_step, "Previous step")

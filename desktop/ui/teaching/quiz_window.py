@@ -9,7 +9,7 @@ import html
 import time
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.core.teaching import Mark, QuizBook, diagnosis_choices, quiz_order, score_case
 from desktop.ui.teaching.film_view import FilmView, educator_window_of
 from desktop.ui.teaching.quiz_reveal import case_html, draw_reveal, legend_html, score_html
+from desktop.ui.teaching.window_keys import window_action
 
 SIDE_WIDTH = 360
 KEYS = [  # (what it does, keys) for the quiz window; the Help sheet lists them too
@@ -161,12 +162,7 @@ class QuizWindow(QWidget):
 
     def _build_keys(self) -> None:
         def add(keys, slot, text):
-            action = QAction(text, self)
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.WindowShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
-            return action
+            return window_action(self, keys, slot, text)
 
         self.submit_action = add(["Ctrl+Return", "Ctrl+Enter"], self.submit_or_next, "Submit the answer")
         self.next_action = add(["N"], lambda: self.submitted and self.next_case(), "Next case")
