@@ -56,7 +56,7 @@ class _Resize:
     """The last bilinear resize of `low` (h, w) to (H, W), evaluated on blocks of output pixels."""
 
     def __init__(self, low: np.ndarray, out_h: int, out_w: int):
-        self.low = low.astype(np.float64)
+        self.low = low  # float32; only the pixels a block reads go to float64 (exactly), not all of it
         self.ry = axis(low.shape[0], out_h)
         self.rx = axis(low.shape[1], out_w)
 
@@ -65,8 +65,8 @@ class _Resize:
         y0, y1, v0, v1 = (a[rows] for a in self.ry)
         x0, x1, u0, u1 = (a[cols] for a in self.rx)
         L = self.low
-        a, b = L[y0[:, None], x0[None, :]], L[y0[:, None], x1[None, :]]
-        c, d = L[y1[:, None], x0[None, :]], L[y1[:, None], x1[None, :]]
+        a, b = L[y0[:, None], x0[None, :]].astype(np.float64), L[y0[:, None], x1[None, :]].astype(np.float64)
+        c, d = L[y1[:, None], x0[None, :]].astype(np.float64), L[y1[:, None], x1[None, :]].astype(np.float64)
         values = v0[:, None] * (u0[None, :] * a + u1[None, :] * b) + v1[:, None] * (u0[None, :] * c + u1[None, :] * d)
         margin = _MARGIN * np.maximum(np.maximum(np.abs(a), np.abs(b)), np.maximum(np.abs(c), np.abs(d)))
         return values, margin

@@ -25,6 +25,9 @@ compares them on random weights at SAM ViT-B's published size and on a tiny mode
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 
@@ -73,6 +76,37 @@ def prepare(module, features) -> Prepared:
         return Prepared(keys, keys + pe, pe, (h, w), high)
 
 
+class _Buffers:
+    """Work matrices reused from one prompt to the next: a fresh 4-8 MB tensor costs its page faults
+    on every prompt (a copy's worth of time each). `get` gives the buffer `name` of `shape`; values
+    never leave `decode` in one (what it returns is computed into new tensors)."""
+
+    def __init__(self, keep: bool):
+        self.keep, self.store = keep, {}
+
+    def get(self, name, shape, like: torch.Tensor) -> torch.Tensor:
+        buf = self.store.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != like.dtype or buf.device != like.device:
+            buf = torch.empty(shape, dtype=like.dtype, device=like.device)
+            if self.keep:
+                self.store[name] = buf
+        return buf
+
+
+@contextmanager
+def _buffers(dec):
+    """The decoder's reusable buffers, for one prompt at a time; a prompt that finds them in use
+    (another thread prompting the same model) gets fresh ones."""
+    lock = dec.__dict__.setdefault("_loupe_buffers_lock", threading.Lock())
+    if not lock.acquire(blocking=False):
+        yield _Buffers(keep=False)
+        return
+    try:
+        yield dec.__dict__.setdefault("_loupe_buffers", _Buffers(keep=True))
+    finally:
+        lock.release()
+
+
 def _out_proj(att):
     return att.out_proj if hasattr(att, "out_proj") else att.o_proj  # SamAttention / Sam2Attention
 
@@ -93,7 +127,7 @@ def _few_to_many(att, q_in, k_in, v_in):
     return _out_proj(att)(out.transpose(0, 1).reshape(n, dim))
 
 
-def _many_to_few(att, q_in, k_in, v_in, residual):
+def _many_to_few(att, q_in, k_in, v_in, residual, out=None):
     """residual (N, C) + SamAttention(query=q_in (N, C), key=k_in (n, C), value=v_in (n, C)), folded
     (module docstring)."""
     heads = att.num_attention_heads
@@ -113,10 +147,10 @@ def _many_to_few(att, q_in, k_in, v_in, residual):
     vw = torch.bmm(v.view(n, heads, d).transpose(0, 1), wo.transpose(1, 2)).reshape(heads * n, -1)  # (H n, C)
     # each head's probabilities sum to 1, so the H n rows of `probs` sum to H: b / H on every row of vw
     # adds the output bias b once; `residual` + the product in one addmm
-    return torch.addmm(residual, probs.t(), vw + out_proj.bias / heads)  # (N, C)
+    return torch.addmm(residual, probs.t(), vw + out_proj.bias / heads, out=out)  # (N, C)
 
 
-def _transformer(tr, tokens, prep: Prepared):
+def _transformer(tr, tokens, prep: Prepared, buf: _Buffers):
     """SamTwoWayTransformer.forward for one prompt, up to its final attention (`_final`): tokens (n, C)
     -> (queries (n, C), keys (N, C), keys + the positional embedding)."""
     point = tokens
@@ -130,8 +164,10 @@ def _transformer(tr, tokens, prep: Prepared):
         queries = layer.layer_norm1(queries)
         queries = layer.layer_norm2(queries + _few_to_many(layer.cross_attn_token_to_image, queries + point, keys_pe, keys))
         queries = layer.layer_norm3(queries + layer.mlp(queries))
-        keys = layer.layer_norm4(_many_to_few(layer.cross_attn_image_to_token, keys_pe, queries + point, queries, keys))
-        keys_pe = keys + prep.pe
+        mixed = _many_to_few(layer.cross_attn_image_to_token, keys_pe, queries + point, queries, keys,
+                             out=buf.get("keys", prep.keys.shape, prep.keys))
+        keys = layer.layer_norm4(mixed)
+        keys_pe = torch.add(keys, prep.pe, out=buf.get("keys_pe", prep.keys.shape, prep.keys))
     return queries, keys, keys_pe
 
 
@@ -142,17 +178,20 @@ def _final(tr, queries, point, keys, keys_pe, rows: list[int]):
     return tr.layer_norm_final_attn(q + _few_to_many(tr.final_attn_token_to_image, q + p, keys_pe, keys))
 
 
-def _upscale(dec, keys: torch.Tensor, high) -> torch.Tensor:
+def _upscale(dec, keys: torch.Tensor, high, buf: _Buffers) -> torch.Tensor:
     """upscale_conv1 -> layer norm -> GELU -> upscale_conv2 -> GELU, channels last: (h, 2, 2, w... ) as
     (h, w, 2, 2, 2, 2, C/8) in a (N * 16, C/8) matrix (pixel (4y + 2a + a', 4x + 2b + b'))."""
     ln = dec.upscale_layer_norm
     (w1, b1, o1), (w2, b2, o2) = _conv_weights(dec)
-    x = torch.addmm(b1, keys, w1).view(-1, o1)  # (N * 4, o1): rows (y, x, a, b)
+    n = keys.shape[0]
+    x = torch.addmm(b1, keys, w1, out=buf.get("up1", (n, w1.shape[1]), keys)).view(-1, o1)  # (N * 4, o1): rows (y, x, a, b)
     if high is not None:  # SAM 2: + conv_s1(feature s1) before the norm, + conv_s0(s0) before the last GELU
-        x = x + high[0]
-    x = F.gelu(F.layer_norm(x, (o1,), ln.weight, ln.bias, ln.eps))
-    x = torch.addmm(b2, x, w2).view(-1, o2)  # rows (y, x, a, b, a', b')
-    return F.gelu(x if high is None else x + high[1])
+        x.add_(high[0])
+    x = torch._C._nn.gelu_(F.layer_norm(x, (o1,), ln.weight, ln.bias, ln.eps))  # F.gelu, in place
+    x = torch.addmm(b2, x, w2, out=buf.get("up2", (x.shape[0], w2.shape[1]), keys)).view(-1, o2)  # rows (y, x, a, b, a', b')
+    if high is not None:
+        x.add_(high[1])
+    return torch._C._nn.gelu_(x)
 
 
 def _conv_weights(dec):
@@ -175,14 +214,14 @@ def decode(module, prep: Prepared, sparse: torch.Tensor, multimask: bool, best_o
     never built). SAM 2 with one mask asked: its own dynamic choice by stability decides, on all four."""
     dec = module.mask_decoder
     sam2 = prep.high is not None
-    with torch.inference_mode():
+    with torch.inference_mode(), _buffers(dec) as buf:
         out_tokens = [dec.iou_token.weight, dec.mask_tokens.weight]
         if sam2:
             out_tokens.insert(0, dec.obj_score_token.weight)
         first = len(out_tokens) - 1  # the first mask token's index (after the IoU token)
         out_tokens = torch.cat(out_tokens, dim=0)
         tokens = torch.cat([out_tokens, sparse[0, 0].to(out_tokens.dtype)], dim=0)
-        queries, keys, keys_pe = _transformer(dec.transformer, tokens, prep)
+        queries, keys, keys_pe = _transformer(dec.transformer, tokens, prep, buf)
         final = lambda rows: _final(dec.transformer, queries, tokens, keys, keys_pe, rows)  # noqa: E731
         dynamic = sam2 and not multimask and dec.dynamic_multimask_via_stability
         picked = list(range(dec.num_mask_tokens) if dynamic else range(1, dec.num_mask_tokens) if multimask else [0])
@@ -194,7 +233,7 @@ def decode(module, prep: Prepared, sparse: torch.Tensor, multimask: bool, best_o
             out = final([first - 1] + [first + i for i in picked])
             iou, mask_q = dec.iou_prediction_head(out[0]), out[1:]
         hyper = torch.stack([dec.output_hypernetworks_mlps[i](mask_q[j]) for j, i in enumerate(picked)])  # (n, C/8)
-        up = _upscale(dec, keys, prep.high)
+        up = _upscale(dec, keys, prep.high, buf)
         h, w = prep.hw
         masks = (up @ hyper.t()).view(h, w, 2, 2, 2, 2, -1)  # (y, x, a, b, a', b', mask)
         masks = masks.permute(6, 0, 2, 4, 1, 3, 5).reshape(1, 1, len(picked), 4 * h, 4 * w)
