@@ -211,4 +211,7 @@ def load(card: ModelCard, weights: Path | None, device, **options) -> SegmentAny
             f"{len(missing)} tensors missing, {len(mismatched)} of another shape (first: {what[0]}); "
             f"the file belongs to another model.")
     module.eval().to(device)
+    from models.segmentation.heap import keep_freed_memory
+
+    keep_freed_memory()  # a prompt's 1-8 MB tensors reuse freed heap instead of fresh pages (heap.py)
     return SegmentAnythingModel(card, module, processor, device, family)
