@@ -164,8 +164,10 @@ def _transformer(tr, tokens, prep: Prepared, buf: _Buffers):
         queries = layer.layer_norm1(queries)
         queries = layer.layer_norm2(queries + _few_to_many(layer.cross_attn_token_to_image, queries + point, keys_pe, keys))
         queries = layer.layer_norm3(queries + layer.mlp(queries))
-        mixed = _many_to_few(layer.cross_attn_image_to_token, keys_pe, queries + point, queries, keys,
-                             out=buf.get("keys", prep.keys.shape, prep.keys))
+        # the first layer's residual is the embedding's own keys (kept); a later one is the previous
+        # layer's norm output, which nothing else reads: the product is added to it in place
+        target = buf.get("keys", prep.keys.shape, prep.keys) if keys is prep.keys else keys
+        mixed = _many_to_few(layer.cross_attn_image_to_token, keys_pe, queries + point, queries, keys, out=target)
         keys = layer.layer_norm4(mixed)
         keys_pe = torch.add(keys, prep.pe, out=buf.get("keys_pe", prep.keys.shape, prep.keys))
     return queries, keys, keys_pe
