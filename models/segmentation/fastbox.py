@@ -65,8 +65,15 @@ class _Resize:
         y0, y1, v0, v1 = (a[rows] for a in self.ry)
         x0, x1, u0, u1 = (a[cols] for a in self.rx)
         L = self.low
-        a, b = L[y0[:, None], x0[None, :]].astype(np.float64), L[y0[:, None], x1[None, :]].astype(np.float64)
-        c, d = L[y1[:, None], x0[None, :]].astype(np.float64), L[y1[:, None], x1[None, :]].astype(np.float64)
+        # the four neighbours by two one-axis gathers (the short axis first): the same pixels as
+        # L[y0[:, None], x0[None, :]], several times faster than that broadcast gather
+        if len(rows) >= len(cols):
+            c0, c1 = L[:, x0], L[:, x1]
+            a, b, c, d = c0[y0], c1[y0], c0[y1], c1[y1]
+        else:
+            r0, r1 = L[y0], L[y1]
+            a, b, c, d = r0[:, x0], r0[:, x1], r1[:, x0], r1[:, x1]
+        a, b, c, d = (t.astype(np.float64) for t in (a, b, c, d))
         values = v0[:, None] * (u0[None, :] * a + u1[None, :] * b) + v1[:, None] * (u0[None, :] * c + u1[None, :] * d)
         margin = _MARGIN * np.maximum(np.maximum(np.abs(a), np.abs(b)), np.maximum(np.abs(c), np.abs(d)))
         return values, margin
