@@ -7,8 +7,7 @@ from __future__ import annotations
 
 
 def install(window):
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+    from PySide6.QtGui import QAction, QUndoStack
 
     from desktop.ui.teaching.case_panel import CasePanel
     from desktop.ui.viewer.help_dialogs import register_keys
@@ -28,19 +27,12 @@ def install(window):
         editor.store_opened.connect(lambda _s: close_teaching_windows(window))
     window.current_image_changed.connect(panel.follow_image)
 
+    from desktop.ui.viewer.actions import menu_action
+
     menu = window.menu("Teaching")
 
     def add(text, slot, keys=(), tip=None) -> QAction:
-        action = QAction(text, window)
-        if keys:
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.WindowShortcut)
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        window.addAction(action)
-        return action
+        return menu_action(window, menu, text, slot, keys, tip)
 
     actions = {
         "new": add("&New Case from This Image", lambda: panel.new_case(False), ["Ctrl+Shift+N"]),

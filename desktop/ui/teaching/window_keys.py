@@ -1,16 +1,10 @@
-"""Keys of the quiz and presentation windows: window-wide actions (their own windows, so a key
-such as N acts only where the focus is; decision 0143)."""
+"""Keys of the quiz and presentation windows: window-wide actions of their own windows, so a key
+such as N acts only where the focus is (decision 0143); the viewer's `menu_action` with no menu."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from desktop.ui.viewer.actions import menu_action
 
 
-def window_action(window, keys, slot, text: str) -> QAction:
-    action = QAction(text, window)
-    action.setShortcuts([QKeySequence(k) for k in keys])
-    action.setShortcutContext(Qt.WindowShortcut)
-    action.triggered.connect(slot)
-    window.addAction(action)
-    return action
+def window_action(window, keys, slot, text: str):
+    return menu_action(window, None, text, slot, keys)

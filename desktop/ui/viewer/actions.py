@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QFileDialog
 from . import settings as saved
 
 
-def _action(window, menu, text, slot, shortcuts=(), tip=None) -> QAction:
+def menu_action(window, menu, text, slot, shortcuts=(), tip=None) -> QAction:
+    """A window-wide action (its keys work wherever the focus is in `window`), added to `menu`
+    unless it is None. Every menu and key window of the app builds its actions with it."""
     action = QAction(text, window)
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
@@ -33,31 +35,31 @@ def _action(window, menu, text, slot, shortcuts=(), tip=None) -> QAction:
 def build_actions(window) -> dict[str, QAction]:
     file_menu, view = window.menu("File"), window.menu("View")
     a = {}
-    a["open"] = _action(window, file_menu, "&Open Folder…", lambda: choose_folder(window), [QKeySequence.Open])
+    a["open"] = menu_action(window, file_menu, "&Open Folder…", lambda: choose_folder(window), [QKeySequence.Open])
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(window))
-    a["samples"] = _action(window, file_menu, "Open &Sample Folder", lambda: open_samples(window))
+    a["samples"] = menu_action(window, file_menu, "Open &Sample Folder", lambda: open_samples(window))
     file_menu.addSeparator()
-    a["quit"] = _action(window, file_menu, "&Quit", window.close, [QKeySequence.Quit])
+    a["quit"] = menu_action(window, file_menu, "&Quit", window.close, [QKeySequence.Quit])
 
     c = window.canvas
-    a["zoom_in"] = _action(window, view, "Zoom &In", c.zoom_in, ["+", "=", QKeySequence.ZoomIn])
-    a["zoom_out"] = _action(window, view, "Zoom &Out", c.zoom_out, ["-", QKeySequence.ZoomOut])
-    a["fit"] = _action(window, view, "&Fit to Window", c.fit, ["Ctrl+0"])
-    a["actual"] = _action(window, view, "&Actual Size (1:1)", c.actual_size, ["Ctrl+1"])
+    a["zoom_in"] = menu_action(window, view, "Zoom &In", c.zoom_in, ["+", "=", QKeySequence.ZoomIn])
+    a["zoom_out"] = menu_action(window, view, "Zoom &Out", c.zoom_out, ["-", QKeySequence.ZoomOut])
+    a["fit"] = menu_action(window, view, "&Fit to Window", c.fit, ["Ctrl+0"])
+    a["actual"] = menu_action(window, view, "&Actual Size (1:1)", c.actual_size, ["Ctrl+1"])
     view.addSeparator()
-    a["next"] = _action(window, view, "&Next Image", window.step_next, ["D", "PgDown", "Right"])
-    a["previous"] = _action(window, view, "&Previous Image", window.step_previous, ["A", "PgUp", "Left"])
-    a["first"] = _action(window, view, "F&irst Image", window.go_first, ["Home"])
-    a["last"] = _action(window, view, "&Last Image", window.go_last, ["End"])
+    a["next"] = menu_action(window, view, "&Next Image", window.step_next, ["D", "PgDown", "Right"])
+    a["previous"] = menu_action(window, view, "&Previous Image", window.step_previous, ["A", "PgUp", "Left"])
+    a["first"] = menu_action(window, view, "F&irst Image", window.go_first, ["Home"])
+    a["last"] = menu_action(window, view, "&Last Image", window.go_last, ["End"])
     view.addSeparator()
-    a["invert"] = _action(window, view, "&Invert", lambda: window.wl.set_invert(not window.wl.invert), ["Ctrl+I"])
-    a["reset_wl"] = _action(window, view, "&Reset Window/Level", window.wl.reset, ["Ctrl+R"])
+    a["invert"] = menu_action(window, view, "&Invert", lambda: window.wl.set_invert(not window.wl.invert), ["Ctrl+I"])
+    a["reset_wl"] = menu_action(window, view, "&Reset Window/Level", window.wl.reset, ["Ctrl+R"])
     view.addSeparator()
     help_menu = window.menu("Help")
-    a["shortcuts"] = _action(window, help_menu, "&Keyboard Shortcuts…", lambda: show_shortcuts(window),
+    a["shortcuts"] = menu_action(window, help_menu, "&Keyboard Shortcuts…", lambda: show_shortcuts(window),
                              [QKeySequence.HelpContents, "Ctrl+/"])
-    a["about"] = _action(window, help_menu, "&About Loupe…", lambda: show_about(window))
+    a["about"] = menu_action(window, help_menu, "&About Loupe…", lambda: show_about(window))
     return a
 
 

@@ -15,7 +15,7 @@ decoded (the whole file is read at once), so a tick costs one window/level rende
 from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDoubleSpinBox, QStyle, QToolButton
 
 from desktop.core.imaging.cine import DEFAULT_FPS, MAX_FPS, MIN_FPS, frame_rate
@@ -75,13 +75,9 @@ class CineControl(QObject):
         window.current_image_changed.connect(self.image_changed)
 
     def _action(self, menu, text, slot, keys) -> QAction:
-        action = QAction(text, self.window)
-        action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setShortcutContext(Qt.WindowShortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.window.addAction(action)
-        return action
+        from desktop.ui.viewer.actions import menu_action
+
+        return menu_action(self.window, menu, text, slot, keys)
 
     # ----- state ------------------------------------------------------------------------------------
     def frames(self) -> int:
