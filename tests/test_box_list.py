@@ -113,3 +113,11 @@ def test_in_a_narrow_dock_the_label_keeps_room_and_long_texts_are_elided(qtbot, 
     assert table.columnWidth(0) >= width * 0.35
     assert all(table.columnWidth(c) <= max(40, width // 5) for c in (1, 2, 3))
     assert table.horizontalScrollBar().maximum() == 0 or not table.horizontalScrollBar().isVisible()
+    # a wide dock: every column as wide as its text
+    win.resizeDocks([win.findChild(QDockWidget, "dock_Boxes")], [600], Qt.Horizontal)
+    QApplication.processEvents()
+    table.fit_columns()
+    for c in (1, 2, 3):
+        before = table.columnWidth(c)
+        table.resizeColumnToContents(c)
+        assert table.columnWidth(c) == before

@@ -79,12 +79,16 @@ class BoxListPanel(QTableWidget):
         self.viewport().update()  # the empty list's text depends on the image, not only the rows
 
     def fit_columns(self) -> None:
-        """Score, Made by and Reviewed as wide as their text, but each at most a fifth of the list,
-        so the label (stretched) keeps room in a narrow dock: a long model name is elided, not the
+        """Score, By and Reviewed as wide as their text; when that leaves the label (stretched)
+        under 40% of the list, each at most a fifth of it: a long model name is elided, not the
         label pushed to "…" behind a scroll bar (seen at 1280x720)."""
-        cap = max(40, self.viewport().width() // 5)
+        width = self.viewport().width()
         for c in range(1, len(COLUMNS)):
             self.resizeColumnToContents(c)
+        if sum(self.columnWidth(c) for c in range(1, len(COLUMNS))) <= width * 0.6:
+            return  # wide enough: every column whole, the label keeps the rest
+        cap = max(40, width // 5)
+        for c in range(1, len(COLUMNS)):
             if self.columnWidth(c) > cap:
                 self.setColumnWidth(c, cap)
 
