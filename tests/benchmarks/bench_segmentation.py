@@ -19,9 +19,15 @@ Columns (median ms):
                 machine's own unit of work at that moment
   load average  the machine's 1, 5 and 15 minute load averages after the row (os.getloadavg)
 With --gui, the click -> box through the window's engine (worker thread, queued signal) and the
-longest the Qt event loop waited while embeddings and prompts ran.
+longest the Qt event loop waited while embeddings and prompts ran; then the realistic case: clicks on
+the image on screen while the next image's embedding is computed ahead, under each thread policy
+(--assist-threads: "new", decision 0127's per-task counts; "old", torch's default in both workers, as
+before it; "both", alternating old / new, --rounds times each): the click -> box while the ahead
+embedding runs, the same clicks once it is done, how long the ahead embedding took meanwhile, and the
+longest event-loop wait.
 
     python tests/benchmarks/bench_segmentation.py [--published] [--gui] [--repeats 5] [--folder medsam=PATH]
+        [--assist-threads both] [--rounds 2] [--gui-only]
 """
 
 from __future__ import annotations
@@ -185,6 +191,99 @@ def bench_gui(m, name, paths, rgbs):
           f"(while embedding 2 images and prompting)")
 
 
+class _Stalls:
+    """The longest wait of the Qt event loop beyond a 10 ms timer's period, while it runs."""
+
+    def __init__(self):
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.max = 0.0
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.last = self.clock.elapsed()
+        self.timer = QTimer()
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(10)
+
+    def _tick(self):
+        now = self.clock.elapsed()
+        self.max = max(self.max, now - self.last - 10)
+        self.last = now
+
+    def stop(self):
+        self.timer.stop()
+
+
+def bench_ahead(m, name, rgb, args):
+    """Clicks on the image on screen while the next image's embedding runs ahead, old and new thread
+    policy (decision 0127) alternating in the same run; every ahead image is a new one (rolled pixels)."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop.core.refine import EmbeddingCache
+    from desktop.core.refine_threads import ThreadPolicy
+    from desktop.ui.editor.assist.engine import AssistEngine
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    order = {"new": ["new"], "old": ["old"], "both": ["old", "new"]}[args.assist_threads] * args.rounds
+    rgbs = {"shown.png": rgb}
+    rgbs.update({f"next{k}.png": np.roll(rgb, 37 * (k + 1), axis=1).copy() for k in range(len(order))})
+    cache = EmbeddingCache(len(rgbs) + 1)
+
+    def wait(cond, ms=1800000):
+        t = time.perf_counter()
+        while not cond() and (time.perf_counter() - t) * 1000 < ms:
+            app.processEvents()
+            time.sleep(0.001)
+
+    h, w = rgb.shape[:2]
+    points = [(w * (0.3 + 0.04 * (k % 10)), h * (0.35 + 0.03 * (k % 7)), 1) for k in range(args.clicks)]
+    for k, which in enumerate(order):
+        policy = ThreadPolicy(enabled=which == "new")
+        engine = AssistEngine(read=rgbs.__getitem__, threads=policy)
+        engine.cache = cache
+        engine.model, engine.model_key, engine.model_name = m, f"bench:{name}", name
+        engine.show("shown.png", None)
+        wait(lambda engine=engine: engine.embedding("shown.png") is not None)  # computed once, then the cache's
+        got = []
+        engine.prompted.connect(lambda r, got=got: got.append(time.perf_counter()))
+
+        def click(point, engine=engine, got=got):
+            n, t = len(got), time.perf_counter()
+            engine.prompt("shown.png", [point])
+            wait(lambda: len(got) > n)
+            return (got[-1] - t) * 1000
+
+        nxt = f"next{k}.png"
+        floor = _floor_ms()
+        stalls = _Stalls()
+        t0 = time.perf_counter()
+        done = []
+        engine.embedded.connect(lambda p, hit, done=done, nxt=nxt: done.append(time.perf_counter()) if p == nxt else None)
+        engine.show("shown.png", nxt)  # the next image's embedding starts ahead
+        during = []
+        for point in points:
+            if done:
+                break
+            ms = click(point)
+            if not done:
+                during.append(ms)
+        wait(lambda done=done: bool(done))
+        ahead_s = done[0] - t0
+        stalls.stop()
+        quiet = [click(p) for p in points[:10]]
+        engine.wait(60000)
+        print(f"  {which} threads ({name}, cores {policy.cores if policy.enabled else 'torch default'}): "
+              f"click -> box while the next image's embedding runs: median "
+              f"{statistics.median(during) if during else float('nan'):.1f} ms, max "
+              f"{max(during) if during else float('nan'):.1f} ms ({len(during)} clicks); "
+              f"that embedding {ahead_s:.1f} s; once it is done {statistics.median(quiet):.1f} ms; "
+              f"longest event-loop wait {stalls.max:.0f} ms; floor {floor:.1f} ms; {_load()}", flush=True)
+        engine.deleteLater()
+
+
 def main() -> None:
     import torch
 
@@ -202,6 +301,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true",
                     help="skip the timed repeat of the embedding and the plain call (the first embedding is shown)")
     ap.add_argument("--only", action="append", default=[], help="presets to time (default: all)")
+    ap.add_argument("--assist-threads", choices=("new", "old", "both"), default="both",
+                    help="with --gui: the thread policy of the clicks during an ahead embedding (decision 0127)")
+    ap.add_argument("--rounds", type=int, default=2, help="with --gui: ahead embeddings per policy")
+    ap.add_argument("--clicks", type=int, default=15, help="with --gui: most clicks during one ahead embedding")
+    ap.add_argument("--gui-only", action="store_true", help="with --gui: skip the engine-level rows")
     ap.add_argument("--folder", action="append", default=[], help="PRESET=PATH of a real weights folder")
     args = ap.parse_args()
     if args.threads:
@@ -224,11 +328,13 @@ def main() -> None:
                 if folder is None:
                     folder = write_published_size_folder(Path(tmp) / f"{name}-published", name)
                 m = load_model(name, weights=folder, device=args.device)
-                for rgb in images.values():
-                    bench_model(name, m, rgb, args, note)
+                if not (args.gui and args.gui_only):
+                    for rgb in images.values():
+                        bench_model(name, m, rgb, args, note)
                 if args.gui:
                     bench_gui(m, f"{name} {note}", ["a.png", "b.png"],
                               {"a.png": images["1024"], "b.png": images["1024"][::-1].copy()})
+                    bench_ahead(m, f"{name} {note}", images["1024"], args)
                 clear_cache()
                 del m
 
