@@ -10,6 +10,9 @@ a folder, and the embedding cache they share.
   predictions are then what gets refined: detector, then segmenter, as X-AnyLabeling chains them),
   computes the embedding once and prompts each box. It yields one `RefinedImage` per image; the GUI
   thread writes them (SQLite stays there) as one undoable command per image.
+  With a `ThreadPolicy` (desktop.core.refine_threads, decision 0127) its embeddings and detector
+  passes are background work (a core left to the window's prompts) and its prompts take the cores
+  left by the embeddings running then.
 """
 
 from __future__ import annotations
@@ -109,11 +112,18 @@ class RefinedImage:
 
 def refine_folder(segmenter, work: Iterable[tuple[str, list[tuple[int, Rect]]]], detector=None,
                   detect: Callable | None = None, read: Callable | None = None, cache: EmbeddingCache | None = None,
-                  model_key: str = ""):
+                  model_key: str = "", threads=None):
     """A generator job (desktop.jobs.core) over `work`: (path, [(box id, rect), ...]) per image. With
     `detector`, `detect(detector, rgb)` gives its rows first and those are refined instead of the
-    listed boxes. A file that cannot be read or run yields a RefinedImage with `error`; the run goes on."""
+    listed boxes. A file that cannot be read or run yields a RefinedImage with `error`; the run goes on.
+    `threads`: a desktop.core.refine_threads.ThreadPolicy, or None to leave torch's thread count alone."""
+    from contextlib import nullcontext
+
+    from desktop.core.refine_threads import AHEAD, PROMPT
     from models.errors import LoupeError
+
+    def task(kind):
+        return nullcontext() if threads is None else threads.task(kind)
 
     if read is None:
         from desktop.core.imaging.model_input import model_input as read
@@ -132,23 +142,27 @@ def refine_folder(segmenter, work: Iterable[tuple[str, list[tuple[int, Rect]]]],
                 key = (content_key(rgb), model_key)
                 emb = cache.get(key) if cache is not None else None
                 if emb is None:
-                    emb = segmenter.embed(rgb)
+                    with task(AHEAD):
+                        emb = segmenter.embed(rgb)
                     if cache is not None:
                         cache.put(key, emb)
                 if detector is not None:
                     out.detector = detector.name
-                    out.detections = list(detect(detector, rgb))
-                    for k, (_cat, x, y, w, h, _score) in enumerate(out.detections):
-                        rect, _ = refine_rect(segmenter, emb, (x, y, w, h))
-                        if rect is not None:
-                            out.refined_detections[k] = rect
+                    with task(AHEAD):
+                        out.detections = list(detect(detector, rgb))
+                    with task(PROMPT):
+                        for k, (_cat, x, y, w, h, _score) in enumerate(out.detections):
+                            rect, _ = refine_rect(segmenter, emb, (x, y, w, h))
+                            if rect is not None:
+                                out.refined_detections[k] = rect
                 else:
-                    for box_id, rect in boxes:
-                        new, _ = refine_rect(segmenter, emb, rect)
-                        if new is None:
-                            out.empty.append(box_id)
-                        else:
-                            out.refined[box_id] = new
+                    with task(PROMPT):
+                        for box_id, rect in boxes:
+                            new, _ = refine_rect(segmenter, emb, rect)
+                            if new is None:
+                                out.empty.append(box_id)
+                            else:
+                                out.refined[box_id] = new
             except (LoupeError, OSError, ValueError) as exc:
                 out.error = str(exc) or type(exc).__name__
             done += 1

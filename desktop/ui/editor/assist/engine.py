@@ -10,6 +10,9 @@
   only the latest waiting one is kept, and a result older than the latest request is not shown.
 - The preview (the mask at the decoder's resolution, as an RGBA QImage) is made in the worker; the
   GUI thread only turns it into a pixmap.
+- Each task sets its own torch thread count at its start (`threads`, desktop.core.refine_threads,
+  decision 0127): the embedding on screen and loading take every core, one computed ahead leaves a
+  core free, and a prompt takes the cores the running embedding leaves (all of them when none runs).
 Torch is imported only in the workers (decision 0107).
 """
 
@@ -24,6 +27,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage
 
 from desktop.core.refine import EmbeddingCache, content_key, refine_rect
+from desktop.core.refine_threads import AHEAD, PROMPT, SHOWN, ThreadPolicy
 
 PRESETS = ("medsam", "sam-vit-base", "slimsam", "sam2.1-tiny")
 LABELS = {"medsam": "MedSAM", "sam-vit-base": "SAM ViT-B", "slimsam": "SlimSAM-77", "sam2.1-tiny": "SAM 2.1 tiny"}
@@ -67,8 +71,10 @@ class AssistEngine(QObject):
     _sig_refined = Signal(int, object)
     _sig_prompt_failed = Signal(str, str)
 
-    def __init__(self, parent=None, read=None, device: str = "auto", capacity: int = 6):
+    def __init__(self, parent=None, read=None, device: str = "auto", capacity: int = 6,
+                 threads: ThreadPolicy | None = None):
         super().__init__(parent)
+        self.threads = threads or ThreadPolicy()  # torch threads per task (decision 0127)
         self.model = None
         self.model_key = ""
         self.model_name = ""
@@ -117,12 +123,14 @@ class AssistEngine(QObject):
         name = LABELS.get(preset, preset)
         self._set_state("loading", f"Loading {name} from {Path(folder).name}…")
         device = self.device
+        threads = self.threads
 
         def work():
             try:
                 from models import load_model
 
-                model = load_model(preset, weights=folder, device=device)
+                with threads.task(SHOWN):  # the user waits for it
+                    model = load_model(preset, weights=folder, device=device)
                 if getattr(model, "task", "") != "segmentation":
                     raise ValueError(f"{folder} is a {model.task} model, not a segment-anything model")
                 self._sig_loaded.emit(model, f"{preset}:{Path(folder).resolve()}", preset)
@@ -169,12 +177,15 @@ class AssistEngine(QObject):
     def _queue_embed(self, path: str) -> None:
         model, key, gen = self.model, self.model_key, self.generation
         self._queued.add(path)
-        read = self._read
+        read, threads = self._read, self.threads
 
         def work():
             if path not in self._wanted or gen != self.generation:
                 self._sig_embed_failed.emit(path, "", "")  # dropped: nobody waits for it any more
                 return
+            # on screen when it starts: every core; ahead: one left to prompts and the GUI. An image
+            # the user moves to while its embedding runs ahead keeps the count it started with.
+            kind = SHOWN if path == self.current else AHEAD
             try:
                 if read is None:
                     from desktop.core.imaging.model_input import model_input
@@ -186,7 +197,9 @@ class AssistEngine(QObject):
                 hit = self.cache.get(k) is not None
                 t = time.perf_counter()
                 if not hit:
-                    self.cache.put(k, model.embed(rgb))
+                    with threads.task(kind):
+                        emb = model.embed(rgb)
+                    self.cache.put(k, emb)
                     self.embeds_computed += 1
                 self._sig_embedded.emit(path, k, hit, time.perf_counter() - t, (int(rgb.shape[1]), int(rgb.shape[0])))
             except Exception as exc:
@@ -244,10 +257,12 @@ class AssistEngine(QObject):
             self._waiting = request  # runs once the embedding is there (see `embedded`)
             return
         self._running = True
+        threads = self.threads
 
         def work():
             try:
-                got = model.prompt(emb, points=points or None, box=box)
+                with threads.task(PROMPT):
+                    got = model.prompt(emb, points=points or None, box=box)
                 preview = preview_image(got.low, color)
                 rect = None if got.box is None else (float(got.box[0]), float(got.box[1]),
                                                      float(got.box[2] - got.box[0]), float(got.box[3] - got.box[1]))
@@ -279,11 +294,13 @@ class AssistEngine(QObject):
         """Refine boxes {id: (x, y, w, h)} of `path` with box prompts (the prompt worker); the result
         comes as `refined(ticket, {id: (rect | None, score)})`."""
         self._ticket += 1
-        ticket, emb, model = self._ticket, self.embedding(path), self.model
+        ticket, emb, model, threads = self._ticket, self.embedding(path), self.model, self.threads
 
         def work():
             try:
-                self._sig_refined.emit(ticket, {i: refine_rect(model, emb, r) for i, r in rects.items()})
+                with threads.task(PROMPT):
+                    results = {i: refine_rect(model, emb, r) for i, r in rects.items()}
+                self._sig_refined.emit(ticket, results)
             except Exception as exc:
                 self._sig_prompt_failed.emit(_message(exc), traceback.format_exc())
 

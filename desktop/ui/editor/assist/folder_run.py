@@ -68,7 +68,7 @@ class FolderRun:
             threshold = self._threshold()
             detect = lambda model, rgb: run_one(model, rgb, {"threshold": threshold})  # noqa: E731
         job_fn = refine_folder(segmenter, work, detector=detector, detect=detect, cache=assist.engine.cache,
-                               model_key=assist.engine.model_key)
+                               model_key=assist.engine.model_key, threads=assist.engine.threads)
         chained = f"{detector.name} then " if detector is not None else ""
         name = f"Refine boxes with {chained}{segmenter.name} on {len(work)} image{'s' if len(work) != 1 else ''}"
         self.refined_boxes, self.failed = 0, []
