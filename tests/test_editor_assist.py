@@ -72,6 +72,12 @@ def test_click_shift_click_enter_and_esc(qtbot, win, tmp_path, sam_folder):
     first = _reference(model, editor.image_path, points=assist.points)
     assert assist.result.rect == first
     assert assist.preview.mask_item is not None and assist.preview.box_item.isVisible()
+    # the preview covers the image pixels the decoder's mask covers, clipped to the image
+    w, h = editor.image_size()
+    ew, eh = assist.result.extent
+    shown = assist.preview.mask_item.sceneBoundingRect()
+    assert (shown.width(), shown.height()) == pytest.approx((ew, eh)) and ew >= w and eh >= h
+    assert assist.preview.mask_clip.rect().getRect() == (0, 0, w, h)
 
     _click(qtbot, assist, canvas, 20, 20, Qt.ShiftModifier)  # exclude a point: the prompt has both
     assert [p[2] for p in assist.points] == [1, 0]

@@ -6,17 +6,22 @@ editor needs only the mask's *box* (and a preview it can show at low resolution)
 
 1. runs the prompt encoder and mask decoder as `segment` does, and keeps only the best mask (the one
    `segment` would return: the highest predicted IoU when SAM gives three);
-2. runs the processor's resizes up to the last one exactly as `post_process_masks` does (SAM: to the
-   padded input size, then the crop to the resized image; SAM 2: nothing), giving the logits `low`;
-3. finds the box of the last resize (`low` -> (H, W), bilinear, align_corners=False, then > 0) by
-   evaluating that resize only along the box's edges, scanning inwards from the region where `low`
-   is positive. Exactness: a bilinear value is a convex combination of its 4 neighbours in `low`, so
-   a pixel can be positive only where one of them is (the region is a superset; a sum of products of
-   non-negative weights with non-positive numbers cannot round to a positive one). Each value is
-   computed with torch's own source indices and weights (float32, `area_pixel_compute_source_index`)
-   and compared with 0 outside a margin of 4e-6 x its neighbours' magnitude, ten times the float32
-   error of the 4-term sum; a value inside the margin that could decide the box sends the prompt to
-   the full-resolution path (`post_process_masks` itself), so the box is always the full mask's box.
+2. finds the box of the processor's resizes of that mask's logits `low` (256 x 256) -> (H, W)
+   (SAM: bilinear to the padded input size, the crop to the resized image, bilinear to the image's
+   size; SAM 2: one bilinear resize; align_corners=False, then > 0) without computing either resize
+   in full: the chain is, along each axis, one linear map with four taps per output pixel
+   (`composite`: torch's float32 indices and weights of each stage, `area_pixel_compute_source_index`,
+   multiplied out exactly in float64), evaluated only along the box's edges, scanning inwards from
+   the region where `low` is positive. Exactness: a bilinear value is a convex combination of its
+   neighbours, so a pixel can be positive only where one of its taps is (the region is a superset;
+   a sum of products of non-negative weights with non-positive numbers cannot round to a positive
+   one). Each value is compared with 0 outside a margin of 4e-6 x the largest |logit| its taps read:
+   torch's two float32 passes differ from the exact value by under ~8 float32 roundings of that
+   (5e-7 x), so a value outside the margin has torch's sign; a value inside it that could decide
+   the box sends the prompt to the full-resolution path (`post_process_masks`' own resizes), so the
+   box is always the full mask's box.
+3. returns the mask at the decoder's resolution, cropped to the decoder pixels over the image, as
+   the preview, with the image pixels it covers (`extent`; the window scales it there).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 
 from models.segmentation.boxes import box_from_mask
 
-_MARGIN = 4e-6  # x max |neighbour|: the float32 error of w0 * (u0 * a + u1 * b) + w1 * (...) is < 4e-7 x that
+_MARGIN = 4e-6  # x max |tap|: torch's two float32 resizes are within ~5e-7 x that of the exact value
 _CHUNK = 16  # columns (rows) evaluated together while scanning for an edge
 
 
@@ -35,8 +40,9 @@ _CHUNK = 16  # columns (rows) evaluated together while scanning for an edge
 class Prompted:
     box: tuple[int, int, int, int] | None  # (x0, y0, x1, y1) of the full-resolution mask; None: empty
     score: float  # the model's predicted IoU of the mask
-    low: np.ndarray  # bool (h, w): the mask at the resolution before the last resize (a preview)
+    low: np.ndarray  # bool (h, w): the mask at the decoder's resolution, over the image (a preview)
     exact_path: bool  # True when the full-resolution mask had to be built (a value too close to 0)
+    extent: tuple[float, float] = (0.0, 0.0)  # (w, h) in image pixels that `low` covers from (0, 0)
 
 
 def axis(in_size: int, out_size: int):
@@ -52,37 +58,51 @@ def axis(in_size: int, out_size: int):
     return i0, i1, (np.float32(1.0) - w1).astype(np.float64), w1.astype(np.float64)
 
 
-class _Resize:
-    """The last bilinear resize of `low` (h, w) to (H, W), evaluated on blocks of output pixels."""
+def composite(stages) -> tuple[np.ndarray, np.ndarray]:
+    """One axis of a chain of bilinear resizes, `stages` [(in, out), ...] in order, each taking the
+    first `in` pixels of the previous one's output (the processor's crop), as (indices (out, T),
+    weights (out, T)) into the first stage's input: T = 2 ** len(stages) taps, each weight the
+    product of the stages' float32 weights (exact in float64)."""
+    (n_in, n_out) = stages[-1]
+    i0, i1, w0, w1 = axis(n_in, n_out)
+    idx, wt = np.stack([i0, i1], 1), np.stack([w0, w1], 1)
+    for n_in, n_out in reversed(stages[:-1]):
+        p0, p1, q0, q1 = axis(n_in, n_out)
+        idx, wt = np.concatenate([p0[idx], p1[idx]], 1), np.concatenate([wt * q0[idx], wt * q1[idx]], 1)
+    return idx, wt
 
-    def __init__(self, low: np.ndarray, out_h: int, out_w: int):
+
+class _Resize:
+    """A chain of bilinear resizes of `low` (h, w), evaluated on blocks of output pixels, one axis at
+    a time (separable): rows `ry`, columns `rx` as `composite` gives them."""
+
+    def __init__(self, low: np.ndarray, ry, rx):
         self.low = low  # float32; only the pixels a block reads go to float64 (exactly), not all of it
-        self.ry = axis(low.shape[0], out_h)
-        self.rx = axis(low.shape[1], out_w)
+        self.ry, self.rx = ry, rx
 
     def block(self, rows: np.ndarray, cols: np.ndarray):
-        """(values, margins) of the output pixels rows x cols."""
-        y0, y1, v0, v1 = (a[rows] for a in self.ry)
-        x0, x1, u0, u1 = (a[cols] for a in self.rx)
+        """(values, margins) of the output pixels rows x cols; a margin is _MARGIN x the largest
+        |value| among the pixels of `low` the output pixel's taps read."""
+        iy, wy = self.ry[0][rows], self.ry[1][rows]  # (R, T)
+        ix, wx = self.rx[0][cols], self.rx[1][cols]  # (C, T)
         L = self.low
-        # the four neighbours by two one-axis gathers (the short axis first): the same pixels as
-        # L[y0[:, None], x0[None, :]], several times faster than that broadcast gather
-        if len(rows) >= len(cols):
-            c0, c1 = L[:, x0], L[:, x1]
-            a, b, c, d = c0[y0], c1[y0], c0[y1], c1[y1]
-        else:
-            r0, r1 = L[y0], L[y1]
-            a, b, c, d = r0[:, x0], r0[:, x1], r1[:, x0], r1[:, x1]
-        a, b, c, d = (t.astype(np.float64) for t in (a, b, c, d))
-        values = v0[:, None] * (u0[None, :] * a + u1[None, :] * b) + v1[:, None] * (u0[None, :] * c + u1[None, :] * d)
-        margin = _MARGIN * np.maximum(np.maximum(np.abs(a), np.abs(b)), np.maximum(np.abs(c), np.abs(d)))
-        return values, margin
+        if len(rows) >= len(cols):  # along x first: (h, C), then the rows
+            g = L[:, ix].astype(np.float64)  # (h, C, T)
+            part, big = (g * wx).sum(axis=2), np.abs(g).max(axis=2)
+            values = (part[iy] * wy[:, :, None]).sum(axis=1)  # (R, T, C) -> (R, C)
+            margin = big[iy].max(axis=1)
+        else:  # along y first: (R, w), then the columns
+            g = L[iy].astype(np.float64)  # (R, T, w)
+            part, big = (g * wy[:, :, None]).sum(axis=1), np.abs(g).max(axis=1)
+            values = (part[:, ix] * wx).sum(axis=2)  # (R, C, T) -> (R, C)
+            margin = big[:, ix].max(axis=2)
+        return values, _MARGIN * margin
 
-    def candidates(self, lo: int, hi: int, ry) -> np.ndarray:
-        """Output indices whose two source indices touch [lo, hi] of `low` (with a non-zero weight)."""
-        i0, i1, w0, w1 = ry
-        touch = ((i0 >= lo) & (i0 <= hi) & (w0 > 0)) | ((i1 >= lo) & (i1 <= hi) & (w1 > 0))
-        return np.flatnonzero(touch)
+    @staticmethod
+    def candidates(lo: int, hi: int, r) -> np.ndarray:
+        """Output indices with a tap of non-zero weight on [lo, hi] of `low`."""
+        idx, wt = r
+        return np.flatnonzero(((idx >= lo) & (idx <= hi) & (wt > 0)).any(axis=1))
 
 
 def _edge(resize: _Resize, lines: np.ndarray, across: np.ndarray, by_column: bool, reverse: bool):
@@ -111,11 +131,17 @@ class _Unsure(Exception):
 
 def box_of_resize(low: np.ndarray, out_h: int, out_w: int) -> tuple[int, int, int, int] | None:
     """The box of `bilinear(low -> (out_h, out_w)) > 0` (see the module docstring), or raises _Unsure."""
+    return box_of_resizes(low, [(low.shape[0], out_h)], [(low.shape[1], out_w)])
+
+
+def box_of_resizes(low: np.ndarray, ys, xs) -> tuple[int, int, int, int] | None:
+    """The box of `low` after the chain of bilinear resizes `ys` (rows) / `xs` (columns) (`composite`)
+    > 0, or raises _Unsure."""
     pos = low > 0
     if not pos.any():
         return None
     rows_l, cols_l = np.flatnonzero(pos.any(axis=1)), np.flatnonzero(pos.any(axis=0))
-    resize = _Resize(low, out_h, out_w)
+    resize = _Resize(low, composite(ys), composite(xs))
     rows = resize.candidates(int(rows_l[0]), int(rows_l[-1]), resize.ry)
     cols = resize.candidates(int(cols_l[0]), int(cols_l[-1]), resize.rx)
     x0 = _edge(resize, cols, rows, by_column=True, reverse=False)
@@ -137,54 +163,26 @@ def prompt_box(model, emb, points=None, box=None) -> Prompted:
     pred, iou, multimask = model.decode(emb, points, box, best_only=True)
     best = int(torch.argmax(iou)) if multimask else 0
     masks = pred[0, :, best:best + 1].float().cpu()  # (1 prompt, 1 mask, 256, 256), as post_process_masks takes it
-    if model.family == "sam2":
-        low = masks
-    else:
-        pad = model.processor.image_processor.pad_size
-        low = upsample_around_positive(masks, pad["height"], pad["width"])
-        low = low[..., : emb.reshaped_size[0], : emb.reshaped_size[1]]
-    low_np = low[0, 0].numpy()
+    low = masks[0, 0].numpy()
     h, w = emb.original_size
+    mh, mw = low.shape
+    if model.family == "sam2":  # post_process_masks: one resize to the image's size
+        ys, xs = [(mh, h)], [(mw, w)]
+        part, scale = (mh, mw), (h / mh, w / mw)
+    else:  # to the padded input size, the crop to the resized image, then to the image's size
+        pad = model.processor.image_processor.pad_size
+        (rh, rw), ph, pw = emb.reshaped_size, pad["height"], pad["width"]
+        ys, xs = [(mh, ph), (rh, h)], [(mw, pw), (rw, w)]
+        part = (-(-rh * mh // ph), -(-rw * mw // pw))  # the decoder pixels over the resized image
+        scale = (ph / mh * h / rh, pw / mw * w / rw)  # image pixels per decoder pixel
     try:
-        found, exact = box_of_resize(low_np, h, w), False
+        found, exact = box_of_resizes(low, ys, xs), False
     except _Unsure:
-        if model.family != "sam2":  # the processor's first resize in full, as post_process_masks runs it
-            low = F.interpolate(masks, (pad["height"], pad["width"]), mode="bilinear", align_corners=False)
-            low = low[..., : emb.reshaped_size[0], : emb.reshaped_size[1]]
-        full = F.interpolate(low, (h, w), mode="bilinear", align_corners=False) > 0
+        full = masks
+        if model.family != "sam2":  # the processor's resizes in full, as post_process_masks runs them
+            full = F.interpolate(masks, (ph, pw), mode="bilinear", align_corners=False)[..., :rh, :rw]
+        full = F.interpolate(full, (h, w), mode="bilinear", align_corners=False) > 0
         found, exact = box_from_mask(full[0, 0].numpy()), True
-    return Prompted(found, float(iou[best]), low_np > 0, exact)
-
-
-_WINDOW_MARGIN = 2  # source pixels around the positive region that the windowed resize keeps
-
-
-def upsample_around_positive(masks, out_h: int, out_w: int):
-    """`F.interpolate(masks, (out_h, out_w), bilinear, align_corners=False)` (masks (1, 1, h, w)),
-    computed only over the band of source rows around where `masks` is positive (2 rows above and
-    below), all columns; elsewhere 0. Inside the band every value is bit for bit torch's own for the
-    full resize: with an integer factor k, the source coordinate of output row i + k a is that of i,
-    plus a, exactly (float32 multiples of 1 / 2k), so the band's resize has the same indices and
-    weights, except in its outermost k / 2 output rows (clamped at the band's edge), which lie more
-    than a source row from every value the box scan reads (positive values lie within one source
-    pixel of a positive source, by convexity, and the scan reads one output pixel around them). The
-    rows keep their full width so that the kernel's vector lanes (and its rounding) are the same: a
-    window narrowed in columns differed in the last bit. Without an integer factor, or with nothing
-    positive, the full resize."""
-    import torch
-    import torch.nn.functional as F
-
-    h, w = masks.shape[-2:]
-    pos = masks[0, 0] > 0
-    if out_h % h or out_w % w or out_h // h != out_w // w or not bool(pos.any()):
-        return F.interpolate(masks, (out_h, out_w), mode="bilinear", align_corners=False)
-    k = out_h // h
-    rows = torch.nonzero(pos.any(dim=1)).flatten()
-    r0, r1 = max(0, int(rows[0]) - _WINDOW_MARGIN), min(h, int(rows[-1]) + 1 + _WINDOW_MARGIN)
-    if (r0, r1) == (0, h):
-        return F.interpolate(masks, (out_h, out_w), mode="bilinear", align_corners=False)
-    part = F.interpolate(masks[..., r0:r1, :], scale_factor=float(k), mode="bilinear", align_corners=False,
-                         recompute_scale_factor=False)
-    out = masks.new_zeros((*masks.shape[:-2], out_h, out_w))
-    out[..., k * r0:k * r1, :] = part
-    return out
+    preview = low[: part[0], : part[1]] > 0
+    extent = (part[1] * scale[1], part[0] * scale[0])  # (w, h): may pass the image's edge by < 1 decoder pixel
+    return Prompted(found, float(iou[best]), preview, exact, extent)

@@ -7,14 +7,18 @@ and the upscaling convolutions in channels-first layout. Here, for one image and
 
 - What depends on the image only is computed once per embedding and kept (`prepare`): the image-wide
   positional embedding (the same for every image: once per model), the image tokens plus the dense
-  "no mask" embedding, as a contiguous (4096, 256) matrix, and that plus the positional embedding.
+  "no mask" embedding, as a contiguous (4096, 256) matrix, and that plus the positional embedding;
+  and the first layer's image-side projections (its token -> image keys and values, its image ->
+  token queries), which see the image tokens before any prompt has changed them (`_FirstLayer`).
 - The attentions between the few prompt tokens (n = 5-7) and the 4096 image tokens are folded
   through their projections (associativity, no approximation): tokens -> image scores are
   (q_h W_k,h) (X + PE)^T, and the softmax-weighted values (A X) W_v,h^T + b_v (a softmax row sums to
   1; the key bias adds the same number to every score of a row, which a softmax ignores); image ->
   tokens scores are X (W_q,h^T k_h^T) + b_q,h k_h^T and the output A (v_h W_o,h^T) + b_o. That turns
   each 4096 x 256 x 128 projection (and the 4096 x 128 x 256 output one) into products with n x 8
-  columns.
+  columns (the first layer needs only n x d x N per head, with its projections kept).
+- The final token -> image attention runs for the IoU token and the mask tokens in one pass; only
+  the mask the IoU picks is upscaled.
 - The transposed convolutions (kernel 2, stride 2) are matrix products in channels-last layout with
   the kernel offsets as extra columns; the layer norm runs over the last axis; the pixels are put in
   place only for the 256 x 256 masks at the end.
@@ -35,12 +39,13 @@ import torch.nn.functional as F
 class Prepared:
     """The image-only parts of a SAM decoder pass, for one embedding (see the module docstring)."""
 
-    def __init__(self, keys, keys_pe, pe, hw, high=None):
+    def __init__(self, keys, keys_pe, pe, hw, high=None, first=None):
         self.keys = keys  # (N, C): image tokens + the no-mask dense embedding
         self.keys_pe = keys_pe  # (N, C): that + the image-wide positional embedding
         self.pe = pe  # (N, C)
         self.hw = hw
         self.high = high  # SAM 2: its two high-resolution feature maps in the upscaling's layout (_upscale)
+        self.first = first  # the first layer's image-side projections (_FirstLayer), or None
 
 
 def positional(module) -> torch.Tensor:
@@ -73,7 +78,27 @@ def prepare(module, features) -> Prepared:
         dense = module.prompt_encoder.no_mask_embed.weight.reshape(1, c)
         keys = (image_embeddings[0].flatten(1).t() + dense).contiguous()  # (N, C)
         pe = positional(module)
-        return Prepared(keys, keys + pe, pe, (h, w), high)
+        keys_pe = keys + pe
+        first = _FirstLayer(module.mask_decoder.transformer.layers[0], keys, keys_pe)
+        return Prepared(keys, keys_pe, pe, (h, w), high, first)
+
+
+class _FirstLayer:
+    """The first two-way layer attends to the image tokens before any prompt has changed them, so its
+    image-side projections are the image's alone: the token -> image attention's keys k_proj(X + PE)
+    and values v_proj(X), and the image -> token attention's queries q_proj(X + PE), each (N, D) with
+    its bias, as transformers computes them, per head (H, d, N) / (H, N, d). A prompt's first layer is
+    then products with its few tokens only (n x d x N per head instead of n x C x N)."""
+
+    def __init__(self, layer, keys, keys_pe):
+        t2i, i2t = layer.cross_attn_token_to_image, layer.cross_attn_image_to_token
+        n = keys.shape[0]
+        heads = t2i.num_attention_heads
+        k = t2i.k_proj(keys_pe)  # (N, D)
+        self.k = k.view(n, heads, -1).permute(1, 2, 0).contiguous()  # (H, d, N)
+        self.v = t2i.v_proj(keys).view(n, heads, -1).transpose(0, 1).contiguous()  # (H, N, d)
+        heads = i2t.num_attention_heads
+        self.q = i2t.q_proj(keys_pe).view(n, heads, -1).permute(1, 2, 0).contiguous()  # (H, d, N)
 
 
 class _Buffers:
@@ -127,27 +152,44 @@ def _few_to_many(att, q_in, k_in, v_in):
     return _out_proj(att)(out.transpose(0, 1).reshape(n, dim))
 
 
-def _many_to_few(att, q_in, k_in, v_in, residual, out=None):
+def _few_to_many_first(att, q_in, first: _FirstLayer):
+    """The first layer's SamAttention(query=q_in (n, C), key=X + PE, value=X) with its image-side
+    keys and values projected once per image (_FirstLayer): transformers' own order of products."""
+    heads = att.num_attention_heads
+    q = att.q_proj(q_in)  # (n, D)
+    n, dim = q.shape
+    scores = torch.bmm(q.view(n, heads, -1).transpose(0, 1), first.k) * att.scaling  # (H, n, N)
+    ctx = torch.bmm(torch.softmax(scores, dim=-1), first.v)  # (H, n, d)
+    return _out_proj(att)(ctx.transpose(0, 1).reshape(n, dim))
+
+
+def _many_to_few(att, q_in, k_in, v_in, residual, out=None, first: _FirstLayer | None = None):
     """residual (N, C) + SamAttention(query=q_in (N, C), key=k_in (n, C), value=v_in (n, C)), folded
-    (module docstring)."""
+    (module docstring); in the first layer, with the queries projected once per image (`first`)."""
     heads = att.num_attention_heads
     k, v = att.k_proj(k_in), att.v_proj(v_in)  # (n, D)
     n, dim = k.shape
     d = dim // heads
     kh = k.view(n, heads, d).transpose(0, 1)  # (H, n, d)
-    wq = att.q_proj.weight.view(heads, d, -1)  # (H, d, C)
-    m = torch.bmm(wq.transpose(1, 2), kh.transpose(1, 2)) * att.scaling  # (H, C, n)
-    m = m.transpose(0, 1).reshape(-1, heads * n)  # (C, H n)
-    c = (torch.bmm(att.q_proj.bias.view(heads, 1, d), kh.transpose(1, 2)) * att.scaling).reshape(heads * n)
-    # scores as (H n, N): the softmax over each head's n runs along the contiguous axis of N
-    scores = torch.addmm(c[:, None], m.t(), q_in.t()).view(heads, n, -1)  # (H, n, N)
+    if first is not None:  # (H, n, d) @ (H, d, N): the scores straight from the projected queries
+        scores = torch.bmm(kh, first.q).mul_(att.scaling)  # (H, n, N)
+    else:
+        wq = att.q_proj.weight.view(heads, d, -1)  # (H, d, C)
+        m = torch.bmm(wq.transpose(1, 2), kh.transpose(1, 2)) * att.scaling  # (H, C, n)
+        m = m.transpose(0, 1).reshape(-1, heads * n)  # (C, H n)
+        c = (torch.bmm(att.q_proj.bias.view(heads, 1, d), kh.transpose(1, 2)) * att.scaling).reshape(heads * n)
+        # scores as (H n, N): the softmax over each head's n runs along the contiguous axis of N
+        scores = torch.addmm(c[:, None], m.t(), q_in.t()).view(heads, n, -1)  # (H, n, N)
     probs = torch.softmax(scores, dim=1).view(heads * n, -1)
     out_proj = _out_proj(att)
     wo = out_proj.weight.view(-1, heads, d).transpose(0, 1)  # (H, C, d)
     vw = torch.bmm(v.view(n, heads, d).transpose(0, 1), wo.transpose(1, 2)).reshape(heads * n, -1)  # (H n, C)
     # each head's probabilities sum to 1, so the H n rows of `probs` sum to H: b / H on every row of vw
     # adds the output bias b once; `residual` + the product in one addmm
-    return torch.addmm(residual, probs.t(), vw + out_proj.bias / heads, out=out)  # (N, C)
+    vw = vw + out_proj.bias / heads
+    if out is residual:  # in place: addmm(out=residual) would first copy the residual onto itself
+        return residual.addmm_(probs.t(), vw)
+    return torch.addmm(residual, probs.t(), vw, out=out)  # (N, C)
 
 
 def _transformer(tr, tokens, prep: Prepared, buf: _Buffers):
@@ -155,19 +197,25 @@ def _transformer(tr, tokens, prep: Prepared, buf: _Buffers):
     -> (queries (n, C), keys (N, C), keys + the positional embedding)."""
     point = tokens
     queries, keys, keys_pe = tokens, prep.keys, prep.keys_pe
-    for layer in tr.layers:
+    for i, layer in enumerate(tr.layers):
+        first = prep.first if i == 0 else None
         if layer.skip_first_layer_pe:
             queries = layer.self_attn(query=queries[None, None], key=queries[None, None], value=queries[None, None])[0][0, 0]
         else:
             q = (queries + point)[None, None]
             queries = queries + layer.self_attn(query=q, key=q, value=queries[None, None])[0][0, 0]
         queries = layer.layer_norm1(queries)
-        queries = layer.layer_norm2(queries + _few_to_many(layer.cross_attn_token_to_image, queries + point, keys_pe, keys))
+        if first is not None:
+            attn = _few_to_many_first(layer.cross_attn_token_to_image, queries + point, first)
+        else:
+            attn = _few_to_many(layer.cross_attn_token_to_image, queries + point, keys_pe, keys)
+        queries = layer.layer_norm2(queries + attn)
         queries = layer.layer_norm3(queries + layer.mlp(queries))
         # the first layer's residual is the embedding's own keys (kept); a later one is the previous
         # layer's norm output, which nothing else reads: the product is added to it in place
         target = buf.get("keys", prep.keys.shape, prep.keys) if keys is prep.keys else keys
-        mixed = _many_to_few(layer.cross_attn_image_to_token, keys_pe, queries + point, queries, keys, out=target)
+        mixed = _many_to_few(layer.cross_attn_image_to_token, keys_pe, queries + point, queries, keys, out=target,
+                             first=first)
         keys = layer.layer_norm4(mixed)
         keys_pe = torch.add(keys, prep.pe, out=buf.get("keys_pe", prep.keys.shape, prep.keys))
     return queries, keys, keys_pe
@@ -227,13 +275,13 @@ def decode(module, prep: Prepared, sparse: torch.Tensor, multimask: bool, best_o
         final = lambda rows: _final(dec.transformer, queries, tokens, keys, keys_pe, rows)  # noqa: E731
         dynamic = sam2 and not multimask and dec.dynamic_multimask_via_stability
         picked = list(range(dec.num_mask_tokens) if dynamic else range(1, dec.num_mask_tokens) if multimask else [0])
-        if best_only and not dynamic:  # the IoU token first, then the one mask token it picks
-            iou = dec.iou_prediction_head(final([first - 1])[0])
-            picked = [picked[int(torch.argmax(iou[picked]))]]
-            mask_q = final([first + picked[0]])
-        else:
-            out = final([first - 1] + [first + i for i in picked])
-            iou, mask_q = dec.iou_prediction_head(out[0]), out[1:]
+        # the IoU token and the mask tokens in one pass over the image tokens (one pass for the IoU
+        # token and another for the mask it picks read the 4096 x 256 keys twice: slower)
+        out = final([first - 1] + [first + i for i in picked])
+        iou, mask_q = dec.iou_prediction_head(out[0]), out[1:]
+        if best_only and not dynamic:  # only the mask of the highest predicted IoU is built
+            j = int(torch.argmax(iou[picked]))
+            picked, mask_q = [picked[j]], mask_q[j:j + 1]
         hyper = torch.stack([dec.output_hypernetworks_mlps[i](mask_q[j]) for j, i in enumerate(picked)])  # (n, C/8)
         up = _upscale(dec, keys, prep.high, buf)
         h, w = prep.hw

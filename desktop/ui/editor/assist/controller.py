@@ -123,7 +123,7 @@ class AssistController(QObject):
         asked = self._asked.pop(result.seq, None)
         self._asked = {k: v for k, v in self._asked.items() if k > result.seq}
         self.result = result
-        self.preview.show_mask(result.preview, result.low_shape, self.editor.image_size(), result.rect)
+        self.preview.show_mask(result.preview, result.low_shape, self.editor.image_size(), result.rect, result.extent)
         if asked is not None:
             self.last_latency = time.perf_counter() - asked
             self.latency.emit(self.last_latency)

@@ -44,6 +44,7 @@ class PromptResult:
     preview: QImage | None
     low_shape: tuple[int, int]
     seconds: float  # from the request to the result (the worker's part)
+    extent: tuple[float, float] | None = None  # (w, h) in image pixels the preview covers; None: the image
 
 
 def preview_image(low: np.ndarray, color: str) -> QImage:
@@ -266,7 +267,7 @@ class AssistEngine(QObject):
                 rect = None if got.box is None else (float(got.box[0]), float(got.box[1]),
                                                      float(got.box[2] - got.box[0]), float(got.box[3] - got.box[1]))
                 self._sig_prompted.emit(PromptResult(seq, path, points, box, rect, got.score, preview,
-                                                     got.low.shape, time.perf_counter() - t0))
+                                                     got.low.shape, time.perf_counter() - t0, got.extent))
             except Exception as exc:
                 self._sig_prompt_failed.emit(_message(exc), traceback.format_exc())
 

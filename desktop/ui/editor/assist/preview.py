@@ -16,6 +16,7 @@ class AssistPreview:
     def __init__(self, canvas):
         self.canvas = canvas
         self.mask_item: QGraphicsPixmapItem | None = None
+        self.mask_clip: QGraphicsRectItem | None = None  # the mask item's parent: clips it to the image
         self.box_item: QGraphicsRectItem | None = None
         self.rubber: QGraphicsRectItem | None = None
         self.points: list[QGraphicsEllipseItem] = []
@@ -41,18 +42,26 @@ class AssistPreview:
             self._scene().addItem(item)
             self.points.append(item)
 
-    def show_mask(self, image, low_shape, image_size, rect) -> None:
-        """The mask `image` (RGBA, low_shape = (h, w)) over the whole image of `image_size` (w, h),
-        and the box `rect` (x, y, w, h) of the full-resolution mask."""
+    def show_mask(self, image, low_shape, image_size, rect, extent=None) -> None:
+        """The mask `image` (RGBA, low_shape = (h, w)) over the image of `image_size` (w, h): it covers
+        `extent` (w, h) image pixels from the top-left corner (None: the whole image), clipped to the
+        image; and the box `rect` (x, y, w, h) of the full-resolution mask."""
         if self.mask_item is None:
-            self.mask_item = QGraphicsPixmapItem()
-            self.mask_item.setZValue(Z)
+            # the decoder's last pixel row may reach past the image's edge: a clipping parent
+            self.mask_clip = QGraphicsRectItem()
+            self.mask_clip.setPen(QPen(Qt.NoPen))
+            self.mask_clip.setFlag(QGraphicsItem.ItemClipsChildrenToShape)
+            self.mask_clip.setZValue(Z)
+            self.mask_clip.setAcceptedMouseButtons(Qt.NoButton)
+            self._scene().addItem(self.mask_clip)
+            self.mask_item = QGraphicsPixmapItem(self.mask_clip)
             self.mask_item.setAcceptedMouseButtons(Qt.NoButton)
             self.mask_item.setTransformationMode(Qt.SmoothTransformation)
-            self._scene().addItem(self.mask_item)
+        self.mask_clip.setRect(QRectF(0, 0, image_size[0], image_size[1]))
         self.mask_item.setPixmap(QPixmap.fromImage(image))
         h, w = low_shape
-        self.mask_item.setTransform(QTransform.fromScale(image_size[0] / w, image_size[1] / h))
+        ew, eh = extent if extent else image_size
+        self.mask_item.setTransform(QTransform.fromScale(ew / w, eh / h))
         self.show_box(rect)
 
     def show_box(self, rect) -> None:
@@ -89,10 +98,10 @@ class AssistPreview:
 
     def clear(self) -> None:
         scene = self._scene()
-        for item in [self.mask_item, self.box_item, self.rubber, *self.points]:
+        for item in [self.mask_clip, self.box_item, self.rubber, *self.points]:
             if item is not None and item.scene() is scene:
                 scene.removeItem(item)
-        self.mask_item = self.box_item = self.rubber = None
+        self.mask_clip = self.mask_item = self.box_item = self.rubber = None
         self.points = []
 
     @property
