@@ -28,6 +28,13 @@ def test_the_policy_gives_each_task_its_threads(cores, kind, running, want):
     assert threads_for(kind, cores, running) == want
 
 
+def test_an_ahead_embedding_with_no_core_spare_leaves_prompts_one():
+    assert [threads_for(AHEAD, c, ahead_spare=0) for c in (1, 2, 8)] == [1, 2, 8]
+    policy = ThreadPolicy(cores=8, ahead_spare=0)
+    with policy.task(AHEAD) as n:
+        assert n == 8 and _in_thread(lambda: policy.threads(PROMPT)) == 1
+
+
 def test_an_unknown_kind_of_work_is_named():
     with pytest.raises(ValueError, match="unknown kind of work 'decode'"):
         threads_for("decode", 4)

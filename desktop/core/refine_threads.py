@@ -33,14 +33,14 @@ AHEAD = "ahead"  # an embedding computed ahead, or other heavy background work
 PROMPT = "prompt"  # a prompt or a refinement on a cached embedding
 
 
-def threads_for(kind: str, cores: int, embedding_threads: int = 0) -> int:
+def threads_for(kind: str, cores: int, embedding_threads: int = 0, ahead_spare: int = 1) -> int:
     """The torch threads for work of `kind` on a machine of `cores`, while embeddings using
-    `embedding_threads` threads in all run (0: none)."""
+    `embedding_threads` threads in all run (0: none); an embedding ahead leaves `ahead_spare` cores."""
     cores = max(1, int(cores))
     if kind == SHOWN:
         return cores
     if kind == AHEAD:
-        return max(1, cores - 1)
+        return max(1, cores - ahead_spare)
     if kind == PROMPT:
         return cores if embedding_threads <= 0 else max(1, cores - embedding_threads)
     raise ValueError(f"unknown kind of work {kind!r}: expected {SHOWN!r}, {AHEAD!r} or {PROMPT!r}")
@@ -63,10 +63,13 @@ class ThreadPolicy:
 
     `cores`: the machine's count (tests inject one); None: torch's default, read at the first use.
     `enabled=False` leaves torch's default everywhere (the behaviour before decision 0127; the
-    benchmark's comparison). Thread-safe: the embedding and prompt workers call it at once."""
+    benchmark's comparison); `ahead_spare=0` lets an embedding ahead use every core too (prompts
+    meanwhile still take one: the benchmark's third variant). Thread-safe: the embedding and prompt
+    workers call it at once."""
 
-    def __init__(self, cores: int | None = None, enabled: bool = True):
+    def __init__(self, cores: int | None = None, enabled: bool = True, ahead_spare: int = 1):
         self._cores = None if cores is None else max(1, int(cores))
+        self.ahead_spare = max(0, int(ahead_spare))
         self._default: int | None = None  # torch's own default, put back after each task
         self.enabled = enabled
         self._lock = threading.Lock()
@@ -91,7 +94,7 @@ class ThreadPolicy:
             return sum(self._running.values())
 
     def threads(self, kind: str) -> int:
-        return threads_for(kind, self.cores, self.embedding_threads() if kind == PROMPT else 0)
+        return threads_for(kind, self.cores, self.embedding_threads() if kind == PROMPT else 0, self.ahead_spare)
 
     @contextmanager
     def task(self, kind: str) -> Iterator[int | None]:

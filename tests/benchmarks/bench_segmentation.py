@@ -22,7 +22,8 @@ With --gui, the click -> box through the window's engine (worker thread, queued 
 longest the Qt event loop waited while embeddings and prompts ran; then the realistic case: clicks on
 the image on screen while the next image's embedding is computed ahead, under each thread policy
 (--assist-threads: "new", decision 0127's per-task counts; "old", torch's default in both workers, as
-before it; "both", alternating old / new, --rounds times each): the click -> box while the ahead
+before it; "both", alternating old / new, --rounds times each; "all", also "spare0": the embedding
+ahead on every core, a prompt meanwhile on one): the click -> box while the ahead
 embedding runs, the same clicks once it is done, how long the ahead embedding took meanwhile, and the
 longest event-loop wait.
 
@@ -227,7 +228,8 @@ def bench_ahead(m, name, rgb, args):
     from desktop.ui.editor.assist.engine import AssistEngine
 
     app = QGuiApplication.instance() or QGuiApplication([])
-    order = {"new": ["new"], "old": ["old"], "both": ["old", "new"]}[args.assist_threads] * args.rounds
+    order = {"new": ["new"], "old": ["old"], "both": ["old", "new"],
+             "all": ["old", "new", "spare0"]}[args.assist_threads] * args.rounds
     rgbs = {"shown.png": rgb}
     rgbs.update({f"next{k}.png": np.roll(rgb, 37 * (k + 1), axis=1).copy() for k in range(len(order))})
     cache = EmbeddingCache(len(rgbs) + 1)
@@ -241,7 +243,7 @@ def bench_ahead(m, name, rgb, args):
     h, w = rgb.shape[:2]
     points = [(w * (0.3 + 0.04 * (k % 10)), h * (0.35 + 0.03 * (k % 7)), 1) for k in range(args.clicks)]
     for k, which in enumerate(order):
-        policy = ThreadPolicy(enabled=which == "new")
+        policy = ThreadPolicy(enabled=which != "old", ahead_spare=0 if which == "spare0" else 1)
         engine = AssistEngine(read=rgbs.__getitem__, threads=policy)
         engine.cache = cache
         engine.model, engine.model_key, engine.model_name = m, f"bench:{name}", name
@@ -301,8 +303,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true",
                     help="skip the timed repeat of the embedding and the plain call (the first embedding is shown)")
     ap.add_argument("--only", action="append", default=[], help="presets to time (default: all)")
-    ap.add_argument("--assist-threads", choices=("new", "old", "both"), default="both",
-                    help="with --gui: the thread policy of the clicks during an ahead embedding (decision 0127)")
+    ap.add_argument("--assist-threads", choices=("new", "old", "both", "all"), default="both",
+                    help="with --gui: the thread policy of the clicks during an ahead embedding (decision 0127); "
+                         "all: also spare0, the embedding ahead on every core and a prompt meanwhile on one")
     ap.add_argument("--rounds", type=int, default=2, help="with --gui: ahead embeddings per policy")
     ap.add_argument("--clicks", type=int, default=15, help="with --gui: most clicks during one ahead embedding")
     ap.add_argument("--gui-only", action="store_true", help="with --gui: skip the engine-level rows")
