@@ -58,7 +58,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     work = Path(tempfile.mkdtemp(prefix="loupe-assist-shots-"))
     models = work / "models"
-    write_tiny_folder(models / "medsam-vit-base", "sam", "medsam", image_size=1024, seed=3)  # 256 x 256 masks, as published
+    write_tiny_folder(models / "medsam-vit-base", "sam", "medsam", image_size=256, seed=3)
     settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("models/folder", str(models))
     win = MainWindow(settings=settings)
