@@ -10,9 +10,14 @@ by under 1.2e-38, far below float32's rounding of anything the models' outputs a
 `torch.set_flush_denormal` sets FTZ and DAZ in the calling thread's MXCSR only. The threads of its
 OpenMP team keep the state they had when they were created (a thread takes its creator's), so a
 team made by an earlier parallel op in that thread does not flush: the embedding above took 102 s
-on two threads that way, against 11 s. `flush_denormals` therefore also copies the calling thread's
+on two threads that way, against 11 s. `flushed` therefore also copies the calling thread's
 floating-point environment into every thread of its OpenMP team (libgomp's `GOMP_parallel` running
-the C library's `fesetenv` in each), once per thread; threads the team adds later inherit it.
+the C library's `fesetenv` in each); threads the team adds meanwhile inherit it.
+
+It is scoped (`flushed()`): the calling thread's previous floating-point environment comes back
+when the block ends, so code that runs later in that thread (numpy, a test's hypothesis, which
+refuses to run with subnormals flushed) sees IEEE-754 as before. The OpenMP threads, which run
+torch's parallel ops only, keep flushing.
 """
 
 from __future__ import annotations
@@ -21,22 +26,26 @@ import ctypes
 import ctypes.util
 import os
 import sys
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-_done = threading.local()
 
-
-def flush_denormals() -> bool:
-    """Flush subnormals to zero in the calling thread and its OpenMP threads. False where the CPU
-    cannot (torch says so); then nothing changes."""
+@contextmanager
+def flushed() -> Iterator[bool]:
+    """Subnormals flushed to zero in the calling thread and its OpenMP threads inside the block; the
+    calling thread's floating-point environment as it was afterwards. Yields False where the CPU
+    cannot flush (torch says so); then nothing changes."""
     import torch
 
-    if not torch.set_flush_denormal(True):
-        return False
-    if not getattr(_done, "team", False):
-        _done.team = True
-        copy_environment_to_openmp_team(max(torch.get_num_threads(), os.cpu_count() or 1))
-    return True
+    saved = _environment()
+    on = bool(torch.set_flush_denormal(True))
+    try:
+        if on:
+            copy_environment_to_openmp_team(max(torch.get_num_threads(), os.cpu_count() or 1))
+        yield on
+    finally:
+        if on and not _set_environment(saved):
+            torch.set_flush_denormal(False)
 
 
 def _libraries():
@@ -59,15 +68,27 @@ def _libraries():
     return gomp, libm
 
 
+def _environment():
+    """The calling thread's floating-point environment (glibc's fenv_t), or None where unavailable."""
+    libs = _libraries()
+    if libs is None:
+        return None
+    env = ctypes.create_string_buffer(64)  # fenv_t: 32 bytes on x86-64 glibc, 8 on arm64
+    return env if libs[1].fegetenv(env) == 0 else None
+
+
+def _set_environment(env) -> bool:
+    libs = _libraries()
+    return env is not None and libs is not None and libs[1].fesetenv(env) == 0
+
+
 def copy_environment_to_openmp_team(threads: int) -> bool:
     """Run `fesetenv(this thread's environment)` in each of `threads` threads of the calling thread's
     OpenMP team (the pool torch's parallel ops use). False where that cannot be done here."""
     libs = _libraries()
-    if libs is None:
+    env = _environment()
+    if libs is None or env is None:
         return False
     gomp, libm = libs
-    env = ctypes.create_string_buffer(64)  # fenv_t: 32 bytes on x86-64 glibc, 8 on arm64
-    if libm.fegetenv(env) != 0:
-        return False
     gomp.GOMP_parallel(ctypes.cast(libm.fesetenv, ctypes.c_void_p), ctypes.cast(env, ctypes.c_void_p), threads, 0)
     return True

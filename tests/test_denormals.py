@@ -55,45 +55,67 @@ def _team_made_before(flush) -> dict[int, int]:
         (a @ a).relu_().sum()
         torch.randn(1 << 20).mul_(2.0)
         flush()
-        return _team_mxcsr(2)
+        return {("caller" if tid == threading.get_native_id() else "worker"): v for tid, v in _team_mxcsr(2).items()}
 
     return _in_thread(work)
+
+
+def _mxcsr() -> int:
+    env = ctypes.create_string_buffer(64)
+    denormals._libraries()[1].fegetenv(env)
+    return int.from_bytes(env.raw[28:32], "little")
 
 
 @x86_linux
 def test_torchs_own_call_leaves_the_openmp_threads_it_already_has():
     seen = _team_made_before(lambda: torch.set_flush_denormal(True))
-    assert len(seen) == 2 and any(v & FTZ_DAZ != FTZ_DAZ for v in seen.values())  # the case below mends
+    assert seen["caller"] & FTZ_DAZ == FTZ_DAZ and seen["worker"] & FTZ_DAZ == 0  # the case below mends
 
 
 @x86_linux
-def test_flush_denormals_reaches_every_thread_of_the_team():
-    seen = _team_made_before(denormals.flush_denormals)
-    assert len(seen) == 2 and all(v & FTZ_DAZ == FTZ_DAZ for v in seen.values())
+def test_inside_flushed_every_thread_of_the_team_flushes_and_afterwards_the_caller_is_as_before():
+    def flush_and_look():
+        with denormals.flushed() as on:
+            inside = _mxcsr()
+        assert on and inside & FTZ_DAZ == FTZ_DAZ
+        assert _mxcsr() & FTZ_DAZ == 0  # the calling thread: IEEE-754 again
+
+    seen = _team_made_before(flush_and_look)
+    assert seen["worker"] & FTZ_DAZ == FTZ_DAZ and seen["caller"] & FTZ_DAZ == 0
 
 
 @x86_linux
-def test_load_model_and_an_assist_task_flush_their_threads(tmp_path):
-    folder = write_tiny_folder(tmp_path / "sam", "sam", "sam", seed=1)
+def test_an_embedding_and_an_assist_task_flush_and_give_the_thread_back(tmp_path):
+    m = load_model("sam-vit-base", weights=write_tiny_folder(tmp_path / "sam", "sam", "sam", seed=1), device="cpu")
+    rgb = np.random.default_rng(0).integers(0, 255, (120, 80, 3), dtype=np.uint8)
 
-    def loads():
+    def embeds():
         torch.set_flush_denormal(False)
-        load_model("sam-vit-base", weights=folder, device="cpu")
-        return _team_mxcsr(2)
+        torch.set_num_threads(2)
+        torch.randn(1 << 20).mul_(2.0)  # the team exists before the embedding
+        m.embed(rgb)
+        return _mxcsr(), _team_mxcsr(2)
 
     def task():
         torch.set_flush_denormal(False)
         with ThreadPolicy(cores=2).task(AHEAD):
-            return _team_mxcsr(2)
+            inside = _mxcsr(), _team_mxcsr(2)
+        return inside, _mxcsr()
 
-    for seen in (_in_thread(loads), _in_thread(task)):
-        assert seen and all(v & FTZ_DAZ == FTZ_DAZ for v in seen.values())
+    caller, team = _in_thread(embeds)
+    assert caller & FTZ_DAZ == 0 and len(team) == 2
+    assert sum(v & FTZ_DAZ == FTZ_DAZ for v in team.values()) == 1  # the worker (the caller is itself again)
+    (caller_in, team_in), after = _in_thread(task)
+    assert caller_in & FTZ_DAZ == FTZ_DAZ and all(v & FTZ_DAZ == FTZ_DAZ for v in team_in.values())
+    assert after & FTZ_DAZ == 0
 
 
 def test_flushing_leaves_the_embedding_of_a_padded_image_as_it_was(tmp_path, monkeypatch):
+    import contextlib
+
     m = load_model("medsam", weights=write_tiny_folder(tmp_path / "sam", "sam", "medsam", seed=2), device="cpu")
     rgb = np.random.default_rng(0).integers(0, 255, (300, 170, 3), dtype=np.uint8)  # padded on the right
     flushed = _in_thread(lambda: m.embed(rgb).features)
-    monkeypatch.setattr(denormals, "flush_denormals", lambda: bool(torch.set_flush_denormal(False)))
-    kept = _in_thread(lambda: m.embed(rgb).features)  # subnormals kept
+    monkeypatch.setattr(denormals, "flushed", lambda: contextlib.nullcontext(False))
+    kept = _in_thread(lambda: (torch.set_flush_denormal(False), m.embed(rgb).features)[1])  # subnormals kept
     torch.testing.assert_close(flushed, kept, rtol=0, atol=1e-30)

@@ -114,7 +114,9 @@ def test_medsam_preprocesses_by_its_own_config_not_sams(folders, radiograph):
     assert med_cfg["image_mean"] == [0.0, 0.0, 0.0] and med_cfg["image_std"] == [1.0, 1.0, 1.0]
     pix = SamProcessor.from_pretrained(folders["medsam"])(images=radiograph, return_tensors="pt")["pixel_values"]
     assert 0.0 <= float(pix[0, :, :600, :410].min()) and float(pix.max()) <= 1.0  # rescaled, no ImageNet stats
-    with torch.no_grad():
+    from models.denormals import flushed
+
+    with torch.no_grad(), flushed():  # the same arithmetic as `embed` (subnormals flushed, decision 0155)
         want = med.torch_module.get_image_embeddings(pix)
     e_med, e_sam = med.embed(radiograph), sam.embed(radiograph)
     assert torch.equal(e_med.features, want)

@@ -102,9 +102,12 @@ class ThreadPolicy:
         is yielded; None when disabled), counts an embedding (SHOWN, AHEAD) as running until the
         block ends, so prompts meanwhile take the cores left, and then puts torch's default back
         (this thread's, and the one new threads start with: other jobs share these pools)."""
-        from models.denormals import flush_denormals
+        from models.denormals import flushed
 
-        flush_denormals()  # before the task's first parallel op (decision 0155)
+        with flushed():  # subnormals flushed for the task, its OpenMP threads too (decision 0155)
+            yield from self._task(kind)
+
+    def _task(self, kind: str) -> Iterator[int | None]:
         if not self.enabled:
             yield None
             return

@@ -317,13 +317,11 @@ def main() -> None:
                          "embeddings of non-square images)")
     args = ap.parse_args()
     if args.keep_subnormals:
+        import contextlib
+
         import models.denormals
 
-        models.denormals.flush_denormals = lambda: bool(torch.set_flush_denormal(False))
-    else:
-        from models.denormals import flush_denormals
-
-        flush_denormals()  # before this thread's first parallel op
+        models.denormals.flushed = lambda: contextlib.nullcontext(False)
     if args.threads:
         torch.set_num_threads(args.threads)
     real = dict(f.split("=", 1) for f in args.folder)
