@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.teaching.cases import DIFFICULTY, LIST_FIELDS
+from desktop.ui.guard import guarded
 
 _LINES = {"history": 2, "findings": 4, "differential": 2, "discussion": 3}  # lines at least
 _PLACEHOLDERS = {
@@ -41,6 +42,7 @@ class _FieldKeys(QObject):
         super().__init__(form)
         self.form, self.field = form, field
 
+    @guarded("the teaching case form's keys", False)
     def eventFilter(self, obj, event) -> bool:
         t = event.type()
         if t == QEvent.ShortcutOverride and (
@@ -141,6 +143,7 @@ class CaseForm(QWidget):
         for field, lines in _LINES.items():
             _fit_height(self.editors[field], lines)
 
+    @guarded("laying out the teaching case form")
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._refit_later()

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QVBoxLayout, QWidget
 
+from desktop.ui.guard import guarded
 from desktop.ui.viewer.canvas import ImageCanvas
 from desktop.ui.viewer.window_level import WindowLevelState, window_key
 
@@ -36,6 +37,7 @@ class Tag(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
+    @guarded("drawing a label on the film")
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.fillRect(self._rect, QColor(0, 0, 0, 190))
         painter.setFont(self.font)
@@ -103,6 +105,7 @@ class MarkItem(Outline):
         if self.tag is not None:
             self.tag.setPos(self.rect().topLeft())
 
+    @guarded("selecting or moving a mark", fallback=lambda self, change, value: value)
     def itemChange(self, change, value):
         if change == QGraphicsItem.ItemSelectedHasChanged:
             pen = self.pen()
@@ -251,6 +254,12 @@ class _MarkDrawing(QObject):
         view.canvas.viewport().installEventFilter(self)
         view.canvas.viewport().setMouseTracking(True)
 
+    def cancel(self) -> None:
+        """Drop a drawing or resize in progress (after an error: no rubber band is left behind)."""
+        if self._rubber is not None and self._rubber.scene() is not None:
+            self._rubber.scene().removeItem(self._rubber)
+        self._start = self._rubber = self._resize = None
+
     def _clamped(self, pos) -> QPointF:
         p = self.view.canvas.mapToScene(pos.toPoint())
         w, h = self.view.image_size()
@@ -268,6 +277,7 @@ class _MarkDrawing(QObject):
                     return item, handle
         return None
 
+    @guarded("drawing marks on the film", False, cleanup=lambda self: self.cancel())
     def eventFilter(self, obj, event) -> bool:
         v = self.view
         if not v.drawing_enabled or v.image is None:
