@@ -85,13 +85,16 @@ class Layer(QGraphicsItem):
 
 
 class MarkItem(Outline):
-    """A learner's mark: selectable and movable; `mark_label` is its label."""
+    """A learner's mark: selectable and movable; `mark_label` is its label. `image_size()` gives
+    the film's (width, height): a move stops at its edges as a box editor box does (move_rect)."""
 
-    def __init__(self, rect: QRectF, label: str, parent):
+    def __init__(self, rect: QRectF, label: str, parent, image_size=None):
         super().__init__(rect, LEARNER, dashed=False, width=2.0, parent=parent)
         self.mark_label = label
+        self.image_size = image_size
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
         self.setFlag(QGraphicsItem.ItemIsMovable, True)
+        self.setFlag(QGraphicsItem.ItemSendsGeometryChanges, True)  # ItemPositionChange: kept in the image
         self.set_tag(label, LEARNER)
 
     def scene_rect(self) -> tuple[float, float, float, float]:
@@ -107,11 +110,25 @@ class MarkItem(Outline):
 
     @guarded("selecting or moving a mark", fallback=lambda self, change, value: value)
     def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionChange and self.image_size is not None:
+            return self._inside(value)
         if change == QGraphicsItem.ItemSelectedHasChanged:
             pen = self.pen()
             pen.setWidthF(3.5 if value else 2.0)
             self.setPen(pen)
         return super().itemChange(change, value)
+
+    def _inside(self, pos: QPointF) -> QPointF:
+        """The position nearest `pos` that keeps the mark inside the film (its layer sits at the
+        scene's origin, so positions are image pixels)."""
+        from desktop.ui.editor.geometry import move_rect
+
+        width, height = self.image_size()
+        if width <= 0 or height <= 0:
+            return pos
+        r = self.rect()
+        x, y, _w, _h = move_rect((r.x() + pos.x(), r.y() + pos.y(), r.width(), r.height()), 0.0, 0.0, width, height)
+        return QPointF(x - r.x(), y - r.y())
 
 
 class FilmView(QWidget):
@@ -205,7 +222,14 @@ class FilmView(QWidget):
 
     # -- learner marks ---------------------------------------------------------------------------
     def add_mark(self, rect, label: str) -> MarkItem:
-        item = MarkItem(QRectF(*rect), label, self.marks)
+        """A learner's mark at `rect` (x, y, w, h in image pixels), cut to the film as the box
+        editor cuts a box (clamp_rect): a mark kept from elsewhere never lies past an edge."""
+        from desktop.ui.editor.geometry import clamp_rect
+
+        width, height = self.image_size()
+        if width > 0 and height > 0:
+            rect = clamp_rect(*rect, width, height, min_size=MIN_MARK)
+        item = MarkItem(QRectF(*rect), label, self.marks, self.image_size)
         self.marks_changed.emit()
         return item
 
