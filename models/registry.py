@@ -282,8 +282,10 @@ def resolve_spec(spec, weights=None) -> tuple[ModelCard, Path | None]:
 
 def load_model(spec, weights=None, device="auto", **options):
     """Load a model; see the module docstring. Returns a cached model for the same inputs."""
+    from models.denormals import flush_denormals
     from models.devices import resolve_device
 
+    flush_denormals()  # before this thread's first parallel op: its OpenMP team inherits it
     card, wpath = resolve_spec(spec, weights)
     dev = resolve_device(device)
     stamp = None

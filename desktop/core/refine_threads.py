@@ -102,6 +102,9 @@ class ThreadPolicy:
         is yielded; None when disabled), counts an embedding (SHOWN, AHEAD) as running until the
         block ends, so prompts meanwhile take the cores left, and then puts torch's default back
         (this thread's, and the one new threads start with: other jobs share these pools)."""
+        from models.denormals import flush_denormals
+
+        flush_denormals()  # before the task's first parallel op (decision 0155)
         if not self.enabled:
             yield None
             return

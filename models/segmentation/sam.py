@@ -53,6 +53,9 @@ class SegmentAnythingModel(LoupeModel):
     def embed(self, rgb: np.ndarray) -> Embedding:
         import torch
 
+        from models.denormals import flush_denormals
+
+        flush_denormals()  # the zero padding of a non-square image makes subnormals: 10x slower without
         rgb = _as_rgb(rgb)
         enc = self.processor(images=rgb, return_tensors="pt")
         original = tuple(int(v) for v in enc["original_sizes"][0])
@@ -97,6 +100,9 @@ class SegmentAnythingModel(LoupeModel):
         for p in points:
             if len(p) != 3 or p[2] not in (0, 1):
                 raise ValueError(f"a point is (x, y, 1) to include or (x, y, 0) to exclude, not {p!r}")
+        from models.denormals import flush_denormals
+
+        flush_denormals()
         prompt = {k: v.to(self.device) for k, v in self.prompt_inputs(emb, points, box).items()}
         multimask = box is None and len(points) == 1
         if emb.prepared is not None:

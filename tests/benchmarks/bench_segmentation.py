@@ -18,6 +18,8 @@ Columns (median ms):
                 click timing / after the row: the size of one projection of SAM's image tokens, the
                 machine's own unit of work at that moment
   load average  the machine's 1, 5 and 15 minute load averages after the row (os.getloadavg)
+Subnormal floats are flushed to zero as the app does (decision 0155); --keep-subnormals times the
+baseline without it (on x86 the embedding of a non-square, zero-padded image is ~10x slower).
 With --gui, the click -> box through the window's engine (worker thread, queued signal) and the
 longest the Qt event loop waited while embeddings and prompts ran; then the realistic case: clicks on
 the image on screen while the next image's embedding is computed ahead, under each thread policy
@@ -310,12 +312,24 @@ def main() -> None:
     ap.add_argument("--clicks", type=int, default=15, help="with --gui: most clicks during one ahead embedding")
     ap.add_argument("--gui-only", action="store_true", help="with --gui: skip the engine-level rows")
     ap.add_argument("--folder", action="append", default=[], help="PRESET=PATH of a real weights folder")
+    ap.add_argument("--keep-subnormals", action="store_true",
+                    help="the baseline of decision 0155: subnormal floats not flushed (x86: ~10x slower "
+                         "embeddings of non-square images)")
     args = ap.parse_args()
+    if args.keep_subnormals:
+        import models.denormals
+
+        models.denormals.flush_denormals = lambda: bool(torch.set_flush_denormal(False))
+    else:
+        from models.denormals import flush_denormals
+
+        flush_denormals()  # before this thread's first parallel op
     if args.threads:
         torch.set_num_threads(args.threads)
     real = dict(f.split("=", 1) for f in args.folder)
     images = {"1024": _image(False), "large": _image(True)}
-    print(f"device {args.device}, torch threads {torch.get_num_threads()}, median of {args.repeats} "
+    print(f"device {args.device}, torch threads {torch.get_num_threads()}, median of {args.repeats}, subnormals "
+          f"{'kept' if args.keep_subnormals else 'flushed'} "
           f"(embedding of a published-size model: 1 run); tiny models' input {args.size}")
     print(f"{'preset':13} {'weights':10} {'image':10} {'embed ms':>9} {'click->box':>10} {'refine':>8} "
           f"{'segment+box':>11} {'plain prompt':>12} {'plain call':>10} {'floor ms':>11} load average")
