@@ -74,3 +74,28 @@ def _stop_store_saving_threads(monkeypatch):
         if registration is not None:
             registration.close()
             store._registration = None
+
+
+@pytest.fixture(autouse=True)
+def _no_hidden_qt_errors():
+    """desktop.ui.guard catches an exception inside a Qt callback so that the app carries on
+    (decision 0152); a test must still fail on one it did not cause on purpose. A test that does
+    takes the `guard_reports` fixture."""
+    from desktop.ui import guard
+
+    guard.reported.clear()
+    guard._last_said.clear()
+    yield
+    caught = list(guard.reported)
+    guard.reported.clear()
+    if caught:
+        pytest.fail(f"an error was caught inside a Qt callback: {caught}")
+
+
+@pytest.fixture
+def guard_reports():
+    """The errors desktop.ui.guard caught in this test: (what, "Type: message")."""
+    from desktop.ui import guard
+
+    yield guard.reported
+    guard.reported.clear()

@@ -54,10 +54,11 @@ def run_app(folder=None, samples: bool = False) -> int:
     if linux_libraries_missing():
         return 3
     app = make_app()
-    from desktop.ui import termination
+    from desktop.ui import guard, termination
     from desktop.ui.main_window import MainWindow
 
     termination.install(app)  # SIGTERM/SIGHUP/Ctrl+C quit as the window does: waiting edits are kept
+    guard.install_excepthook()  # an error in a slot or timer is said in the window (decision 0152)
 
     window = MainWindow()
     window.show()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.imaging import ImageReadError, read_image
+from desktop.ui.guard import guarded
 from desktop.ui.viewer import drops
 from desktop.ui.viewer import settings as saved
 from desktop.ui.viewer.actions import build_actions
@@ -378,12 +379,15 @@ class MainWindow(QMainWindow):
                                     self.wl.locked)
 
     # ----- drops, closing ------------------------------------------------------------------------
+    @guarded("dragging files onto the window")
     def dragEnterEvent(self, event):
         drops.accept_drag(event)
 
+    @guarded("dropping files onto the window")
     def dropEvent(self, event):
         drops.open_drop(self, event)
 
+    @guarded("closing the window")
     def closeEvent(self, event):
         saved.save_window(self, self.settings)
         for child in self.findChildren(QWidget):  # details and help windows close with the window

@@ -175,10 +175,19 @@ class QuizBook:
         return sorted(out, key=lambda a: (a.learner.lower(), a.learner, a.case_id))
 
     def marks(self, answer_id: int) -> list[tuple[Mark, float | None]]:
-        """The learner's marks of one answer, each with the IoU of the expert box it hit."""
-        return [(Mark(label, x, y, w, h, image_id), iou) for image_id, label, x, y, w, h, iou in self.store.conn.execute(
-            "SELECT image_id, label, x, y, w, h, matched_iou FROM quiz_marks WHERE answer_id = ? ORDER BY rowid",
-            (int(answer_id),))]
+        """The learner's marks of one answer, each with the IoU of the expert box it hit (as
+        scored when it was saved). A mark that a quiz before the fix of decision 0153 let past the
+        film's edge comes back cut to the film, as the box editor cuts a box (clamp_rect)."""
+        from desktop.core.box_geometry import clamp_rect
+
+        out = []
+        for image_id, label, x, y, w, h, iou, width, height in self.store.conn.execute(
+                "SELECT m.image_id, m.label, m.x, m.y, m.w, m.h, m.matched_iou, i.width, i.height FROM quiz_marks m "
+                "LEFT JOIN images i ON i.id = m.image_id WHERE m.answer_id = ? ORDER BY m.rowid", (int(answer_id),)):
+            if width and height:
+                x, y, w, h = clamp_rect(x, y, w, h, width, height)
+            out.append((Mark(label, x, y, w, h, image_id), iou))
+        return out
 
 
 def _load(text: str) -> dict:

@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from desktop.ui.editor.geometry import handle_at, handle_points, move_rect, resize_rect
+from desktop.ui.guard import guarded
 
 HANDLE_PX = 7.0  # handle size on screen
 SCORE_MIN_PX = 36.0  # a prediction's score is written once the box is this tall on screen
@@ -81,17 +82,21 @@ class BoxItem(QGraphicsRectItem):
         return self.box.locked
 
     # -- hover -----------------------------------------------------------------------------------
+    @guarded("moving the mouse over a box")
     def hoverEnterEvent(self, event):
         self.controller.set_hovered(self)
 
+    @guarded("moving the mouse over a box")
     def hoverMoveEvent(self, event):
         handle = self._handle_at(event.scenePos()) if self.isSelected() and not self.locked else None
         self.setCursor(_CURSORS[handle] if handle else (Qt.SizeAllCursor if self.isSelected() else Qt.ArrowCursor))
 
+    @guarded("moving the mouse over a box")
     def hoverLeaveEvent(self, event):
         self.controller.set_hovered(None)
         self.unsetCursor()
 
+    @guarded("selecting a box", fallback=lambda self, change, value: value)
     def itemChange(self, change, value):
         if change == QGraphicsItem.ItemSelectedHasChanged:
             self.controller.overlay_changed()
@@ -101,6 +106,7 @@ class BoxItem(QGraphicsRectItem):
     def _handle_at(self, pos):
         return handle_at(self.rect_tuple(), pos.x(), pos.y(), HANDLE_PX / self.controller.view_scale())
 
+    @guarded("dragging a box")
     def mousePressEvent(self, event):
         if event.button() != Qt.LeftButton or self.controller.drawing:
             event.ignore()
@@ -116,6 +122,7 @@ class BoxItem(QGraphicsRectItem):
             self._drag = ("move", None, event.scenePos(), {i: i.rect_tuple() for i in items})
         event.accept()
 
+    @guarded("dragging a box")
     def mouseMoveEvent(self, event):
         if self._drag is None:
             return
@@ -129,6 +136,7 @@ class BoxItem(QGraphicsRectItem):
                 new = move_rect(rect, d.x(), d.y(), width, height)
             item.set_rect(QRectF(*new))
 
+    @guarded("dragging a box")
     def mouseReleaseEvent(self, event):
         drag, self._drag = self._drag, None
         super().mouseReleaseEvent(event)
@@ -182,6 +190,7 @@ class LabelOverlay(QGraphicsItem):
             painter.setPen(pen)
             painter.drawRects(rects)
 
+    @guarded("drawing the box labels")
     def paint(self, painter, option, widget=None) -> None:
         if self.summary:
             self._paint_summary(painter)

@@ -9,6 +9,8 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from desktop.ui.guard import guarded
+
 COLUMNS = ("Label", "Score", "By", "Reviewed")
 HEADER_TIPS = ("The box's label", "The model's score (empty for a person's box)",
                "Who made the box: a person, or the model's name", "Whether a person has checked it")
@@ -92,6 +94,7 @@ class BoxListPanel(QTableWidget):
             if self.columnWidth(c) > cap:
                 self.setColumnWidth(c, cap)
 
+    @guarded("laying out the box list")
     def resizeEvent(self, event):
         super().resizeEvent(event)
         self.fit_columns()
@@ -100,6 +103,7 @@ class BoxListPanel(QTableWidget):
         """What the empty list says to do next (painted in its viewport)."""
         return EMPTY_NO_IMAGE if getattr(self.editor, "image_id", None) is None else EMPTY_NO_BOXES
 
+    @guarded("drawing the box list")
     def paintEvent(self, event):
         super().paintEvent(event)
         if self.rowCount():

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from desktop.ui.editor.geometry import MIN_SIZE
+from desktop.ui.guard import guarded
 
 _ARROWS = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
 
@@ -44,6 +45,7 @@ class CanvasInput(QObject):
         w, h = self.editor.image_size()
         return QPointF(min(max(p.x(), 0.0), w), min(max(p.y(), 0.0), h))
 
+    @guarded("the box editor's mouse and keys", False, cleanup=lambda self: self.stop_drawing())
     def eventFilter(self, obj, event) -> bool:
         try:
             return self._filter(obj, event)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit, QListWidget, QVBoxLayout
 
+from desktop.ui.guard import guarded
+
 
 class LabelPicker(QDialog):
     def __init__(self, names: list[str], current: str | None = None, parent=None):
@@ -40,6 +42,7 @@ class LabelPicker(QDialog):
         if first is not None:
             self.list.setCurrentRow(first)
 
+    @guarded("the label picker's keys")
     def keyPressEvent(self, event):
         if event.key() in (Qt.Key_Up, Qt.Key_Down) and self.search.hasFocus():
             self.list.keyPressEvent(event)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QMessageBox
 
+from desktop.ui.guard import guarded
+
 RETRY_WAIT_S = 2.0
 CLOSE_WAIT_S = 0.5  # a last short chance for the saving thread before asking
 
@@ -20,6 +22,7 @@ class QuitPrompt(QObject):
         self.editor = editor
         editor.window.installEventFilter(self)
 
+    @guarded("the check for unsaved edits on closing", False)
     def eventFilter(self, obj, event) -> bool:
         if obj is self.editor.window and event.type() == QEvent.Close:
             if not self.may_close():

@@ -9,6 +9,8 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+from desktop.ui.guard import guarded
+
 COLOR = QColor("#ffd54a")
 SELECTED = QColor("#4fc3f7")
 LABEL_BG = QColor(0, 0, 0, 185)
@@ -48,6 +50,7 @@ class MeasureLabel(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
+    @guarded("drawing a measurement's label")
     def paint(self, painter, _option, _widget=None) -> None:
         if not self.lines:
             return
@@ -157,6 +160,7 @@ class MeasurementItem(QGraphicsItem):
         pts[iy][1] = pos.y()
         return pts
 
+    @guarded("dragging a measurement")
     def mousePressEvent(self, event) -> None:
         try:
             if self.measurement_id is None or event.button() != Qt.LeftButton:
@@ -169,6 +173,7 @@ class MeasurementItem(QGraphicsItem):
         except Exception:  # noqa: BLE001 - never out of a Qt virtual (PySide)
             self._drag = None
 
+    @guarded("dragging a measurement")
     def mouseMoveEvent(self, event) -> None:
         try:
             if self._drag is None:
@@ -180,6 +185,7 @@ class MeasurementItem(QGraphicsItem):
         except Exception:  # noqa: BLE001
             self._drag = None
 
+    @guarded("dragging a measurement")
     def mouseReleaseEvent(self, event) -> None:
         try:
             drag, self._drag = self._drag, None
@@ -219,6 +225,7 @@ class MeasurementItem(QGraphicsItem):
         pad = (ARC + TICK + 4) / self._scale
         return self._path().boundingRect().adjusted(-pad, -pad, pad, pad)
 
+    @guarded("drawing a measurement")
     def paint(self, painter, _option, _widget=None) -> None:
         if not self.points:
             return

@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QTimer
 from PySide6.QtWidgets import QLabel
 
 from desktop.core.measure import probe
+from desktop.ui.guard import guarded
 
 PROBE_MS = 40  # at most 25 readings a second
 EMPTY_TEXT = "Point at the image to read its values"
@@ -41,6 +42,7 @@ class PixelProbe(QObject):
             window.view_area.frame_changed.connect(lambda _f: self._schedule())
         window.current_image_changed.connect(lambda _p: self._schedule())
 
+    @guarded("the pixel probe", False)
     def eventFilter(self, obj, event) -> bool:
         t = event.type()
         if t == QEvent.MouseMove:

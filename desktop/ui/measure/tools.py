@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 
+from desktop.ui.guard import guarded
 from desktop.ui.measure.items import MeasurementItem
 from desktop.ui.viewer.tool_mode import tool_mode
 
@@ -88,17 +89,12 @@ class MeasureInput(QObject):
             self.preview = None
 
     # ----- events -----------------------------------------------------------------------------------
+    @guarded("the measuring tool", False, cleanup=lambda self: self.cancel_drawing())
     def eventFilter(self, obj, event) -> bool:
         try:
             return self._filter(obj, event)
         except RuntimeError:  # the window is being torn down
             return False
-        except Exception:  # noqa: BLE001 - an exception must never leave a Qt event filter (PySide)
-            import logging
-
-            logging.getLogger(__name__).exception("measuring tool")
-            self.cancel_drawing()
-            return True
 
     def _filter(self, obj, event) -> bool:
         if self.kind is None:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QScrollArea
 
+from desktop.ui.guard import guarded
 from desktop.ui.model_panel.panel import ModelPanel, editor_hide_action, models_dir
 
 WEIGHTS_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".tar", ".ckpt")
@@ -71,6 +72,7 @@ class WeightsDrop(QObject):
         super().__init__(window)
         self.panel = panel
 
+    @guarded("dropping weights files on the window", False)
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         kind = event.type()
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and weights_in(event.mimeData()):

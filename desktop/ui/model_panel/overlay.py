@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QWidget
 
+from desktop.ui.guard import guarded
+
 COLORMAPS = ("jet", "inferno", "viridis", "turbo", "hot")
 OVERLAY_Z = -500  # above the viewer's image item (-1000), below the editor's box layer (0)
 SIDE_GAP = 16  # pixels between the image and its side-by-side copy
@@ -108,6 +110,7 @@ class Legend(QWidget):
         self.cmap = cmap
         self.update()
 
+    @guarded("drawing the model's overlay")
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         p = QPainter(self)
         bar = self.rect().adjusted(2, 2, -2, -14)

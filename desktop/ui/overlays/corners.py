@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.core.imaging.orientation import edge_letters
 from desktop.core.imaging.overlay_text import corner_text
+from desktop.ui.guard import guarded
 
 MARGIN = 8
 TEXT = QColor(235, 235, 235)
@@ -79,6 +80,7 @@ class CornerOverlay(QWidget):
         return "\n".join(out)
 
     # ----- geometry and painting ------------------------------------------------------------------
+    @guarded("placing the image overlay", False)
     def eventFilter(self, obj, event) -> bool:
         if event.type() in (QEvent.Resize, QEvent.Move, QEvent.Show):
             self._place()
@@ -88,6 +90,7 @@ class CornerOverlay(QWidget):
         self.setGeometry(self.canvas.viewport().geometry())
         self.raise_()
 
+    @guarded("painting the image overlay")
     def paintEvent(self, _event) -> None:
         """Blits the pieces made by _layout (small pixmaps, made once per change of text or size):
         the overlay repaints with every repaint of the image under it (a window/level drag), so

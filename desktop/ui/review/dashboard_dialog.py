@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.exchange.correction_stats import EMPTY_HINT, CorrectionStats, correction_stats, write_csv
+from desktop.ui.guard import guarded
 from desktop.ui.review.dashboard_chart import FAINT, PAPER, PNG_SIZE, paint_dashboard, save_png
 
 
@@ -36,6 +37,7 @@ class DashboardChart(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(*PNG_SIZE) * 0.75
 
+    @guarded("drawing the corrections chart")
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         try:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.teaching.cases import DIFFICULTY, LIST_FIELDS
+from desktop.ui.guard import guarded
 
 _LINES = {"history": 2, "findings": 4, "differential": 2, "discussion": 3}  # lines at least
 _PLACEHOLDERS = {
@@ -41,6 +42,7 @@ class _FieldKeys(QObject):
         super().__init__(form)
         self.form, self.field = form, field
 
+    @guarded("the teaching case form's keys", False)
     def eventFilter(self, obj, event) -> bool:
         t = event.type()
         if t == QEvent.ShortcutOverride and (
@@ -80,6 +82,7 @@ class CaseForm(QWidget):
         self.editors: dict[str, QWidget] = {}
         self._shown: dict[str, object] = {}
         self._session = 0
+        self._case_id: int | None = None  # the case shown
         self._quiet = False
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -141,6 +144,7 @@ class CaseForm(QWidget):
         for field, lines in _LINES.items():
             _fit_height(self.editors[field], lines)
 
+    @guarded("laying out the teaching case form")
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._refit_later()
@@ -165,11 +169,16 @@ class CaseForm(QWidget):
 
     # -- showing -------------------------------------------------------------------------------
     def show_case(self, case, image_names: list[str] | None = None, read_only: bool = False) -> None:
+        """Show `case` (None: no case). The case already shown again (a refresh after another
+        window saved): only what changed is replaced, the typing run goes on (the next keystroke
+        still joins the same undo step) and a focused field keeps its cursor."""
+        refresh = case is not None and case.id == self._case_id
+        self._case_id = None if case is None else case.id
         self._quiet = True
         try:
             for field, editor in self.editors.items():
                 value = None if case is None else case.value(field)
-                self.set_field(field, value)
+                self.set_field(field, value, keep_cursor=refresh)
                 editor.setEnabled(case is not None)
                 if hasattr(editor, "setReadOnly"):
                     editor.setReadOnly(read_only)
@@ -183,10 +192,13 @@ class CaseForm(QWidget):
                 self.images.setText(f"{len(names)} image{'s' if len(names) != 1 else ''}: {shown}")
         finally:
             self._quiet = False
-        self.new_session()
+        if not refresh:
+            self.new_session()
 
-    def set_field(self, field: str, value) -> None:
-        """Show `value` (a stored value, or the raw text a command kept) without making an edit."""
+    def set_field(self, field: str, value, keep_cursor: bool = False) -> None:
+        """Show `value` (a stored value, or the raw text a command kept) without making an edit.
+        `keep_cursor`: a focused field whose text changes keeps its cursor where it was (or at
+        the end of a shorter text)."""
         editor = self.editors[field]
         was, self._quiet = self._quiet, True
         try:
@@ -200,10 +212,20 @@ class CaseForm(QWidget):
                 value = sep.join(value or ())
             text = str(value or "")
             if self.text_of(field) != text:
-                if isinstance(editor, QPlainTextEdit):
+                plain = isinstance(editor, QPlainTextEdit)
+                cursor = (editor.textCursor().position() if plain else editor.cursorPosition()) \
+                    if keep_cursor and editor.hasFocus() else None
+                if plain:
                     editor.setPlainText(text)
                 else:
                     editor.setText(text)
+                if cursor is not None:
+                    if plain:
+                        moved = editor.textCursor()
+                        moved.setPosition(min(cursor, editor.document().characterCount() - 1))
+                        editor.setTextCursor(moved)
+                    else:
+                        editor.setCursorPosition(cursor)  # Qt stops it at the end
             self._shown[field] = text
         finally:
             self._quiet = was

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QVBoxLayout, QWidget
 
+from desktop.ui.guard import guarded
 from desktop.ui.viewer.canvas import ImageCanvas
 from desktop.ui.viewer.window_level import WindowLevelState, window_key
 
@@ -36,6 +37,7 @@ class Tag(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
+    @guarded("drawing a label on the film")
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.fillRect(self._rect, QColor(0, 0, 0, 190))
         painter.setFont(self.font)
@@ -83,13 +85,16 @@ class Layer(QGraphicsItem):
 
 
 class MarkItem(Outline):
-    """A learner's mark: selectable and movable; `mark_label` is its label."""
+    """A learner's mark: selectable and movable; `mark_label` is its label. `image_size()` gives
+    the film's (width, height): a move stops at its edges as a box editor box does (move_rect)."""
 
-    def __init__(self, rect: QRectF, label: str, parent):
+    def __init__(self, rect: QRectF, label: str, parent, image_size=None):
         super().__init__(rect, LEARNER, dashed=False, width=2.0, parent=parent)
         self.mark_label = label
+        self.image_size = image_size
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
         self.setFlag(QGraphicsItem.ItemIsMovable, True)
+        self.setFlag(QGraphicsItem.ItemSendsGeometryChanges, True)  # ItemPositionChange: kept in the image
         self.set_tag(label, LEARNER)
 
     def scene_rect(self) -> tuple[float, float, float, float]:
@@ -103,12 +108,27 @@ class MarkItem(Outline):
         if self.tag is not None:
             self.tag.setPos(self.rect().topLeft())
 
+    @guarded("selecting or moving a mark", fallback=lambda self, change, value: value)
     def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionChange and self.image_size is not None:
+            return self._inside(value)
         if change == QGraphicsItem.ItemSelectedHasChanged:
             pen = self.pen()
             pen.setWidthF(3.5 if value else 2.0)
             self.setPen(pen)
         return super().itemChange(change, value)
+
+    def _inside(self, pos: QPointF) -> QPointF:
+        """The position nearest `pos` that keeps the mark inside the film (its layer sits at the
+        scene's origin, so positions are image pixels)."""
+        from desktop.ui.editor.geometry import move_rect
+
+        width, height = self.image_size()
+        if width <= 0 or height <= 0:
+            return pos
+        r = self.rect()
+        x, y, _w, _h = move_rect((r.x() + pos.x(), r.y() + pos.y(), r.width(), r.height()), 0.0, 0.0, width, height)
+        return QPointF(x - r.x(), y - r.y())
 
 
 class FilmView(QWidget):
@@ -202,7 +222,14 @@ class FilmView(QWidget):
 
     # -- learner marks ---------------------------------------------------------------------------
     def add_mark(self, rect, label: str) -> MarkItem:
-        item = MarkItem(QRectF(*rect), label, self.marks)
+        """A learner's mark at `rect` (x, y, w, h in image pixels), cut to the film as the box
+        editor cuts a box (clamp_rect): a mark kept from elsewhere never lies past an edge."""
+        from desktop.ui.editor.geometry import clamp_rect
+
+        width, height = self.image_size()
+        if width > 0 and height > 0:
+            rect = clamp_rect(*rect, width, height, min_size=MIN_MARK)
+        item = MarkItem(QRectF(*rect), label, self.marks, self.image_size)
         self.marks_changed.emit()
         return item
 
@@ -251,6 +278,12 @@ class _MarkDrawing(QObject):
         view.canvas.viewport().installEventFilter(self)
         view.canvas.viewport().setMouseTracking(True)
 
+    def cancel(self) -> None:
+        """Drop a drawing or resize in progress (after an error: no rubber band is left behind)."""
+        if self._rubber is not None and self._rubber.scene() is not None:
+            self._rubber.scene().removeItem(self._rubber)
+        self._start = self._rubber = self._resize = None
+
     def _clamped(self, pos) -> QPointF:
         p = self.view.canvas.mapToScene(pos.toPoint())
         w, h = self.view.image_size()
@@ -268,6 +301,7 @@ class _MarkDrawing(QObject):
                     return item, handle
         return None
 
+    @guarded("drawing marks on the film", False, cleanup=lambda self: self.cancel())
     def eventFilter(self, obj, event) -> bool:
         v = self.view
         if not v.drawing_enabled or v.image is None:

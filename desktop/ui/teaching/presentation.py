@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from desktop.ui.guard import guarded
 from desktop.ui.teaching.film_view import EXPERT, FilmView, educator_window_of
 from desktop.ui.teaching.window_keys import window_action
 
@@ -160,6 +161,7 @@ class PresentationWindow(QWidget):
         self.counter.setText(where)
         self.step_changed.emit(self.index, self.step)
 
+    @guarded("the presentation's mouse pointer", False)
     def eventFilter(self, obj, event) -> bool:
         from PySide6.QtCore import QEvent
 
@@ -177,6 +179,7 @@ class PresentationWindow(QWidget):
         if not blank:
             self.view.canvas.fit()
 
+    @guarded("laying out the presentation")
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.view.canvas.fit()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.teaching import Mark, QuizBook, diagnosis_choices, quiz_order, score_case
+from desktop.ui.guard import guarded
 from desktop.ui.teaching.film_view import FilmView, educator_window_of
 from desktop.ui.teaching.quiz_reveal import case_html, draw_reveal, legend_html, score_html
 from desktop.ui.teaching.window_keys import window_action
@@ -341,6 +342,7 @@ class QuizWindow(QWidget):
         self._forced = True
         self.close()
 
+    @guarded("closing the quiz")
     def closeEvent(self, event) -> None:
         unsent = (self.case is not None and not self.submitted and bool(self.all_marks())
                   and not getattr(self, "_forced", False))

@@ -16,6 +16,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
+from desktop.ui.guard import guarded
+
 from .display_buffer import DisplayBuffer
 
 ZOOM_STEP = 1.25
@@ -142,11 +144,13 @@ class ImageCanvas(QGraphicsView):
         self.centerOn(self.image_item.boundingRect().center())
         self.zoom_changed.emit(1.0)
 
+    @guarded("fitting the image to the window")
     def resizeEvent(self, event):
         super().resizeEvent(event)
         if self._fit:
             self.fit()
 
+    @guarded("zooming with the mouse wheel")
     def wheelEvent(self, event):
         delta = event.angleDelta().y()
         if delta:
@@ -154,6 +158,7 @@ class ImageCanvas(QGraphicsView):
         event.accept()
 
     # ----- mouse: pan, window/level; the left button belongs to the scene --------------------
+    @guarded("the mouse on the image")
     def mousePressEvent(self, event):
         if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
             self._pan_from = event.position()
@@ -166,6 +171,7 @@ class ImageCanvas(QGraphicsView):
             return
         super().mousePressEvent(event)
 
+    @guarded("the mouse on the image")
     def mouseMoveEvent(self, event):
         pos = event.position()
         if self._pan_from is not None:
@@ -183,6 +189,7 @@ class ImageCanvas(QGraphicsView):
             return
         super().mouseMoveEvent(event)
 
+    @guarded("the mouse on the image")
     def mouseReleaseEvent(self, event):
         if self._pan_from is not None and event.button() in (Qt.MiddleButton, Qt.LeftButton):
             self._pan_from = None
@@ -197,6 +204,7 @@ class ImageCanvas(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     # ----- keys: Space pans; arrows go to the scene while an item is selected -----------------
+    @guarded("the keys on the image", False)
     def event(self, event):
         if event.type() == QEvent.ShortcutOverride:
             if event.key() in _ARROWS and self.scene().selectedItems():
@@ -207,6 +215,7 @@ class ImageCanvas(QGraphicsView):
                 return True
         return super().event(event)
 
+    @guarded("the keys on the image")
     def keyPressEvent(self, event):
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space = True
@@ -215,6 +224,7 @@ class ImageCanvas(QGraphicsView):
             return
         super().keyPressEvent(event)
 
+    @guarded("the keys on the image")
     def keyReleaseEvent(self, event):
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space = False
@@ -224,6 +234,7 @@ class ImageCanvas(QGraphicsView):
             return
         super().keyReleaseEvent(event)
 
+    @guarded("drawing over the image")
     def drawForeground(self, painter: QPainter, rect):
         super().drawForeground(painter, rect)
         if self.message:

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDoubleSpinBox, QStyle, QToolButton
 
 from desktop.core.imaging.cine import DEFAULT_FPS, MAX_FPS, MIN_FPS, frame_rate
+from desktop.ui.guard import guarded
 
 _SLIDER_KEYS = {Qt.Key_PageDown: 1, Qt.Key_PageUp: -1, Qt.Key_Right: 1, Qt.Key_Left: -1, Qt.Key_Down: 1,
                 Qt.Key_Up: -1}
@@ -168,6 +169,7 @@ class CineControl(QObject):
             overlay.refresh()
 
     # ----- the slider's keys ------------------------------------------------------------------------
+    @guarded("the frame slider's keys", False)
     def eventFilter(self, obj, event) -> bool:
         if obj is self.slider:
             t = event.type()

@@ -8,6 +8,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from desktop.ui.guard import guarded
+
 MIN_WIDTH = 40
 
 
@@ -46,10 +48,12 @@ class ElidedLabel(QLabel):
         width = min(self.fontMetrics().horizontalAdvance(self.first_line()) + 4, 400)
         return QSize(max(width, MIN_WIDTH), self.fontMetrics().height())
 
+    @guarded("the status line")
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self.setToolTip(self._full if self.is_elided() else "")
 
+    @guarded("the status line")
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
         painter.setPen(self.palette().color(self.foregroundRole()))
@@ -58,6 +62,7 @@ class ElidedLabel(QLabel):
         shown = self.fontMetrics().elidedText(line, Qt.ElideRight, rect.width())
         painter.drawText(rect, int(self.alignment() | Qt.AlignVCenter), shown)
 
+    @guarded("the status line")
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.LeftButton and self._full:
             self.clicked.emit()

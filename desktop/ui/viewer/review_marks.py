@@ -8,6 +8,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyledItemDelegate
 
+from desktop.ui.guard import guarded
+
 StatusRole = Qt.UserRole + 3
 STATUS_TEXT = {"unreviewed": "Unreviewed", "in_progress": "In progress", "done": "Done"}
 _AMBER, _GREEN = QColor(230, 160, 40), QColor(70, 170, 90)
@@ -33,6 +35,7 @@ class ReviewMarkDelegate(QStyledItemDelegate):
             size.setWidth(max(1, min(size.width(), view.viewport().width())))
         return size
 
+    @guarded("drawing the review marks in the image list")
     def paint(self, painter: QPainter, option, index) -> None:
         super().paint(painter, option, index)
         status = index.data(StatusRole)
