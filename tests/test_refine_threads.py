@@ -284,3 +284,26 @@ def test_the_folder_run_leaves_a_core_and_its_prompts_share(sam, default_3):
         release.set()
         t.join()
     assert model.seen == [("embed", "a.png", 3), ("prompt", 1)]
+
+
+@pytest.mark.gui
+def test_an_embedding_that_ends_after_its_engine_is_deleted_is_dropped_quietly(qtbot, sam):
+    # the window closed while the next image's embedding ran: its result has nowhere to go
+    import shiboken6
+
+    from desktop.ui.editor.assist.engine import AssistEngine
+
+    rgbs = _images()
+    model = Recorder(sam, rgbs, hold={"b.png"})
+    engine = AssistEngine(read=lambda p: rgbs[p], threads=ThreadPolicy(cores=2))
+    engine.model, engine.model_key, engine.model_name = model, "test:sam", "sam-vit-base"
+    pool = engine.embed_pool
+    pool.setParent(None)  # kept alive (as a window's pool can outlive it) so the task ends after the engine
+    engine.show("a.png", "b.png")
+    qtbot.waitUntil(lambda: model.holding.is_set(), timeout=WAIT)
+    with qtbot.capture_exceptions() as caught:
+        shiboken6.delete(engine)
+        model.release.set()
+        assert pool.waitForDone(WAIT)
+        qtbot.wait(50)
+    assert caught == []

@@ -133,9 +133,9 @@ class AssistEngine(QObject):
                     model = load_model(preset, weights=folder, device=device)
                 if getattr(model, "task", "") != "segmentation":
                     raise ValueError(f"{folder} is a {model.task} model, not a segment-anything model")
-                self._sig_loaded.emit(model, f"{preset}:{Path(folder).resolve()}", preset)
+                _send(self._sig_loaded, model, f"{preset}:{Path(folder).resolve()}", preset)
             except Exception as exc:  # every failure is said in the panel, never raised into Qt
-                self._sig_load_failed.emit(_message(exc), traceback.format_exc())
+                _send(self._sig_load_failed, _message(exc), traceback.format_exc())
 
         self.embed_pool.start(work)
 
@@ -181,7 +181,7 @@ class AssistEngine(QObject):
 
         def work():
             if path not in self._wanted or gen != self.generation:
-                self._sig_embed_failed.emit(path, "", "")  # dropped: nobody waits for it any more
+                _send(self._sig_embed_failed, path, "", "")  # dropped: nobody waits for it any more
                 return
             # on screen when it starts: every core; ahead: one left to prompts and the GUI. An image
             # the user moves to while its embedding runs ahead keeps the count it started with.
@@ -201,9 +201,9 @@ class AssistEngine(QObject):
                         emb = model.embed(rgb)
                     self.cache.put(k, emb)
                     self.embeds_computed += 1
-                self._sig_embedded.emit(path, k, hit, time.perf_counter() - t, (int(rgb.shape[1]), int(rgb.shape[0])))
+                _send(self._sig_embedded, path, k, hit, time.perf_counter() - t, (int(rgb.shape[1]), int(rgb.shape[0])))
             except Exception as exc:
-                self._sig_embed_failed.emit(path, _message(exc), traceback.format_exc())
+                _send(self._sig_embed_failed, path, _message(exc), traceback.format_exc())
 
         self.embed_pool.start(work)
 
@@ -266,10 +266,10 @@ class AssistEngine(QObject):
                 preview = preview_image(got.low, color)
                 rect = None if got.box is None else (float(got.box[0]), float(got.box[1]),
                                                      float(got.box[2] - got.box[0]), float(got.box[3] - got.box[1]))
-                self._sig_prompted.emit(PromptResult(seq, path, points, box, rect, got.score, preview,
+                _send(self._sig_prompted, PromptResult(seq, path, points, box, rect, got.score, preview,
                                                      got.low.shape, time.perf_counter() - t0, got.extent))
             except Exception as exc:
-                self._sig_prompt_failed.emit(_message(exc), traceback.format_exc())
+                _send(self._sig_prompt_failed, _message(exc), traceback.format_exc())
 
         self.prompt_pool.start(work)
 
@@ -300,9 +300,9 @@ class AssistEngine(QObject):
             try:
                 with threads.task(PROMPT):
                     results = {i: refine_rect(model, emb, r) for i, r in rects.items()}
-                self._sig_refined.emit(ticket, results)
+                _send(self._sig_refined, ticket, results)
             except Exception as exc:
-                self._sig_prompt_failed.emit(_message(exc), traceback.format_exc())
+                _send(self._sig_prompt_failed, _message(exc), traceback.format_exc())
 
         self.prompt_pool.start(work)
         return ticket
@@ -313,6 +313,16 @@ class AssistEngine(QObject):
     def wait(self, ms: int = 5000) -> bool:
         """Let the workers finish (tests; on quit)."""
         return self.embed_pool.waitForDone(ms) and self.prompt_pool.waitForDone(ms)
+
+
+def _send(signal, *args) -> None:
+    """Emit a worker's result. The engine may be gone by then (its window closed while an embedding
+    ran): its signals are deleted with it, and nobody waits for the result, so it is dropped."""
+    try:
+        signal.emit(*args)
+    except RuntimeError as exc:
+        if "deleted" not in str(exc):
+            raise
 
 
 def _message(exc: BaseException) -> str:
