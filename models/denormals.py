@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -48,8 +49,10 @@ def flushed() -> Iterator[bool]:
             torch.set_flush_denormal(False)
 
 
+@functools.cache
 def _libraries():
-    """(libgomp, the C maths library) as loaded in this process, or None: Linux with torch's libgomp."""
+    """(libgomp, the C maths library) as loaded in this process, or None: Linux with torch's libgomp.
+    Looked up once (`flushed` imports torch, which loads libgomp, before the first call)."""
     if not sys.platform.startswith("linux"):
         return None
     try:

@@ -11,6 +11,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from thread_helpers import in_thread
 
 import models.denormals as denormals
 from desktop.core.refine_threads import AHEAD, ThreadPolicy
@@ -21,13 +22,6 @@ FTZ_DAZ = 0x8040  # MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6
 x86_linux = pytest.mark.skipif(denormals._libraries() is None or platform.machine() not in ("x86_64", "AMD64"),
                                reason="reads MXCSR through glibc's x86-64 fenv_t and libgomp")
 
-
-def _in_thread(fn):
-    out = []
-    t = threading.Thread(target=lambda: out.append(fn()))
-    t.start()
-    t.join()
-    return out[0]
 
 
 def _team_mxcsr(threads: int = 2) -> dict[int, int]:
@@ -57,7 +51,7 @@ def _team_made_before(flush) -> dict[int, int]:
         flush()
         return {("caller" if tid == threading.get_native_id() else "worker"): v for tid, v in _team_mxcsr(2).items()}
 
-    return _in_thread(work)
+    return in_thread(work)
 
 
 def _mxcsr() -> int:
@@ -102,10 +96,10 @@ def test_an_embedding_and_an_assist_task_flush_and_give_the_thread_back(tmp_path
             inside = _mxcsr(), _team_mxcsr(2)
         return inside, _mxcsr()
 
-    caller, team = _in_thread(embeds)
+    caller, team = in_thread(embeds)
     assert caller & FTZ_DAZ == 0 and len(team) == 2
     assert sum(v & FTZ_DAZ == FTZ_DAZ for v in team.values()) == 1  # the worker (the caller is itself again)
-    (caller_in, team_in), after = _in_thread(task)
+    (caller_in, team_in), after = in_thread(task)
     assert caller_in & FTZ_DAZ == FTZ_DAZ and all(v & FTZ_DAZ == FTZ_DAZ for v in team_in.values())
     assert after & FTZ_DAZ == 0
 
@@ -115,7 +109,7 @@ def test_flushing_leaves_the_embedding_of_a_padded_image_as_it_was(tmp_path, mon
 
     m = load_model("medsam", weights=write_tiny_folder(tmp_path / "sam", "sam", "medsam", seed=2), device="cpu")
     rgb = np.random.default_rng(0).integers(0, 255, (300, 170, 3), dtype=np.uint8)  # padded on the right
-    flushed = _in_thread(lambda: m.embed(rgb).features)
+    flushed = in_thread(lambda: m.embed(rgb).features)
     monkeypatch.setattr(denormals, "flushed", lambda: contextlib.nullcontext(False))
-    kept = _in_thread(lambda: (torch.set_flush_denormal(False), m.embed(rgb).features)[1])  # subnormals kept
+    kept = in_thread(lambda: (torch.set_flush_denormal(False), m.embed(rgb).features)[1])  # subnormals kept
     torch.testing.assert_close(flushed, kept, rtol=0, atol=1e-30)

@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 import pytest
+from thread_helpers import in_thread
 
 from desktop.core.refine_threads import AHEAD, PROMPT, SHOWN, ThreadPolicy, set_thread_count, threads_for
 
@@ -32,20 +33,13 @@ def test_an_ahead_embedding_with_no_core_spare_leaves_prompts_one():
     assert [threads_for(AHEAD, c, ahead_spare=0) for c in (1, 2, 8)] == [1, 2, 8]
     policy = ThreadPolicy(cores=8, ahead_spare=0)
     with policy.task(AHEAD) as n:
-        assert n == 8 and _in_thread(lambda: policy.threads(PROMPT)) == 1
+        assert n == 8 and in_thread(lambda: policy.threads(PROMPT)) == 1
 
 
 def test_an_unknown_kind_of_work_is_named():
     with pytest.raises(ValueError, match="unknown kind of work 'decode'"):
         threads_for("decode", 4)
 
-
-def _in_thread(fn):
-    out = []
-    t = threading.Thread(target=lambda: out.append(fn()))
-    t.start()
-    t.join()
-    return out[0]
 
 
 def test_a_prompt_takes_the_cores_a_running_embedding_leaves():
@@ -65,7 +59,7 @@ def test_a_prompt_takes_the_cores_a_running_embedding_leaves():
         t.start()
         assert inside.wait(10)
         assert policy.embedding_threads() == used
-        assert _in_thread(lambda: policy.threads(PROMPT)) == left
+        assert in_thread(lambda: policy.threads(PROMPT)) == left
         release.set()
         t.join()
         assert policy.embedding_threads() == 0 and policy.threads(PROMPT) == 8
@@ -114,7 +108,7 @@ def test_torch_thread_counts_belong_to_the_thread_that_sets_them():
         set_thread_count(1)
         return torch.get_num_threads(), _counts()
 
-    got["a"] = _in_thread(a)
+    got["a"] = in_thread(a)
     go.set()
     tb.join()
     assert got["a"][0] == 1 and set(got["a"][1].values()) == {1}
@@ -143,7 +137,7 @@ def test_a_thread_initialised_before_setting_keeps_its_count_when_another_sets_l
         t = threading.Thread(target=worker)
         t.start()
         assert set_here.wait(10)
-        _in_thread(lambda: set_thread_count(3))
+        in_thread(lambda: set_thread_count(3))
         other_done.set()
         t.join()
     assert results[True] == 1
@@ -153,11 +147,11 @@ def test_a_thread_initialised_before_setting_keeps_its_count_when_another_sets_l
 def test_a_task_puts_back_torch_default_for_threads_started_later():
     import torch
 
-    default = _in_thread(torch.get_num_threads)
+    default = in_thread(torch.get_num_threads)
     policy = ThreadPolicy(cores=default + 2)
     with policy.task(SHOWN) as n:
         assert n == default + 2 and torch.get_num_threads() == n
-    assert torch.get_num_threads() == _in_thread(torch.get_num_threads) == policy._default
+    assert torch.get_num_threads() == in_thread(torch.get_num_threads) == policy._default
 
 
 # -- through the real engine and the folder run, a tiny random SAM ----------------------------------
@@ -178,7 +172,7 @@ def default_3():
     nothing is told apart from one the policy set to 1; put back afterwards."""
     import torch
 
-    before = _in_thread(torch.get_num_threads)
+    before = in_thread(torch.get_num_threads)
     torch.set_num_threads(3)
     yield
     torch.set_num_threads(before)
@@ -247,7 +241,7 @@ def test_the_engine_prompt_takes_what_the_ahead_embedding_leaves(qtbot, sam, def
         with qtbot.waitSignal(engine.refined, timeout=WAIT):
             engine.refine("a.png", {1: (10.0, 10.0, 30.0, 30.0)})
         assert model.seen == [("prompt", 4)] * 2  # no embedding runs: every core
-        assert _in_thread(torch.get_num_threads) == 3  # torch's default is back for new threads
+        assert in_thread(torch.get_num_threads) == 3  # torch's default is back for new threads
     finally:
         model.release.set()
         assert engine.wait(WAIT)

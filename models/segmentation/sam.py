@@ -51,14 +51,14 @@ class SegmentAnythingModel(LoupeModel):
 
     # -- the image encoder, once per image ---------------------------------------------------------
     def embed(self, rgb: np.ndarray) -> Embedding:
-        import torch
-
         from models.denormals import flushed
 
         with flushed():  # the zero padding of a non-square image makes subnormals: 10x slower without
-            return self._embed(torch, rgb)
+            return self._embed(rgb)
 
-    def _embed(self, torch, rgb: np.ndarray) -> Embedding:
+    def _embed(self, rgb: np.ndarray) -> Embedding:
+        import torch
+
         rgb = _as_rgb(rgb)
         enc = self.processor(images=rgb, return_tensors="pt")
         original = tuple(int(v) for v in enc["original_sizes"][0])
